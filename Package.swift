@@ -1,0 +1,36 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "clearml-probe",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "clearml-probe", targets: ["clearml-probe"]),
+        .library(name: "ClearMLProbeKit", targets: ["ProbeCore", "NativeClients", "Probes", "Runtime"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // System libraries: module map + shim.h with typed wrappers for what Swift cannot call (variadics).
+        .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(name: "CMongoc", pkgConfig: "libmongoc-1.0", providers: [.apt(["libmongoc-dev"])]),
+
+        .target(name: "ProbeCore", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "NativeClients", dependencies: ["CCurl", "CHiredis", "CMongoc", "ProbeCore"]),
+        .target(name: "Probes", dependencies: ["ProbeCore", "NativeClients"]),
+        .target(name: "Runtime", dependencies: ["ProbeCore", "NativeClients", "Probes"]),
+        .executableTarget(
+            name: "clearml-probe",
+            dependencies: ["Runtime", "ProbeCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
+        .target(name: "TestSupport", dependencies: ["ProbeCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "ProbeCoreTests", dependencies: ["ProbeCore", "TestSupport"]),
+        .testTarget(name: "NativeClientsTests", dependencies: ["NativeClients", "TestSupport"]),
+        .testTarget(name: "ProbesTests", dependencies: ["Probes", "Runtime", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["Runtime", "TestSupport"]),
+    ]
+)

@@ -1,0 +1,48 @@
+/// Every check of the catalog. A new check kind adds a case here; `CheckRegistry` switches over it exhaustively.
+public enum CheckID: String, Codable, Sendable, CaseIterable, Comparable {
+    case ingressRoutes = "ingress.routes"
+    case ingressTLS = "ingress.tls"
+    case ingressHeaders = "ingress.headers"
+    case apiserverPing = "apiserver.ping"
+    case apiserverAuth = "apiserver.auth"
+    case fileserverRoundtrip = "fileserver.roundtrip"
+    case webserverUI = "webserver.ui"
+    case mongoPing = "mongo.ping"
+    case mongoWrite = "mongo.write"
+    case mongoStatus = "mongo.status"
+    case redisLatency = "redis.latency"
+    case redisWrite = "redis.write"
+    case redisStatus = "redis.status"
+    case elasticsearchHealth = "elasticsearch.health"
+    case agentsWorkers = "agents.workers"
+    case queuesBacklog = "queues.backlog"
+
+    /// The service this check gives evidence of; direct-path results of ingress checks may name another service.
+    public var service: Service {
+        switch self {
+        case .ingressRoutes, .ingressTLS, .ingressHeaders: .nginx
+        case .apiserverPing, .apiserverAuth: .apiserver
+        case .fileserverRoundtrip: .fileserver
+        case .webserverUI: .webserver
+        case .mongoPing, .mongoWrite, .mongoStatus: .mongo
+        case .redisLatency, .redisWrite, .redisStatus: .redis
+        case .elasticsearchHealth: .elasticsearch
+        case .agentsWorkers, .queuesBacklog: .agents
+        }
+    }
+
+    public var layer: Layer { service.layer }
+
+    /// Checks that write to the watched system; `run --read-only` skips them.
+    public var writes: Bool {
+        switch self {
+        case .fileserverRoundtrip, .mongoWrite, .redisWrite: true
+        default: false
+        }
+    }
+
+    /// Catalog order, which is also the order of the text report within a layer.
+    public static func < (lhs: CheckID, rhs: CheckID) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
