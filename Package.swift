@@ -6,7 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "clearml-probe", targets: ["clearml-probe"]),
-        .library(name: "ClearMLProbeKit", targets: ["ProbeCore", "NativeClients", "Probes", "Runtime"]),
+        .library(name: "ClearMLProbeKit", targets: ["ProbeCore", "NativeClients", "Probes", "Notifiers", "Runtime"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -21,13 +21,14 @@ let package = Package(
         .target(name: "ProbeCore", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "NativeClients", dependencies: ["CCurl", "CHiredis", "CMongoc", "ProbeCore"]),
         .target(name: "Probes", dependencies: ["ProbeCore", "NativeClients"]),
-        .target(name: "Runtime", dependencies: ["ProbeCore", "NativeClients", "Probes"]),
+        .target(name: "Notifiers", dependencies: ["ProbeCore"]),
+        .target(name: "Runtime", dependencies: ["ProbeCore", "NativeClients", "Probes", "Notifiers"]),
         .executableTarget(
             name: "clearml-probe",
             dependencies: ["Runtime", "ProbeCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
-        .target(name: "TestSupport", dependencies: ["ProbeCore"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["ProbeCore", "NativeClients"], path: "Tests/TestSupport"),
         .testTarget(name: "ProbeCoreTests", dependencies: ["ProbeCore", "TestSupport"]),
         .testTarget(name: "NativeClientsTests", dependencies: ["NativeClients", "TestSupport"]),
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "Runtime", "TestSupport"]),

@@ -1,0 +1,59 @@
+import Foundation
+import ProbeCore
+
+/// The request a destination wants sent: built by a pure function, so golden-payload tests need no network.
+public struct OutgoingRequest: Sendable, Equatable {
+    public var url: String
+    public var method: String
+    public var headers: [String: String]
+    public var body: Data
+
+    public init(url: String, method: String = "POST", headers: [String: String] = ["Content-Type": "application/json"], body: Data) {
+        self.url = url
+        self.method = method
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// What came back from a delivery attempt, as the transport saw it.
+public struct DeliveryResponse: Sendable, Equatable {
+    /// nil when there was no HTTP answer (refused, timeout, TLS).
+    public var status: Int?
+    public var headers: [String: String]
+    public var body: String
+    /// The transport error when there was no HTTP answer (already redacted).
+    public var transportError: String?
+
+    public init(status: Int?, headers: [String: String] = [:], body: String = "", transportError: String? = nil) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.transportError = transportError
+    }
+}
+
+/// How a destination judges a delivery attempt (facts/webhooks.md: success codes, rate-limit hints, permanent errors).
+public enum DeliveryOutcome: Sendable, Equatable {
+    case delivered
+    /// Try again; `after` is the platform's hint in seconds (Retry-After, retry_after), used as the minimum delay.
+    case retry(after: Double?, reason: String)
+    /// Never retry; goes to the dead-letter list.
+    case permanent(reason: String)
+}
+
+/// One alert destination (Slack, a signed webhook, …): one file per kind, one case in `DestinationKind`.
+public protocol Destination: Sendable {
+    /// The name in config and logs ("slack", "ops-webhook"); never the URL.
+    var name: String { get }
+    var kind: DestinationKind { get }
+    /// Builds the request for a message. Pure: same message, same bytes (signing uses `now`).
+    func request(for message: AlertMessage, now: Date) throws -> OutgoingRequest
+    /// Judges the answer.
+    func classify(_ response: DeliveryResponse) -> DeliveryOutcome
+}
+
+/// Every destination kind. A new platform adds a case; the factory switches over it exhaustively.
+public enum DestinationKind: String, Sendable, Codable, CaseIterable {
+    case slack, webhook, teams, discord, mattermost, googlechat, telegram, pagerduty, alertmanager
+}
