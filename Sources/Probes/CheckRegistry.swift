@@ -13,7 +13,10 @@ public enum CheckRegistry {
         case .webserverUI: try WebserverUICheck.plan(options, config)
         case .apiserverAuth, .fileserverRoundtrip, .agentsWorkers, .queuesBacklog:
             .notConfigured("not available in this build yet")
-        case .mongoPing, .mongoWrite, .mongoStatus, .redisLatency, .redisWrite, .redisStatus, .elasticsearchHealth:
+        case .redisLatency: try RedisLatencyCheck.plan(options, config)
+        case .redisWrite: try RedisWriteCheck.plan(options, config)
+        case .redisStatus: try RedisStatusCheck.plan(options, config)
+        case .mongoPing, .mongoWrite, .mongoStatus, .elasticsearchHealth:
             .notConfigured("not available in this build yet")
         }
     }
@@ -40,7 +43,8 @@ public struct LoadedConfig: Sendable {
     /// Parses and validates a document; every error names the file, line and column.
     public static func load(yaml: String, file: String, substitution: EnvironmentSubstitution = EnvironmentSubstitution()) throws -> LoadedConfig {
         let root = try ConfigMap.parse(yaml: yaml, file: file, substitution: substitution)
-        let config = try ProbeConfig.parse(root)
+        var config = try ProbeConfig.parse(root)
+        try config.readDataStores(root)
         let checksMap = try root.section("checks")
         for key in checksMap.keys where CheckID(rawValue: key) == nil {
             let known = CheckID.allCases.map(\.rawValue).joined(separator: ", ")
