@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["ProbeCore", "NativeClients"], path: "Tests/TestSupport"),
         .testTarget(name: "ProbeCoreTests", dependencies: ["ProbeCore", "TestSupport"]),
         .testTarget(name: "NativeClientsTests", dependencies: ["NativeClients", "TestSupport"]),
-        .testTarget(name: "ProbesTests", dependencies: ["Probes", "Runtime", "TestSupport"]),
+        .testTarget(name: "ProbesTests", dependencies: ["Probes", "Runtime", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["Runtime", "TestSupport"]),
     ]
 )
