@@ -28,6 +28,10 @@ let package = Package(
             dependencies: ["Runtime", "ProbeCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
+        .executableTarget(
+            name: "clearml-probe-bench",
+            dependencies: ["Runtime", "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .target(name: "TestSupport", dependencies: ["ProbeCore", "NativeClients"], path: "Tests/TestSupport"),
         .testTarget(name: "ProbeCoreTests", dependencies: ["ProbeCore", "TestSupport"]),
         .testTarget(name: "NativeClientsTests", dependencies: ["NativeClients", "TestSupport"]),
