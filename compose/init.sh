@@ -58,6 +58,8 @@ random() {
 
 b64() { base64 | tr -d '\n'; }
 
+# The literal "$2..." strings below are bcrypt prefixes, not shell expansions.
+# shellcheck disable=SC2016
 # bcrypt_b64 IMAGE: reads a password on stdin, prints base64(bcrypt hash), the form ClearML's pass_hashed takes.
 bcrypt_b64() {
   pw=$(cat)
@@ -155,8 +157,9 @@ fi
 # 2. .env (the agent's keys are read back from secure.conf, so the two always agree)
 if [ -e .env ]; then
   say "kept     .env"
-  [ -z "$domain$server_image$agent_image" ] && [ "$tls" -eq 0 ] ||
+  if [ -n "$domain$server_image$agent_image" ] || [ "$tls" -eq 1 ]; then
     say "         (.env exists: --domain/--tls/--*-image were not applied; edit .env instead)"
+  fi
 else
   [ -r .env.example ] || die ".env.example is missing"
   cp .env.example .env.new
