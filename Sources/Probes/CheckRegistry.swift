@@ -16,7 +16,10 @@ public enum CheckRegistry {
         case .redisLatency: try RedisLatencyCheck.plan(options, config)
         case .redisWrite: try RedisWriteCheck.plan(options, config)
         case .redisStatus: try RedisStatusCheck.plan(options, config)
-        case .mongoPing, .mongoWrite, .mongoStatus, .elasticsearchHealth:
+        case .mongoPing: try MongoPingCheck.plan(options, config)
+        case .mongoWrite: try MongoWriteCheck.plan(options, config)
+        case .mongoStatus: try MongoStatusCheck.plan(options, config)
+        case .elasticsearchHealth:
             .notConfigured("not available in this build yet")
         }
     }
