@@ -19,8 +19,7 @@ public enum CheckRegistry {
         case .mongoPing: try MongoPingCheck.plan(options, config)
         case .mongoWrite: try MongoWriteCheck.plan(options, config)
         case .mongoStatus: try MongoStatusCheck.plan(options, config)
-        case .elasticsearchHealth:
-            .notConfigured("not available in this build yet")
+        case .elasticsearchHealth: try ElasticsearchHealthCheck.plan(options, config)
         }
     }
 }
