@@ -34,10 +34,10 @@ public struct ElasticsearchHealthCheck: Check {
         let cache = try options.duration("settings_cache", default: 300)
         let wait = try options.duration("health_wait", default: 0)
         guard thresholds.heapWarning <= thresholds.heapCritical else {
-            throw options.error(key: "heap_warning_percent", "must not be above heap_critical_percent (\(thresholds.heapCritical))")
+            throw options.error(key: "heap_warning_percent", "must not be above heap_critical_percent (\(String(format: "%g", thresholds.heapCritical)))")
         }
         guard thresholds.diskCriticalFreePercent <= thresholds.diskWarningFreePercent else {
-            throw options.error(key: "disk_critical_free_percent", "must not be above disk_warning_free_percent (\(thresholds.diskWarningFreePercent))")
+            throw options.error(key: "disk_critical_free_percent", "must not be above disk_warning_free_percent (\(String(format: "%g", thresholds.diskWarningFreePercent)))")
         }
         if let bad = patterns.first(where: { $0.isEmpty || $0.contains("/") || $0.contains(" ") }) {
             throw options.error(key: "index_patterns", "'\(bad)' is not an index name pattern")

@@ -18,7 +18,7 @@ public struct MongoStatusCheck: Check {
         let diskWarning = try options.double("disk_warning_free_percent", default: 20, range: 0...100)
         let diskCritical = try options.double("disk_critical_free_percent", default: 10, range: 0...100)
         guard diskCritical <= diskWarning else {
-            throw options.error(key: "disk_critical_free_percent", "must not be above disk_warning_free_percent (\(diskWarning))")
+            throw options.error(key: "disk_critical_free_percent", "must not be above disk_warning_free_percent (\(String(format: "%g", diskWarning)))")
         }
         guard let store = config.dataStores.mongo else { return MongoStep.notConfigured() }
         return .ready(MongoStatusCheck(store: store, connectionsWarningPercent: connections, lagCritical: lag,
