@@ -68,7 +68,7 @@ public struct RedisSession {
         switch BoundedResolver.resolve(endpoint.host, timeout: remaining) {
         case .success(let found): addresses = found
         case .failure(let failure):
-            return .failure(RedisFailure(kind: failure.kind == .timeout ? .connectTimeout : .nameResolution,
+            return .failure(RedisFailure(kind: .nameResolution,
                                          step: "resolve \(endpoint.host)", message: failure.description))
         }
         var lastFailure = RedisFailure(kind: .other, step: "connect", message: "no address")

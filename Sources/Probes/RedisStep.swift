@@ -23,7 +23,7 @@ enum RedisStep {
         let hint: String
         switch failure.kind {
         case .nameResolution:
-            summary = "cannot resolve \(store.host): the name does not exist from here"
+            summary = "\(failure.message) from here"
             hint = "Check redis.host (CLEARML_REDIS_SERVICE_HOST) and that the probe is on the stack's network."
         case .connectionRefused:
             summary = "connection refused at \(place): Redis is not listening"

@@ -53,10 +53,10 @@ struct RedisBench: AsyncParsableCommand {
         print("redis.latency vs redis-cli --latency and a raw hiredis loop, \(count) PINGs every \(intervalMs) ms, median of \(rounds) rounds (ms)")
         print("  redis.latency  p50 \(format(p50))  mean \(format(mean))")
         print("  raw hiredis    p50 \(format(raw))  mean \(format(rawAvg))")
-        print("  redis-cli      avg \(String(format: "%.2f", cli))  (2 decimals: its resolution is 10 µs)")
+        print("  redis-cli      avg \(String(format: "%.2f", cli))  (it times each PING with a 1 ms clock: only its mean over many samples is comparable)")
         print(String(format: "  p50 / raw p50      %.3f  (target ≤ 1.10)", p50 / raw))
         print(String(format: "  mean / redis-cli   %.3f  (target 0.80–1.20)", mean / cli))
-        print(String(format: "  p50 / redis-cli    %.3f", p50 / cli))
+        print(String(format: "  p50 / redis-cli    %.3f  (a median against a mean of a right-skewed sample: for information)", p50 / cli))
     }
 
     /// Runs `redis-cli --latency` without a terminal: it samples every 10 ms for `-i` seconds, then prints

@@ -48,7 +48,7 @@ struct DataLayerRootCauseTests {
     }
 
     @Test func aWriteConcernErrorIsARootCauseEvenWhileTheApiserverWorks() async throws {
-        let double = try PythonDouble("mongo_double.py", arguments: ["--scenario", "write_concern_error"])
+        let double = try await offPool { try PythonDouble("mongo_double.py", arguments: ["--scenario", "write_concern_error"]) }
         defer { double.stop() }
         let store = MongoStore(uri: "mongodb://127.0.0.1:\(double.port("mongo"))/")
         let report = await Self.engine([(.mongoWrite, MongoWriteCheck(store: store, instance: "test")), (.apiserverAuth, Self.apiserverWorks)]).run()

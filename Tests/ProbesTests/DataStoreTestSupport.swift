@@ -33,3 +33,10 @@ func waitForInfo(_ port: Int, timeout: Double = 10, _ condition: (RedisInfo) -> 
     }
     throw TestSupportError("redis on \(port): condition not reached within \(timeout) s")
 }
+
+/// Runs a TestSupport starter (or any blocking call) off the cooperative pool. The starters wait synchronously for
+/// a ready line or a listening port; on a 2-core machine two such waits on the pool stall every other suite's
+/// timers and continuations.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await BlockingExecutor.run(label: "test-server") { Result { try body() } }.get()
+}

@@ -17,6 +17,7 @@ struct ElasticsearchHealthCheckTests {
     }
 
     static func scenario(_ body: [String: Any]) async throws {
+        _ = try await offPool { Self.double }  // started off the pool (see `offPool`)
         try await double.control("/reset", [:])
         try await double.control("/scenario", body)
     }
@@ -119,6 +120,7 @@ struct ElasticsearchHealthCheckTests {
     }
 
     @Test func refusedIsAReachabilityFailure() async throws {
+        try await Self.scenario(["scenario": "green"])
         let store = ElasticsearchStore(url: URL(string: "http://127.0.0.1:\(Ports.closed())")!)
         let (result, seconds) = await runCheck(Self.check(store), .elasticsearchHealth, timeout: 0.6)
         #expect(result.status == .critical)

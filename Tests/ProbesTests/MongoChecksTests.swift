@@ -16,6 +16,7 @@ struct MongoChecksTests {
     }
 
     static func scenario(_ body: [String: Any]) async throws {
+        _ = try await offPool { Self.double }  // started off the pool (see `offPool`)
         try await double.control("/reset", [:])
         try await double.control("/scenario", body)
     }
@@ -118,6 +119,7 @@ struct MongoChecksTests {
     }
 
     @Test func refusedIsAReachabilityFailureWithinTheDeadline() async throws {
+        try await Self.scenario(["scenario": "ok"])
         let (result, seconds) = await runCheck(MongoPingCheck(store: Self.store("refused", port: Ports.closed())), .mongoPing, timeout: 0.7)
         #expect(result.status == .critical)
         #expect(result.summary.contains("connection refused"), "\(result.summary)")

@@ -10,11 +10,15 @@ import TestSupport
 struct RedisChecksTests {
     static let healthy: RedisServer = try! RedisServer()
 
+    /// Starts the shared server off the pool (see `offPool`) before a test touches it.
+    static func warm() async throws { _ = try await offPool { Self.healthy } }
+
     static func store(_ port: Int, password: String? = nil, username: String? = nil) -> RedisStore {
         RedisStore(host: "127.0.0.1", port: port, username: username, password: password.map(Secret.init))
     }
 
     @Test func healthyRedisIsOKOnAllThreeChecks() async throws {
+        try await Self.warm()
         let store = Self.store(Self.healthy.port)
         let latency = await runCheck(RedisLatencyCheck(store: store), .redisLatency)
         #expect(latency.result.status == .ok, "\(latency.result.summary)")
@@ -38,7 +42,8 @@ struct RedisChecksTests {
     }
 
     @Test func stoppedRedisIsAReachabilityFailure() async throws {
-        let server = try RedisServer()
+        try await Self.warm()
+        let server = try await offPool { try RedisServer() }
         let store = Self.store(server.port)
         #expect(await runCheck(RedisLatencyCheck(store: store), .redisLatency).result.status == .ok)
         server.stop()
@@ -53,7 +58,8 @@ struct RedisChecksTests {
     }
 
     @Test func passwordsAndACLUsers() async throws {
-        let server = try RedisServer(arguments: ["--requirepass", "s3cret-pass"])
+        try await Self.warm()
+        let server = try await offPool { try RedisServer(arguments: ["--requirepass", "s3cret-pass"]) }
         defer { server.stop() }
         let wrong = await runCheck(RedisLatencyCheck(store: Self.store(server.port, password: "not-the-password")), .redisLatency,
                                    config: ProbeConfig(instance: "test", secrets: [Secret("not-the-password")]))
@@ -74,6 +80,7 @@ struct RedisChecksTests {
     }
 
     @Test func slowRedisIsAWarningAndAHungOneATimeout() async throws {
+        try await Self.warm()
         let store = Self.store(Self.healthy.port)
         _ = await runCheck(RedisLatencyCheck(store: store), .redisLatency)  // connected
         async let slow = runCheck(RedisLatencyCheck(store: store), .redisLatency, timeout: 2)
@@ -95,7 +102,8 @@ struct RedisChecksTests {
     }
 
     @Test func memoryNearMaxmemoryAndOOM() async throws {
-        let server = try RedisServer()
+        try await Self.warm()
+        let server = try await offPool { try RedisServer() }
         defer { server.stop() }
         let store = Self.store(server.port)
         let used = RedisInfo(await redisAdmin(server.port, ["INFO", "memory"])?.text ?? "").number("used_memory") ?? 1_000_000
@@ -117,11 +125,12 @@ struct RedisChecksTests {
     }
 
     @Test func failedBackgroundSaveGivesMISCONF() async throws {
+        try await Self.warm()
         let unwritable = try TempDirectory("redis-unwritable")
         defer { unwritable.remove() }
         chmod(unwritable.path, 0o755)  // owned by root: nobody cannot create the dump there
-        let server = try RedisServer(arguments: ["--dir", unwritable.path, "--save", "3600 1", "--stop-writes-on-bgsave-error", "yes"],
-                                     asUser: "65534")
+        let server = try await offPool { try RedisServer(arguments: ["--dir", unwritable.path, "--save", "3600 1", "--stop-writes-on-bgsave-error", "yes"],
+                                                          asUser: "65534") }
         defer { server.stop() }
         _ = await redisAdmin(server.port, ["BGSAVE"])
         try await waitForInfo(server.port) { $0["rdb_bgsave_in_progress"] == "0" && $0["rdb_last_bgsave_status"] == "err" }
@@ -135,8 +144,9 @@ struct RedisChecksTests {
     }
 
     @Test func replicaRefusesWritesWithREADONLY() async throws {
+        try await Self.warm()
         _ = await redisAdmin(Self.healthy.port, ["CONFIG", "SET", "repl-diskless-sync-delay", "0"])  // sync at once
-        let replica = try RedisServer(arguments: ["--replicaof", "127.0.0.1", String(Self.healthy.port)])
+        let replica = try await offPool { try RedisServer(arguments: ["--replicaof", "127.0.0.1", String(Self.healthy.port)]) }
         defer { replica.stop() }
         try await waitForInfo(replica.port) { $0["master_link_status"] == "up" }
         let store = Self.store(replica.port)
@@ -149,7 +159,8 @@ struct RedisChecksTests {
     }
 
     @Test func listenerThatNeverAnswersIsATimeoutWithinTheDeadline() async throws {
-        let blackhole = try PythonDouble("blackhole.py")
+        try await Self.warm()
+        let blackhole = try await offPool { try PythonDouble("blackhole.py") }
         defer { blackhole.stop() }
         let store = Self.store(blackhole.port("blackhole"))
         let (result, seconds) = await runCheck(RedisLatencyCheck(store: store), .redisLatency, timeout: 0.5)
@@ -160,6 +171,7 @@ struct RedisChecksTests {
     }
 
     @Test func restartSincePreviousSampleIsAWarning() async throws {
+        try await Self.warm()
         // The previous sample saw Redis up for a day; now it has been up for seconds: it restarted in between.
         let state = ProbeState()
         let store = Self.store(Self.healthy.port)
@@ -172,7 +184,8 @@ struct RedisChecksTests {
     }
 
     @Test func disabledCONFIGLeavesMaxclientsUnknown() async throws {
-        let server = try RedisServer(arguments: ["--rename-command", "CONFIG", ""])
+        try await Self.warm()
+        let server = try await offPool { try RedisServer(arguments: ["--rename-command", "CONFIG", ""]) }
         defer { server.stop() }
         let status = await runCheck(RedisStatusCheck(store: Self.store(server.port)), .redisStatus)
         #expect(status.result.status == .ok, "\(status.result.summary)")
