@@ -11,7 +11,9 @@ public enum CheckRegistry {
         case .ingressHeaders: try IngressHeadersCheck.plan(options, config)
         case .apiserverPing: try ApiserverPingCheck.plan(options, config)
         case .webserverUI: try WebserverUICheck.plan(options, config)
-        case .apiserverAuth, .fileserverRoundtrip, .agentsWorkers, .queuesBacklog:
+        case .apiserverAuth: try ApiserverAuthCheck.plan(options, config)
+        case .fileserverRoundtrip: try FileserverRoundtripCheck.plan(options, config)
+        case .agentsWorkers, .queuesBacklog:
             .notConfigured("not available in this build yet")
         case .mongoPing, .mongoWrite, .mongoStatus, .redisLatency, .redisWrite, .redisStatus, .elasticsearchHealth:
             .notConfigured("not available in this build yet")

@@ -221,3 +221,16 @@ public struct Redactor: Sendable {
 
     public func adding(_ more: [Secret]) -> Redactor { Redactor(secrets + more) }
 }
+
+extension ClearMLProblem {
+    /// The problem as a check result; `alsoDependsOn` adds the path's own dependencies (the ingress over the API).
+    func result(_ builder: ResultBuilder, target: String, service: Service? = nil, summary: String? = nil,
+                alsoDependsOn: [Dependency] = [], metrics: [String: Double] = [:]) -> CheckResult {
+        var result = builder.result(target: target, service: service, status: status, summary: summary ?? self.summary,
+                                    hint: hint, metrics: metrics, timings: timings, error: error, evidence: evidence,
+                                    dependsOn: dependsOn + alsoDependsOn.filter { !dependsOn.contains($0) },
+                                    reachabilityFailure: reachabilityFailure)
+        result.durationMs = builder.elapsedMs  // the whole check, not only the last call
+        return result
+    }
+}

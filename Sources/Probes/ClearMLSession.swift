@@ -25,6 +25,7 @@ public enum ClearMLSession {
                       redactor: Redactor) async -> TokenStore.Login {
         let started = ContinuousClock.now
         var last: (ClearMLProblem, ClearMLEndpoint)?
+        var failures: [String: ClearMLProblem] = [:]
         for endpoint in endpoints {
             let call = ClearMLCall("auth.login", on: endpoint, parameters: ["expiration_sec": Int(credentials.tokenLifetime)],
                                    auth: .basic(credentials), config: context.config)
@@ -36,21 +37,24 @@ public enum ClearMLSession {
                     let problem = ClearMLProblem(status: .critical, summary: "\(call.words): answered OK without data.token",
                                                  hint: "Something that is not ClearML's apiserver answers here; check the address.",
                                                  timings: reply.response.timings, code: "no token")
-                    return TokenStore.Login(token: nil, problem: problem, endpoint: endpoint, durationMs: elapsed)
+                    return TokenStore.Login(token: nil, problem: problem, endpoint: endpoint, failures: failures, durationMs: elapsed)
                 }
                 let token = TokenStore.Token(value: Secret(value), obtainedAt: now,
                                              expiresAt: now.addingTimeInterval(credentials.tokenLifetime))
-                return TokenStore.Login(token: token, problem: nil, endpoint: endpoint, durationMs: reply.response.timings.total)
+                return TokenStore.Login(token: token, problem: nil, endpoint: endpoint, failures: failures,
+                                        durationMs: reply.response.timings.total)
             case .failure(let problem):
                 last = (problem, endpoint)
+                failures[endpoint.target] = problem
                 if problem.reachabilityFailure { continue }
-                return TokenStore.Login(token: nil, problem: problem, endpoint: endpoint,
+                return TokenStore.Login(token: nil, problem: problem, endpoint: endpoint, failures: failures,
                                         durationMs: started.duration(to: .now).milliseconds)
             }
         }
         let problem = last?.0 ?? ClearMLProblem(status: .unknown, summary: "no apiserver address to log in at",
                                                 hint: "Set CLEARML_PROBE_APISERVER_URL or CLEARML_API_HOST.", code: "not configured")
-        return TokenStore.Login(token: nil, problem: problem, endpoint: last?.1, durationMs: started.duration(to: .now).milliseconds)
+        return TokenStore.Login(token: nil, problem: problem, endpoint: last?.1, failures: failures,
+                                durationMs: started.duration(to: .now).milliseconds)
     }
 
     /// Every secret a ClearML check may meet in outside text: the config's, the Basic header value, the session tokens.

@@ -24,16 +24,23 @@ public actor TokenStore {
     /// One login attempt, shared by every check that asked for a token while it ran.
     public struct Login: Sendable {
         public var token: Token?
+        /// Why the login failed on the last path tried; nil when it succeeded.
         public var problem: ClearMLProblem?
         /// The path it went through (the last one tried).
         public var endpoint: ClearMLEndpoint?
+        /// What each path tried said, by target (a direct address that cannot be reached, before the ingress).
+        public var failures: [String: ClearMLProblem]
         public var durationMs: Double
         public var at: Date
 
-        public init(token: Token?, problem: ClearMLProblem?, endpoint: ClearMLEndpoint?, durationMs: Double, at: Date = Date()) {
+        public init(token: Token?, problem: ClearMLProblem?, endpoint: ClearMLEndpoint?, failures: [String: ClearMLProblem] = [:],
+                    durationMs: Double, at: Date = Date()) {
             self.token = token
             self.problem = problem
             self.endpoint = endpoint
+            var failures = failures
+            if let problem, let endpoint { failures[endpoint.target] = problem }
+            self.failures = failures
             self.durationMs = durationMs
             self.at = at
         }
@@ -110,13 +117,14 @@ public actor TokenStore {
 
     private func lastValid(_ now: Date) -> Token? { current.flatMap { usable($0, now) ? $0 : nil } }
 
-    /// A token the apiserver refused (401/30): it is dropped, and a new login is allowed at most once per reuse window
-    /// (true when this caller may log in again now), so a server that refuses every token is not asked for one per cycle.
+    /// A reused token the apiserver refused (401/30). True when the caller may log in again now: the token is dropped.
+    /// That happens at most once per reuse window, so a server that refuses every token is not asked for one per cycle;
+    /// otherwise the token is kept and the refusal reported until the window ends.
     public func refused(_ token: Token, reuse: Double, now: Date = Date()) -> Bool {
-        if current == token { current = nil }
-        if fileserver?.token == token { fileserver = nil }
         if let renewedAt, now.timeIntervalSince(renewedAt) < reuse { return false }
         renewedAt = now
+        if current == token { current = nil }
+        if fileserver?.token == token { fileserver = nil }
         return true
     }
 
