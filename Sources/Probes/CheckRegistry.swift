@@ -13,8 +13,8 @@ public enum CheckRegistry {
         case .webserverUI: try WebserverUICheck.plan(options, config)
         case .apiserverAuth: try ApiserverAuthCheck.plan(options, config)
         case .fileserverRoundtrip: try FileserverRoundtripCheck.plan(options, config)
-        case .agentsWorkers, .queuesBacklog:
-            .notConfigured("not available in this build yet")
+        case .agentsWorkers: try AgentsWorkersCheck.plan(options, config)
+        case .queuesBacklog: try QueuesBacklogCheck.plan(options, config)
         case .mongoPing, .mongoWrite, .mongoStatus, .redisLatency, .redisWrite, .redisStatus, .elasticsearchHealth:
             .notConfigured("not available in this build yet")
         }

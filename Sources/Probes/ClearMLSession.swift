@@ -57,6 +57,34 @@ public enum ClearMLSession {
                                 durationMs: started.duration(to: .now).milliseconds)
     }
 
+    /// One authenticated read for checks that only look at the API (`agents.workers`, `queues.backlog`): a token from
+    /// the session (a login only when the reuse window is over), the call on the first configured path, and any
+    /// failure already phrased for people. Every failure also depends on `apiserver.auth`, which says why the API fails.
+    public static func read(_ action: String, parameters: [String: any Sendable], _ context: CheckContext,
+                            credentials: ProbeConfig.Credentials) async -> Result<ClearMLEnvelope, ClearMLProblem> {
+        guard let endpoint = ClearMLEndpoint.all(context.config).first else {
+            return .failure(ClearMLProblem(status: .unknown, summary: "no apiserver address", code: "not configured"))
+        }
+        let reserve = min(1, context.settings.timeout * 0.25)
+        let grant = await grant(context, credentials: credentials, share: 0.6, reserve: reserve)
+        guard let token = grant.token else {
+            let why = grant.login?.problem?.summary ?? "auth.login gave none"
+            return .failure(ClearMLProblem(status: .unknown, summary: "not tried: no token (\(why))",
+                                           hint: "See apiserver.auth; this check runs again once the probe can log in.",
+                                           dependsOn: [.check(.apiserverAuth)], code: "no token"))
+        }
+        let redactor = await redactor(context, credentials: credentials)
+        let call = ClearMLCall(action, on: endpoint, parameters: parameters, auth: .bearer(token.value), config: context.config)
+        switch await call.send(context, reserve: reserve, basicLoginWorked: grant.loggedIn, redactor: redactor) {
+        case .success(let reply):
+            return .success(reply.envelope)
+        case .failure(var problem):
+            if problem.isTimeout { problem = problem.explainedByPing(await ClearMLCall.ping(endpoint, context, budget: reserve)) }
+            problem.dependsOn += [.check(.apiserverAuth)]
+            return .failure(problem)
+        }
+    }
+
     /// Every secret a ClearML check may meet in outside text: the config's, the Basic header value, the session tokens.
     public static func redactor(_ context: CheckContext, credentials: ProbeConfig.Credentials) async -> Redactor {
         Redactor(context.config.secrets + [ClearMLAuth.basicValue(credentials)] + (await context.state.tokens.knownTokens))
