@@ -25,7 +25,7 @@ let package = Package(
         .target(name: "Runtime", dependencies: ["ProbeCore", "NativeClients", "Probes", "Notifiers"]),
         .executableTarget(
             name: "clearml-probe",
-            dependencies: ["Runtime", "ProbeCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Runtime", "ProbeCore", "Notifiers", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         .target(name: "TestSupport", dependencies: ["ProbeCore", "NativeClients"], path: "Tests/TestSupport"),
@@ -33,5 +33,7 @@ let package = Package(
         .testTarget(name: "NativeClientsTests", dependencies: ["NativeClients", "TestSupport"]),
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "Runtime", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Runtime", "TestSupport"]),
+        .testTarget(name: "NotifiersTests", dependencies: ["Notifiers", "TestSupport"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Notifiers", "TestSupport"]),
     ]
 )
