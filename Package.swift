@@ -33,7 +33,7 @@ let package = Package(
         .testTarget(name: "NativeClientsTests", dependencies: ["NativeClients", "TestSupport"]),
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "Runtime", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Runtime", "TestSupport"]),
-        .testTarget(name: "NotifiersTests", dependencies: ["Notifiers", "TestSupport"]),
+        .testTarget(name: "NotifiersTests", dependencies: ["Notifiers", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Notifiers", "TestSupport"]),
     ]
 )
