@@ -116,7 +116,7 @@ public struct SlackDestination: Destination {
 
         var fields: [String] = []
         if message.event != .resolved && message.event != .test { fields.append("*Severity*\n\(message.severity.rawValue)") }
-        fields.append("*Service*\n\(escape(message.service.displayName)) (\(message.service.layer.rawValue))")
+        if message.event != .test { fields.append("*Service*\n\(escape(message.service.displayName)) (\(message.service.layer.rawValue))") }
         if message.event != .test { fields.append("*Started*\n\(MessageText.time(message.startedAt))") }
         if let resolved = message.resolvedAt { fields.append("*Resolved*\n\(MessageText.time(resolved))") }
         fields.append("*Instance*\n\(escape(message.instance))")
