@@ -154,6 +154,7 @@ def test_data_stores_live_only_on_the_internal_data_network():
 
 def test_the_ingress_reaches_the_application_and_nothing_behind_it():
     assert sorted(SERVICES["nginx"]["networks"]) == ["app", "edge"]
+    assert "depends_on" not in SERVICES["nginx"], "the ingress must come up (and answer 502) while ClearML boots"
     for name in ("webserver", "apiserver", "fileserver"):
         assert "app" in SERVICES[name]["networks"]
     assert "edge" not in SERVICES["apiserver"]["networks"]
