@@ -187,7 +187,8 @@ public struct ClearMLProblem: Sendable, Error {
         case .tls: "See ingress.tls for the certificate."
         default: "The connection broke; see the apiserver's (or the ingress's) log."
         }
-        return ClearMLProblem(status: .critical, summary: "\(call.words): \(words)", hint: hint, dependsOn: [],
+        // `words` already names the place, so the action alone leads.
+        return ClearMLProblem(status: .critical, summary: "\(call.action): \(words)", hint: hint, dependsOn: [],
                               reachabilityFailure: failure.isReachability, error: redactor.redact(failure.description),
                               timings: failure.timings, isTimeout: failure.kind == .timeout, code: failure.kind == .timeout ? "timeout" : failure.kind.rawValue)
     }
