@@ -82,6 +82,9 @@ public struct AlertmanagerDestination: Destination {
 
     public var name: String { config.name }
     public var kind: DestinationKind { .alertmanager }
+    /// scheme://host[:port] only: the rest of the address is (or may carry) the credential.
+    public var redactedURL: String { Redact.url(config.url) }
+    public var secrets: [Secret] { [config.basicAuth].compactMap { $0 } }
 
     public func request(for message: AlertMessage, now: Date) throws -> OutgoingRequest {
         var headers = ["Content-Type": "application/json"]

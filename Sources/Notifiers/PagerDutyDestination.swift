@@ -69,6 +69,9 @@ public struct PagerDutyDestination: Destination {
 
     public var name: String { config.name }
     public var kind: DestinationKind { .pagerduty }
+    /// scheme://host[:port] only: the rest of the address is (or may carry) the credential.
+    public var redactedURL: String { Redact.url(config.url) }
+    public var secrets: [Secret] { [config.routingKey] }
 
     public func request(for message: AlertMessage, now: Date) throws -> OutgoingRequest {
         OutgoingRequest(url: config.url, body: Self.payload(message, text: template.render(message), routingKey: config.routingKey).data)

@@ -66,6 +66,15 @@ public struct TeamsDestination: Destination {
 
     public var name: String { config.name }
     public var kind: DestinationKind { .teams }
+    /// scheme://host[:port] only: the rest of the address is (or may carry) the credential.
+    public var redactedURL: String { Redact.url(config.url.exposed) }
+    public var secrets: [Secret] { [config.url] }
+
+    /// A permanent answer that means the destination itself is gone (deleted webhook, revoked token).
+    public func disables(_ response: DeliveryResponse) -> Bool {
+        guard let status = response.status else { return false }
+        return status == 404
+    }
 
     public func request(for message: AlertMessage, now: Date) throws -> OutgoingRequest {
         OutgoingRequest(url: config.url.exposed, body: Self.payload(message, text: template.render(message)).data)

@@ -99,6 +99,15 @@ public struct TelegramDestination: Destination {
 
     public var name: String { config.name }
     public var kind: DestinationKind { .telegram }
+    /// scheme://host[:port] only: the rest of the address is (or may carry) the credential.
+    public var redactedURL: String { Redact.url(config.apiURL) }
+    public var secrets: [Secret] { [config.botToken] }
+
+    /// A permanent answer that means the destination itself is gone (deleted webhook, revoked token).
+    public func disables(_ response: DeliveryResponse) -> Bool {
+        guard let status = response.status else { return false }
+        return status == 401
+    }
 
     public func request(for message: AlertMessage, now: Date) throws -> OutgoingRequest {
         OutgoingRequest(url: "\(config.apiURL)/bot\(config.botToken.exposed)/sendMessage",
