@@ -29,10 +29,14 @@ let package = Package(
             dependencies: ["Runtime", "ProbeCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
+        .executableTarget(
+            name: "clearml-probe-bench",
+            dependencies: ["Runtime", "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .target(name: "TestSupport", dependencies: ["ProbeCore", "NativeClients"], path: "Tests/TestSupport"),
         .testTarget(name: "ProbeCoreTests", dependencies: ["ProbeCore", "TestSupport"]),
         .testTarget(name: "NativeClientsTests", dependencies: ["NativeClients", "TestSupport"]),
-        .testTarget(name: "ProbesTests", dependencies: ["Probes", "Runtime", "TestSupport"]),
+        .testTarget(name: "ProbesTests", dependencies: ["Probes", "Runtime", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["Runtime", "TestSupport"]),
         .testTarget(name: "NotifiersTests", dependencies: ["Notifiers", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Notifiers", "TestSupport"]),

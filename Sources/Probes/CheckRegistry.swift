@@ -37,6 +37,11 @@ public struct LoadedConfig: Sendable {
     public var config: ProbeConfig
     public var checks: [ConfiguredCheck]
 
+    public init(config: ProbeConfig, checks: [ConfiguredCheck]) {
+        self.config = config
+        self.checks = checks
+    }
+
     /// Parses and validates a document; every error names the file, line and column.
     public static func load(yaml: String, file: String, substitution: EnvironmentSubstitution = EnvironmentSubstitution()) throws -> LoadedConfig {
         let root = try ConfigMap.parse(yaml: yaml, file: file, substitution: substitution)
