@@ -38,7 +38,7 @@ let package = Package(
         .testTarget(name: "NativeClientsTests", dependencies: ["NativeClients", "TestSupport"]),
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "Runtime", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["Runtime", "TestSupport"]),
-        .testTarget(name: "NotifiersTests", dependencies: ["Notifiers", "TestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "NotifiersTests", dependencies: ["Notifiers", "Runtime", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Notifiers", "TestSupport"]),
     ]
 )

@@ -140,19 +140,19 @@ Hint: {{hint}}
 
 **Failing checks**
 {{#causes}}
-- {{status}} `{{key}}`: {{summary}}
+- {{status}} {{key}}: {{summary}}
 {{/causes}}
 {{/has_causes}}
 {{#has_symptoms}}
 
 **Symptoms ({{symptom_count}})**
 {{#symptoms}}
-- {{status}} `{{key}}`: {{summary}}
+- {{status}} {{key}}: {{summary}}
 {{/symptoms}}
 {{/has_symptoms}}
 {{#evidence}}
 
-Evidence: `{{evidence}}`
+Evidence: {{evidence}}
 {{/evidence}}
 
 {{#resolved}}
@@ -176,19 +176,19 @@ Hint: {{hint}}
 
 **Failing checks**
 {{#causes}}
-- {{status}} `{{key}}`: {{summary}}
+- {{status}} {{key}}: {{summary}}
 {{/causes}}
 {{/has_causes}}
 {{#has_symptoms}}
 
 **Symptoms ({{symptom_count}})**
 {{#symptoms}}
-- {{status}} `{{key}}`: {{summary}}
+- {{status}} {{key}}: {{summary}}
 {{/symptoms}}
 {{/has_symptoms}}
 {{#evidence}}
 
-Evidence: `{{evidence}}`
+Evidence: {{evidence}}
 {{/evidence}}
 
 {{#resolved}}
@@ -212,19 +212,19 @@ Hint: {{hint}}
 
 <b>Failing checks</b>
 {{#causes}}
-• {{status}} <code>{{key}}</code>: {{summary}}
+• {{status}} <i>{{key}}</i>: {{summary}}
 {{/causes}}
 {{/has_causes}}
 {{#has_symptoms}}
 
 <b>Symptoms ({{symptom_count}})</b>
 {{#symptoms}}
-• {{status}} <code>{{key}}</code>: {{summary}}
+• {{status}} <i>{{key}}</i>: {{summary}}
 {{/symptoms}}
 {{/has_symptoms}}
 {{#evidence}}
 
-Evidence: <code>{{evidence}}</code>
+Evidence: <i>{{evidence}}</i>
 {{/evidence}}
 
 {{#resolved}}
