@@ -87,6 +87,9 @@ public struct PagingLedger: Sendable, Equatable, Codable {
         case .firing, .reminder, .flapping:
             let verdict = gate.verdict(for: AlertSubject(message: message), at: now)
             if verdict.pages {
+                var message = message
+                // Held until now, so nobody has seen it fire: a reminder announces it.
+                if message.event == .reminder, incidents[message.incidentID]?.paged == false { message.event = .firing }
                 incidents[message.incidentID] = Entry(paged: true, held: nil)
                 return .send(message)
             }
