@@ -42,7 +42,7 @@ public enum SilenceClient {
     }
 
     /// `host:port` as `serve --listen` takes it → a loopback URL when it listens on every address.
-    static func baseURL(listen: String) -> String? {
+    public static func baseURL(listen: String) -> String? {
         var host = listen
         var port = ""
         if let colon = listen.lastIndex(of: ":") {
