@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "Runtime", dependencies: ["ProbeCore", "NativeClients", "Probes", "Notifiers"]),
         .executableTarget(
             name: "clearml-probe",
-            dependencies: ["Runtime", "ProbeCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Runtime", "ProbeCore", "Notifiers", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         .executableTarget(

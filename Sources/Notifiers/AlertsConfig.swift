@@ -26,11 +26,10 @@ public struct AlertsConfig: Sendable {
             let root = try ConfigMap.parse(yaml: yaml, file: file, substitution: substitution)
             config.policy = try AlertPolicy.parse(try root.section("alerting"))
             for entry in try root.maps("destinations") ?? [] {
-                guard let kindText = try entry.nonEmptyString("kind") else {
+                guard try entry.nonEmptyString("kind") != nil else {
                     throw entry.error(at: nil, "\(entry.path): 'kind' is required (one of: \(DestinationKind.allCases.map(\.rawValue).joined(separator: ", ")))")
                 }
                 let kind = try entry.choice("kind", default: DestinationKind.slack)
-                _ = kindText
                 let name = try entry.string("name", default: kind.rawValue)
                 guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
                     throw entry.error(key: "name", "'\(name)' must be letters, digits, '-', '_' or '.'")

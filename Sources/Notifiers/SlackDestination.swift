@@ -18,6 +18,11 @@ public struct SlackDestination: Destination {
         public static let field = 2000
         /// Slack cuts `text` at 40,000 and advises at most 4,000.
         public static let text = 4000
+        /// Our own budgets, well inside Slack's, so a whole message stays small (an undocumented total of about 13k
+        /// characters of block text applies to some senders).
+        public static let summary = 1000
+        public static let evidence = 1500
+        public static let item = 300
     }
 
     public init(name: String, url: Secret, timeout: Double = 15) {
@@ -92,12 +97,11 @@ public struct SlackDestination: Destination {
             blocks.append(section(escape(message.summary)))
         default:
             let lead = message.causes.first
-            let key = lead.map { "`\(escape($0.key))` " } ?? ""
-            blocks.append(section("*\(MessageText.causeLabel(message)):* \(escape(message.service.displayName)) — \(key)\(escape(message.summary))"))
+            let key = lead.map { "`\(escape($0.key))`: " } ?? ""
+            blocks.append(section("*\(MessageText.causeLabel(message)):* \(escape(message.service.displayName)) — \(key)\(escape(MessageText.truncate(message.summary, Limits.summary)))"))
             if let evidence = message.evidence, !evidence.isEmpty {
-                let fenced = escape(evidence).replacingOccurrences(of: "```", with: "'''")
-                let room = Limits.section - "*Evidence*\n``````".count
-                blocks.append(section("*Evidence*\n```\(MessageText.truncate(fenced, room))```"))
+                let fenced = escape(MessageText.truncate(evidence, Limits.evidence)).replacingOccurrences(of: "```", with: "'''")
+                blocks.append(section("*Evidence*\n```\(fenced)```"))
             }
             if let hint = message.hint, !hint.isEmpty { blocks.append(section("*Fix:* \(escape(hint))")) }
         }
@@ -112,7 +116,7 @@ public struct SlackDestination: Destination {
 
         var fields: [String] = []
         if message.event != .resolved && message.event != .test { fields.append("*Severity*\n\(message.severity.rawValue)") }
-        fields.append("*Service*\n\(escape(message.service.displayName)) (\(message.service.layer.rawValue))")
+        if message.event != .test { fields.append("*Service*\n\(escape(message.service.displayName)) (\(message.service.layer.rawValue))") }
         if message.event != .test { fields.append("*Started*\n\(MessageText.time(message.startedAt))") }
         if let resolved = message.resolvedAt { fields.append("*Resolved*\n\(MessageText.time(resolved))") }
         fields.append("*Instance*\n\(escape(message.instance))")
@@ -127,11 +131,19 @@ public struct SlackDestination: Destination {
     }
 
     static func line(_ line: AlertMessage.Line) -> String {
-        "• `\(escape(line.key))` *\(line.status.rawValue)* — \(escape(line.summary))"
+        "• `\(escape(line.key))` *\(line.status.rawValue)* — \(escape(MessageText.truncate(line.summary, Limits.item)))"
     }
 
     static func section(_ text: String) -> [String: Any] {
-        ["type": "section", "text": ["type": "mrkdwn", "text": MessageText.truncate(text, Limits.section)]]
+        ["type": "section", "text": ["type": "mrkdwn", "text": cut(text, Limits.section)]]
+    }
+
+    /// Truncates escaped text without leaving half an entity (`&am…`).
+    static func cut(_ text: String, _ limit: Int) -> String {
+        guard text.count > limit else { return text }
+        var kept = String(text.prefix(limit - 1))
+        if let amp = kept.lastIndex(of: "&"), !kept[amp...].contains(";") { kept = String(kept[..<amp]) }
+        return kept + "…"
     }
 
     /// Slack mrkdwn control characters (facts/webhooks.md §1).

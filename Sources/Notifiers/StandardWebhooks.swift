@@ -3,7 +3,7 @@ import ProbeCore
 
 /// Standard Webhooks 1.0 signing (facts/webhooks.md §10): `webhook-signature: v1,<base64 HMAC-SHA256(key,
 /// "{id}.{timestamp}.{body}")>`, the key being the base64 after `whsec_`.
-public struct StandardWebhooks: Sendable {
+public struct StandardWebhooks: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     let key: [UInt8]
 
     public struct InvalidSecret: Error, CustomStringConvertible {
@@ -21,6 +21,11 @@ public struct StandardWebhooks: Sendable {
     }
 
     public init(key: [UInt8]) { self.key = key }
+
+    /// The key never prints, not even through reflection (`dump`, string interpolation of a destination).
+    public var description: String { "StandardWebhooks(<redacted>)" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: [:]) }
 
     /// The `webhook-signature` value for one attempt.
     public func signature(id: String, timestamp: Int, body: Data) -> String {

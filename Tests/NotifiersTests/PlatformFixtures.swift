@@ -5,7 +5,7 @@ import TestSupport
 
 /// Messages every platform's golden payloads are made from: a firing, its RESOLVED, an incident with symptoms (and
 /// an unconfirmed root cause), and one too big for any platform.
-enum Fixtures {
+enum PlatformFixtures {
     static let started = Date(timeIntervalSince1970: 1_787_392_920) // 2026-08-22T10:02:00Z
     static let created = started.addingTimeInterval(120)
     static let resolved = started.addingTimeInterval(29 * 60)
@@ -61,23 +61,6 @@ enum Fixtures {
     ]
 
     static let substitution = EnvironmentSubstitution(environment: [:])
-}
-
-/// Golden payload files under `Tests/NotifiersTests/Golden/<platform>/<case>.json`: the exact body as sent, recorded
-/// when missing or when `RECORD_GOLDEN=1`, and reviewed like code.
-enum Golden {
-    static func check(_ platform: String, _ name: String, _ body: Data) throws -> (matches: Bool, recorded: Bool, expected: String) {
-        let path = Repository.path("Tests/NotifiersTests/Golden/\(platform)/\(name).json")
-        let actual = String(decoding: body, as: UTF8.self) + "\n"
-        let record = ProcessInfo.processInfo.environment["RECORD_GOLDEN"] == "1"
-        if record || !FileManager.default.fileExists(atPath: path) {
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try actual.write(toFile: path, atomically: true, encoding: .utf8)
-            return (true, true, actual)
-        }
-        let expected = try String(contentsOfFile: path, encoding: .utf8)
-        return (expected == actual, false, expected)
-    }
 }
 
 extension Data {
