@@ -111,13 +111,26 @@ public struct AlertmanagerDestination: Destination {
         }
     }
 
+    /// The severities a RESOLVED is posted for: Alertmanager identifies an alert by its labels, the severity changes
+    /// while an incident escalates, and a RESOLVED message no longer carries the severity that fired; resolving a
+    /// label set that never fired notifies nobody.
+    public static let resolvedSeverities: [Status] = [.critical, .unknown, .warning]
+
     public static func payload(_ message: AlertMessage, text: RenderedText, now: Date, resendInterval: Double) -> PayloadJSON {
+        if message.event == .resolved {
+            return .array(resolvedSeverities.map { alert(message, severity: $0.rawValue, text: text, now: now, resendInterval: resendInterval) })
+        }
+        let severity = message.event == .test ? "info" : message.severity.rawValue
+        return [alert(message, severity: severity, text: text, now: now, resendInterval: resendInterval)]
+    }
+
+    static func alert(_ message: AlertMessage, severity: String, text: RenderedText, now: Date, resendInterval: Double) -> PayloadJSON {
         let test = message.event == .test
         let labels: PayloadJSON = .object([
             ("alertname", test ? "ClearMLProbeTest" : "ClearMLProbeIncident"),
             ("service", .string(message.service.rawValue)),
             ("layer", .string(message.service.layer.rawValue)),
-            ("severity", .string(test ? "info" : message.severity.rawValue)),
+            ("severity", .string(severity)),
             ("instance", .string(message.instance)),
         ])
         let annotations = PayloadJSON.compact([
@@ -134,7 +147,7 @@ public struct AlertmanagerDestination: Destination {
             ("endsAt", .string(Timestamps.rfc3339(endsAt(for: message, now: now, resendInterval: resendInterval)))),
             ("generatorURL", message.statusURL.map { .string($0) }),
         ])
-        return [alert]
+        return alert
     }
 
     /// Any 2xx success; 400 (validation) is permanent; 429 and 5xx retry; 401/403/404 (auth proxy, wrong path) are

@@ -50,18 +50,4 @@ public enum PlatformDestinations {
         case .slack, .webhook: return nil
         }
     }
-
-    /// Where a destination posts, fit to print: scheme://host[:port] only (webhook URLs carry their credential).
-    public static func redactedEndpoint(_ destination: any Destination) -> String {
-        switch destination {
-        case let d as TeamsDestination: Redact.url(d.config.url.exposed)
-        case let d as DiscordDestination: Redact.url(d.config.url.exposed)
-        case let d as MattermostDestination: Redact.url(d.config.url.exposed)
-        case let d as GoogleChatDestination: Redact.url(d.config.url.exposed)
-        case let d as TelegramDestination: Redact.url(d.config.apiURL)
-        case let d as PagerDutyDestination: Redact.url(d.config.url)
-        case let d as AlertmanagerDestination: Redact.url(d.config.url)
-        default: "<url>"
-        }
-    }
 }
