@@ -31,6 +31,19 @@ import Testing
         #expect(tracker.state.incidents.map(\.service) == [.redis], "no incident for a symptom's service")
     }
 
+    @Test func aStoreUnreachableFromTheProbeButProvenByTheAPIDoesNotPage() {
+        var tracker = IncidentTracker(instance: "clearml-probe")
+        let results = [
+            CheckResult(id: .mongoPing, status: .critical, summary: "connection refused", reachabilityFailure: true),
+            CheckResult(id: .apiserverAuth, status: .ok, summary: "login OK", provides: [.mongo, .redis]),
+        ]
+        let report = Report(startedAt: F.t0, durationMs: 1, results: results, notChecked: [])
+        #expect(report.result("mongo.ping")?.role == .unreachableFromProbe)
+        let messages = Self.feed(&tracker, [(0, report), (1, report), (2, report)])
+        #expect(messages.isEmpty)
+        #expect(tracker.state.incidents.isEmpty)
+    }
+
     @Test func resolvesOnceAfterEnoughOKResults() {
         var tracker = IncidentTracker(instance: "clearml-probe")
         let down = F.report(failing: [.redis: .critical])

@@ -60,8 +60,11 @@ public struct IncidentTracker: Sendable {
         for result in report.results {
             seen.insert(result.key)
             var check = state.checks[result.key] ?? CheckAlertState(lastSeen: now)
-            _ = AlertStateMachine.observe(&check, status: result.status, at: now, policy: policy)
-            if result.status != .ok { check.incidentService = Self.incidentService(of: result, in: report) }
+            // A store the probe cannot reach while another check proves it serves the stack is the probe's blind
+            // spot, not an outage: shown in the report, never paged.
+            let status = result.role == .unreachableFromProbe ? .ok : result.status
+            _ = AlertStateMachine.observe(&check, status: status, at: now, policy: policy)
+            if status != .ok { check.incidentService = Self.incidentService(of: result, in: report) }
             state.checks[result.key] = check
         }
         for key in state.checks.keys where !seen.contains(key) {
