@@ -11,14 +11,17 @@ public enum DestinationFactory {
     }
 
     /// One entry of `destinations:` (its `kind` and `name` already read).
-    public static func make(kind: DestinationKind, name: String, options: ConfigMap) throws -> any Destination {
+    public static func make(kind: DestinationKind, name: String, options: ConfigMap, templates: TemplateSet = .builtIn) throws -> any Destination {
         switch kind {
         case .slack:
             return try SlackDestination.parse(name: name, options)
         case .webhook:
             return try WebhookDestination.parse(name: name, options)
         case .teams, .discord, .mattermost, .googlechat, .telegram, .pagerduty, .alertmanager:
-            throw options.error(key: "kind", "'\(kind.rawValue)' destinations are not supported yet (slack and webhook are)")
+            guard let destination = try PlatformDestinations.make(kind: kind, name: name, map: options, templates: templates) else {
+                throw options.error(key: "kind", "'\(kind.rawValue)' destinations cannot be built")
+            }
+            return destination
         }
     }
 
@@ -39,7 +42,15 @@ public enum DestinationFactory {
 
     /// The destination the environment defines for `kind` (named after the kind), or nil when its variable is unset.
     /// Every variable also works as `NAME_FILE`.
-    public static func fromEnvironment(_ kind: DestinationKind, _ environment: EnvironmentSubstitution) throws -> (any Destination)? {
+    public static func fromEnvironment(_ kind: DestinationKind, _ environment: EnvironmentSubstitution,
+                                       templates: TemplateSet = .builtIn) throws -> (any Destination)? {
+        if PlatformDestinations.kinds.contains(kind) {
+            do {
+                return try PlatformDestinations.fromEnvironment(kind, environment, templates: templates)
+            } catch {
+                throw EnvironmentError(error.description)
+            }
+        }
         let variable = environmentVariable(kind)
         guard let value = try read(variable, environment) else { return nil }
         switch kind {
@@ -54,7 +65,7 @@ public enum DestinationFactory {
                 throw EnvironmentError("\(secretVariable): \(error.description)")
             }
         case .teams, .discord, .mattermost, .googlechat, .telegram, .pagerduty, .alertmanager:
-            throw EnvironmentError("\(variable) is set, but \(kind.rawValue) destinations are not supported yet (slack and webhook are)")
+            return nil // built above
         }
     }
 

@@ -10,6 +10,11 @@ import ProbeCore
 public actor AlertPipeline: ReportSink {
     public let destinations: [any Destination]
     public let policy: AlertPolicy
+    /// Which destinations an incident's announcement goes to (RESOLVED and reminders follow it, see `Outbox`).
+    public let routes: AlertRoutes
+    public let maintenance: MaintenancePlan
+    /// The silences in force (the state directory's `silences.json`, read at every report).
+    let silenceSource: @Sendable () throws -> [Silence]
     public let startedAt: Date
     let store: AlertStore?
     let transport: any AlertTransport
@@ -21,6 +26,9 @@ public actor AlertPipeline: ReportSink {
 
     var tracker: IncidentTracker
     var outbox: Outbox
+    var paging: PagingLedger
+    var silences: [Silence] = []
+    var silenceError: String?
     var inFlight: Set<String> = []
     var wakeRequested = false
     var saveError: String?
@@ -29,9 +37,20 @@ public actor AlertPipeline: ReportSink {
     public init(config: AlertsConfig, instance: String, stateDirectory: String?, transport: any AlertTransport = CurlAlertTransport(),
                 clock: any AlertClock = SystemAlertClock(), startedAt: Date? = nil, backoff: Backoff = Backoff(),
                 jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }, maxConcurrentSends: Int = 4,
+                silences: (@Sendable () throws -> [Silence])? = nil,
                 log: @escaping @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data("clearml-probe: \(line)\n".utf8)) }) throws {
         self.destinations = config.destinations
         self.policy = config.policy
+        self.routes = config.routes
+        self.maintenance = config.maintenance
+        if let silences {
+            self.silenceSource = silences
+        } else if let stateDirectory {
+            let store = SilenceStore(directory: stateDirectory)
+            self.silenceSource = { try store.load().silences }
+        } else {
+            self.silenceSource = { [] }
+        }
         self.store = stateDirectory.map(AlertStore.init(directory:))
         self.transport = transport
         self.clock = clock
@@ -43,6 +62,7 @@ public actor AlertPipeline: ReportSink {
         let snapshot = try store?.load() ?? AlertStore.Snapshot()
         self.tracker = IncidentTracker(state: snapshot.alerting, policy: config.policy, instance: instance)
         self.outbox = snapshot.outbox
+        self.paging = snapshot.paging
         self.outbox.reconcile(with: destinations.map { Outbox.Target(name: $0.name, fingerprint: $0.fingerprint) },
                               now: self.startedAt, limits: config.policy)
     }
@@ -56,12 +76,55 @@ public actor AlertPipeline: ReportSink {
     public func ingest(_ report: Report, at date: Date) async {
         let paging = date >= graceEndsAt
         let messages = tracker.ingest(report, at: date, paging: paging)
+        let gate = currentGate()
+        var queued = 0
         for message in messages {
-            outbox.enqueue(message, to: targets, now: date, limits: policy)
-            log("alert \(message.event.rawValue): \(message.title) [\(message.incidentID)] → \(destinations.isEmpty ? "no destination configured" : "\(destinations.count) destination(s)")")
+            switch self.paging.decide(message, gate: gate, now: date) {
+            case .send(let message):
+                route(message, at: date)
+                queued += 1
+            case .hold(let verdict):
+                log("alert \(message.event.rawValue) held: \(message.title) [\(message.incidentID)] \(verdict.description)")
+            case .drop(let reason):
+                log("alert \(message.event.rawValue) not sent: \(message.title) [\(message.incidentID)]: \(reason)")
+            }
+        }
+        // Incidents held by a silence that expired or a window that closed page now, while still open.
+        let open = Set(tracker.state.incidents.map(\.incidentID))
+        for incident in self.paging.incidents.keys where !open.contains(incident) { self.paging.forget(incident) }
+        for message in self.paging.release(now: date, gate: gate) {
+            log("alert released (silence or maintenance over): \(message.title) [\(message.incidentID)]")
+            route(message, at: date)
+            queued += 1
         }
         persist()
-        if !messages.isEmpty { wakeRequested = true }
+        if queued > 0 { wakeRequested = true }
+    }
+
+    /// Queues a message where it goes: an announcement (firing, flapping) to the destinations its route names; a
+    /// reminder or RESOLVED to every destination, which the outbox narrows to where the incident was announced.
+    func route(_ message: AlertMessage, at date: Date) {
+        var chosen = targets
+        if message.event == .firing || message.event == .flapping {
+            let names = Set(routes.destinations(for: AlertSubject(message: message), all: destinations.map(\.name)))
+            chosen = targets.filter { names.contains($0.name) }
+        }
+        outbox.enqueue(message, to: chosen, now: date, limits: policy)
+        log("alert \(message.event.rawValue): \(message.title) [\(message.incidentID)] → \(chosen.isEmpty ? "no destination" : chosen.map(\.name).joined(separator: ", "))")
+    }
+
+    /// Silences (re-read each time; the last good list is kept when the file cannot be read) and maintenance.
+    func currentGate() -> PagingGate {
+        do {
+            silences = try silenceSource()
+            if silenceError != nil { log("silences readable again") }
+            silenceError = nil
+        } catch {
+            let text = "\(error)"
+            if silenceError != text { log("cannot read the silences, keeping the last ones: \(text)") }
+            silenceError = text
+        }
+        return PagingGate(silences: silences, maintenance: maintenance)
     }
 
     /// Queues a message built elsewhere (e.g. a test message) for every destination.
@@ -182,7 +245,7 @@ public actor AlertPipeline: ReportSink {
     func persist() {
         guard let store else { return }
         do {
-            try store.save(AlertStore.Snapshot(alerting: tracker.state, outbox: outbox))
+            try store.save(AlertStore.Snapshot(alerting: tracker.state, outbox: outbox, paging: paging))
             if saveError != nil { log("alert state saved again in \(store.directory)") }
             saveError = nil
         } catch {
@@ -222,7 +285,7 @@ public actor AlertPipeline: ReportSink {
     }
 
     /// The current state, for tests and the sidecar's metrics.
-    public var snapshot: AlertStore.Snapshot { AlertStore.Snapshot(alerting: tracker.state, outbox: outbox) }
+    public var snapshot: AlertStore.Snapshot { AlertStore.Snapshot(alerting: tracker.state, outbox: outbox, paging: paging) }
 
     // MARK: - Test messages
 

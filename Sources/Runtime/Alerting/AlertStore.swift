@@ -14,11 +14,24 @@ public struct AlertStore: Sendable {
         public var version: Int
         public var alerting: AlertingState
         public var outbox: Outbox
+        /// Which incidents paged and which are held by a silence or a maintenance window (absent in older files).
+        public var paging: PagingLedger
 
-        public init(alerting: AlertingState = AlertingState(), outbox: Outbox = Outbox()) {
+        public init(alerting: AlertingState = AlertingState(), outbox: Outbox = Outbox(), paging: PagingLedger = PagingLedger()) {
             self.version = AlertStore.version
             self.alerting = alerting
             self.outbox = outbox
+            self.paging = paging
+        }
+
+        enum CodingKeys: String, CodingKey { case version, alerting, outbox, paging }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            version = try container.decode(Int.self, forKey: .version)
+            alerting = try container.decode(AlertingState.self, forKey: .alerting)
+            outbox = try container.decode(Outbox.self, forKey: .outbox)
+            paging = try container.decodeIfPresent(PagingLedger.self, forKey: .paging) ?? PagingLedger()
         }
     }
 
