@@ -27,6 +27,7 @@ public actor AlertPipeline: ReportSink {
     var tracker: IncidentTracker
     var outbox: Outbox
     var paging: PagingLedger
+    var resends: AlertmanagerResends
     var silences: [Silence] = []
     var silenceError: String?
     var inFlight: Set<String> = []
@@ -63,11 +64,17 @@ public actor AlertPipeline: ReportSink {
         self.tracker = IncidentTracker(state: snapshot.alerting, policy: config.policy, instance: instance)
         self.outbox = snapshot.outbox
         self.paging = snapshot.paging
+        self.resends = snapshot.resends
         self.outbox.reconcile(with: destinations.map { Outbox.Target(name: $0.name, fingerprint: $0.fingerprint) },
                               now: self.startedAt, limits: config.policy)
     }
 
     var targets: [Outbox.Target] { destinations.map { Outbox.Target(name: $0.name, fingerprint: $0.fingerprint) } }
+
+    /// The Alertmanager destinations by name: they get re-sends (`AlertmanagerResends`).
+    var alertmanagers: [String: AlertmanagerDestination] {
+        Dictionary(destinations.compactMap { $0 as? AlertmanagerDestination }.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+    }
 
     public var graceEndsAt: Date { startedAt.addingTimeInterval(policy.grace) }
 
@@ -146,6 +153,7 @@ public actor AlertPipeline: ReportSink {
     /// Attempts every lane head due at `now` (at most `maxConcurrentSends` at once) and records the outcomes.
     @discardableResult
     public func deliver(now: Date) async -> Round {
+        queueResends(now: now)
         let due = outbox.due(now: now, excluding: inFlight, limits: policy)
         var round = Round()
         guard !due.isEmpty else { return round }
@@ -173,6 +181,13 @@ public actor AlertPipeline: ReportSink {
                 let fingerprint = byName[entry.destination]?.fingerprint ?? ""
                 outbox.record(id, outcome: outcome, disablesDestination: disables, fingerprint: fingerprint, now: now,
                               backoff: backoff, unit: jitter(), limits: policy)
+                if byName[entry.destination] is AlertmanagerDestination {
+                    switch outcome {
+                    case .delivered: resends.delivered(entry, at: now)
+                    case .permanent: resends.refused(entry)
+                    case .retry: break
+                    }
+                }
                 let what = "\(entry.message.event.rawValue) \(entry.message.messageID) to \(entry.destination)"
                 switch outcome {
                 case .delivered: round.delivered += 1
@@ -188,6 +203,27 @@ public actor AlertPipeline: ReportSink {
             persist()
         }
         return round
+    }
+
+    /// Queues the Alertmanager re-sends due at `now` (each only to its destination, in its incident's lane).
+    func queueResends(now: Date) {
+        let alertmanagers = self.alertmanagers
+        guard !alertmanagers.isEmpty || !resends.items.isEmpty else { return }
+        let open = Set(tracker.state.incidents.map(\.incidentID))
+        let outbox = self.outbox
+        let due = resends.due(now: now, destinations: alertmanagers, openIncidents: open,
+                              laneBusy: { outbox.isBusy(lane: $0) },
+                              disabled: { name in outbox.disabled[name].map { $0.fingerprint == alertmanagers[name]?.fingerprint } ?? false })
+        for (name, message) in due {
+            guard let destination = alertmanagers[name] else { continue }
+            self.outbox.enqueueResend(message, to: Outbox.Target(name: name, fingerprint: destination.fingerprint), now: now, limits: policy)
+        }
+        if !due.isEmpty { persist() }
+    }
+
+    /// When the delivery loop should look again: the next attempt due, or the next Alertmanager re-send.
+    func nextWake() -> Date? {
+        [outbox.nextAttempt(), resends.nextResend(destinations: alertmanagers)].compactMap { $0 }.min()
     }
 
     /// One attempt: build the request (signed for this attempt), send it, judge the answer. Errors are redacted with
@@ -228,7 +264,7 @@ public actor AlertPipeline: ReportSink {
         while !Task.isCancelled {
             wakeRequested = false
             await deliver(now: clock.now())
-            let wakeAt = outbox.nextAttempt() ?? clock.now().addingTimeInterval(60)
+            let wakeAt = nextWake() ?? clock.now().addingTimeInterval(60)
             while !Task.isCancelled && !wakeRequested && clock.now() < wakeAt {
                 do {
                     try await clock.sleep(seconds: min(tick, max(0.01, wakeAt.timeIntervalSince(clock.now()))))
@@ -245,7 +281,7 @@ public actor AlertPipeline: ReportSink {
     func persist() {
         guard let store else { return }
         do {
-            try store.save(AlertStore.Snapshot(alerting: tracker.state, outbox: outbox, paging: paging))
+            try store.save(AlertStore.Snapshot(alerting: tracker.state, outbox: outbox, paging: paging, resends: resends))
             if saveError != nil { log("alert state saved again in \(store.directory)") }
             saveError = nil
         } catch {
@@ -285,7 +321,7 @@ public actor AlertPipeline: ReportSink {
     }
 
     /// The current state, for tests and the sidecar's metrics.
-    public var snapshot: AlertStore.Snapshot { AlertStore.Snapshot(alerting: tracker.state, outbox: outbox, paging: paging) }
+    public var snapshot: AlertStore.Snapshot { AlertStore.Snapshot(alerting: tracker.state, outbox: outbox, paging: paging, resends: resends) }
 
     // MARK: - Test messages
 

@@ -77,6 +77,22 @@ public struct Outbox: Sendable, Codable, Equatable {
         }
     }
 
+    /// Queues a re-send (Alertmanager, see `AlertmanagerResends`) for one destination, in its incident's lane,
+    /// without touching the ledger of announcements. Not for a disabled destination.
+    public mutating func enqueueResend(_ message: AlertMessage, to target: Target, now: Date, limits: AlertPolicy) {
+        if let off = disabled[target.name], off.fingerprint == target.fingerprint { return }
+        let entry = OutboxEntry(message: message, destination: target.name, enqueuedAt: now)
+        guard !entries.contains(where: { $0.id == entry.id }) else { return }
+        entries.append(entry)
+        while entries.count > limits.maxOutbox {
+            let oldest = entries.removeFirst()
+            bury(oldest, reason: "outbox full (\(limits.maxOutbox) messages): the oldest was set aside", at: now, limits: limits)
+        }
+    }
+
+    /// Whether anything is queued in a lane (`destination|incident`).
+    public func isBusy(lane: String) -> Bool { entries.contains { $0.lane == lane } }
+
     /// Applies the configured destinations: a destination whose address or credentials changed is enabled again;
     /// messages for a destination no longer configured go to the dead letters.
     public mutating func reconcile(with targets: [Target], now: Date, limits: AlertPolicy) {
