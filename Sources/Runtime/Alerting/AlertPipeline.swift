@@ -28,6 +28,7 @@ public actor AlertPipeline: ReportSink {
     var outbox: Outbox
     var paging: PagingLedger
     var resends: AlertmanagerResends
+    var pacer = DeliveryPacer()
     var silences: [Silence] = []
     var silenceError: String?
     var inFlight: Set<String> = []
@@ -147,6 +148,8 @@ public actor AlertPipeline: ReportSink {
         public var delivered = 0
         public var retried = 0
         public var deadLettered = 0
+        /// Due, but held back by the destination's pace (`RateLimit`).
+        public var paced = 0
         public var attempted: Int { delivered + retried + deadLettered }
     }
 
@@ -154,16 +157,25 @@ public actor AlertPipeline: ReportSink {
     @discardableResult
     public func deliver(now: Date) async -> Round {
         queueResends(now: now)
-        let due = outbox.due(now: now, excluding: inFlight, limits: policy)
+        let candidates = outbox.due(now: now, excluding: inFlight, limits: policy)
         var round = Round()
-        guard !due.isEmpty else { return round }
+        guard !candidates.isEmpty else { return round }
         let byName = Dictionary(destinations.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        // Oldest first, at each destination's pace: the rest stays due for a later round.
+        var due: [OutboxEntry] = []
+        for entry in candidates {
+            if pacer.admit(entry.destination, limit: byName[entry.destination]?.rateLimit, now: now) {
+                due.append(entry)
+            } else {
+                round.paced += 1
+            }
+        }
         var pending = due[...]
         while !pending.isEmpty {
             let batch = Array(pending.prefix(maxConcurrentSends))
             pending = pending.dropFirst(batch.count)
             for entry in batch { inFlight.insert(entry.id) }
-            let results = await withTaskGroup(of: (String, DeliveryOutcome, Bool).self) { group in
+            let results = await withTaskGroup(of: (String, DeliveryOutcome, Bool, Double?).self) { group in
                 for entry in batch {
                     guard let destination = byName[entry.destination] else { continue }
                     let transport = self.transport
@@ -171,13 +183,14 @@ public actor AlertPipeline: ReportSink {
                         await Self.attempt(entry, destination: destination, transport: transport, now: now)
                     }
                 }
-                var collected: [(String, DeliveryOutcome, Bool)] = []
+                var collected: [(String, DeliveryOutcome, Bool, Double?)] = []
                 for await result in group { collected.append(result) }
                 return collected
             }
-            for (id, outcome, disables) in results {
+            for (id, outcome, disables, pacing) in results {
                 inFlight.remove(id)
                 guard let entry = outbox.entries.first(where: { $0.id == id }) else { continue }
+                if let pacing { pacer.hold(entry.destination, seconds: pacing, now: now) }
                 let fingerprint = byName[entry.destination]?.fingerprint ?? ""
                 outbox.record(id, outcome: outcome, disablesDestination: disables, fingerprint: fingerprint, now: now,
                               backoff: backoff, unit: jitter(), limits: policy)
@@ -223,17 +236,20 @@ public actor AlertPipeline: ReportSink {
 
     /// When the delivery loop should look again: the next attempt due, or the next Alertmanager re-send.
     func nextWake() -> Date? {
-        [outbox.nextAttempt(), resends.nextResend(destinations: alertmanagers)].compactMap { $0 }.min()
+        let now = clock.now()
+        let pacer = self.pacer
+        return [outbox.nextAttempt(readyAt: { pacer.nextAdmission($0, now: now) }), resends.nextResend(destinations: alertmanagers)].compactMap { $0 }.min()
     }
 
     /// One attempt: build the request (signed for this attempt), send it, judge the answer. Errors are redacted with
     /// the destination's own secrets.
-    static func attempt(_ entry: OutboxEntry, destination: any Destination, transport: any AlertTransport, now: Date) async -> (String, DeliveryOutcome, Bool) {
+    /// The last value is the destination's pacing hint (seconds before its next request), from the answer's headers.
+    static func attempt(_ entry: OutboxEntry, destination: any Destination, transport: any AlertTransport, now: Date) async -> (String, DeliveryOutcome, Bool, Double?) {
         let request: OutgoingRequest
         do {
             request = try destination.request(for: entry.message, now: now)
         } catch {
-            return (entry.id, .permanent(reason: Redact.text("cannot build the request: \(error)", secrets: destination.secrets)), false)
+            return (entry.id, .permanent(reason: Redact.text("cannot build the request: \(error)", secrets: destination.secrets)), false, nil)
         }
         var response = await transport.send(request, timeout: destination.timeout)
         response.transportError = response.transportError.map { Redact.text($0, secrets: destination.secrets) }
@@ -246,13 +262,18 @@ public actor AlertPipeline: ReportSink {
         }
         let disables: Bool
         if case .permanent = outcome { disables = destination.disables(response) } else { disables = false }
-        return (entry.id, outcome, disables)
+        return (entry.id, outcome, disables, destination.pacingDelay(response))
     }
 
-    /// Delivers until nothing is due now (for `alerts flush`); returns what is still queued.
-    public func flush(maxRounds: Int = 100) async -> Int {
+    /// Delivers until nothing is due now (for `alerts flush`), waiting for the destinations' pace; returns what is
+    /// still queued.
+    public func flush(maxRounds: Int = 1000) async -> Int {
         for _ in 0..<maxRounds {
             let round = await deliver(now: clock.now())
+            if round.paced > 0, let next = nextWake() {
+                try? await clock.sleep(seconds: min(5, max(0.01, next.timeIntervalSince(clock.now()))))
+                continue
+            }
             if round.attempted == 0 { break }
         }
         return outbox.entries.count
@@ -338,7 +359,7 @@ public actor AlertPipeline: ReportSink {
         var results: [TestResult] = []
         for destination in destinations {
             let entry = OutboxEntry(message: message, destination: destination.name, enqueuedAt: now)
-            let (_, outcome, _) = await Self.attempt(entry, destination: destination, transport: transport, now: now)
+            let (_, outcome, _, _) = await Self.attempt(entry, destination: destination, transport: transport, now: now)
             results.append(TestResult(destination: destination.name, kind: destination.kind, url: destination.redactedURL, outcome: outcome))
         }
         return results

@@ -119,12 +119,12 @@ public struct Outbox: Sendable, Codable, Equatable {
         return result
     }
 
-    /// When the next attempt is due, for the delivery loop's sleep.
-    public func nextAttempt() -> Date? {
+    /// When the next attempt is due, for the delivery loop's sleep; `readyAt` adds a destination's own pace.
+    public func nextAttempt(readyAt: (String) -> Date? = { _ in nil }) -> Date? {
         var seenLanes: Set<String> = []
         var next: Date?
         for entry in entries where seenLanes.insert(entry.lane).inserted {
-            let at = max(entry.nextAttemptAt, pausedUntil[entry.destination] ?? .distantPast)
+            let at = max(entry.nextAttemptAt, pausedUntil[entry.destination] ?? .distantPast, readyAt(entry.destination) ?? .distantPast)
             next = next.map { min($0, at) } ?? at
         }
         return next
