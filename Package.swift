@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // System libraries: module map + shim.h with typed wrappers for what Swift cannot call (variadics).
@@ -21,11 +22,11 @@ let package = Package(
         .target(name: "ProbeCore", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "NativeClients", dependencies: ["CCurl", "CHiredis", "CMongoc", "ProbeCore"]),
         .target(name: "Probes", dependencies: ["ProbeCore", "NativeClients"]),
-        .target(name: "Notifiers", dependencies: ["ProbeCore"]),
+        .target(name: "Notifiers", dependencies: ["ProbeCore", .product(name: "Mustache", package: "swift-mustache")]),
         .target(name: "Runtime", dependencies: ["ProbeCore", "NativeClients", "Probes", "Notifiers"]),
         .executableTarget(
             name: "clearml-probe",
-            dependencies: ["Runtime", "ProbeCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Runtime", "ProbeCore", "Notifiers", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         .executableTarget(
@@ -37,5 +38,7 @@ let package = Package(
         .testTarget(name: "NativeClientsTests", dependencies: ["NativeClients", "TestSupport"]),
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "Runtime", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["Runtime", "TestSupport"]),
+        .testTarget(name: "NotifiersTests", dependencies: ["Notifiers", "Runtime", "TestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Notifiers", "TestSupport"]),
     ]
 )

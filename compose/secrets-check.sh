@@ -7,6 +7,8 @@
 # Checks <config dir>/secure.conf, the file ClearML merges over its shipped defaults: every secret ClearML ships a
 # public default for must be set there (an absent key falls back to the public default), long enough, and not one of
 # the published values. The published values are listed only as SHA-256 digests, so no public secret is copied here.
+# Also <config dir>/apiserver.conf must enable fixed users (init.sh's admin and clearml-probe): without them ClearML
+# runs in its no-login mode.
 # Exit 0 when the configuration is safe, 1 with one line per problem otherwise.
 # `secrets-check.sh --get PATH DIR` prints one value instead (for init.sh).
 set -eu
@@ -54,21 +56,27 @@ if [ ! -r "$secure" ]; then
   exit 1
 fi
 
-# Flatten the HOCON subset init.sh writes ('name {' ... '}' blocks, 'key: "value"' lines) to 'path<TAB>value'.
-flat=$(awk '
-  { sub(/^[ \t]+/, ""); sub(/[ \t]+$/, "") }
-  /^#/ || /^\/\// || $0 == "" { next }
-  /^[A-Za-z0-9_.-]+[ \t]*\{$/ { name = $0; sub(/[ \t]*\{$/, "", name); stack[++depth] = name; next }
-  /^\}$/ { if (depth > 0) depth--; next }
-  /^[A-Za-z0-9_.-]+[ \t]*[:=][ \t]*/ {
-    key = $0; sub(/[ \t]*[:=].*$/, "", key)
-    value = $0; sub(/^[A-Za-z0-9_.-]+[ \t]*[:=][ \t]*/, "", value)
-    if (value ~ /^".*"$/) value = substr(value, 2, length(value) - 2)
-    path = ""
-    for (i = 1; i <= depth; i++) path = path stack[i] "."
-    printf "%s%s\t%s\n", path, key, value
-  }
-' "$secure")
+# Flatten the HOCON subset init.sh writes ('name {' ... '}' blocks, also 'name: {'; 'key: "value"' lines) to
+# 'path<TAB>value' lines.
+flatten() {
+  awk '
+    { sub(/^[ \t]+/, ""); sub(/[ \t]+$/, "") }
+    /^#/ || /^\/\// || $0 == "" { next }
+    /^[A-Za-z0-9_.-]+[ \t]*[:=]?[ \t]*\{$/ {
+      name = $0; sub(/[ \t]*[:=]?[ \t]*\{$/, "", name); stack[++depth] = name; next
+    }
+    /^\}$/ { if (depth > 0) depth--; next }
+    /^[A-Za-z0-9_.-]+[ \t]*[:=][ \t]*/ {
+      key = $0; sub(/[ \t]*[:=].*$/, "", key)
+      value = $0; sub(/^[A-Za-z0-9_.-]+[ \t]*[:=][ \t]*/, "", value)
+      if (value ~ /^".*"$/) value = substr(value, 2, length(value) - 2)
+      path = ""
+      for (i = 1; i <= depth; i++) path = path stack[i] "."
+      printf "%s%s\t%s\n", path, key, value
+    }
+  ' "$1"
+}
+flat=$(flatten "$secure")
 
 value_of() {
   printf '%s\n' "$flat" | awk -F '\t' -v want="$1" '$1 == want { v = $2 } END { if (v != "") print v }'
@@ -101,8 +109,23 @@ printf '%s\n' "$flat" | while IFS="$(printf '\t')" read -r path value; do
   fi
 done | grep -q fail && fail=1
 
+# Without fixed users ClearML falls back to its no-login mode; init.sh's users are in apiserver.conf.
+apiserver_conf="$dir/apiserver.conf"
+if [ ! -r "$apiserver_conf" ]; then
+  echo "secrets-check: $apiserver_conf is missing: run ./init.sh (it creates the fixed users)" >&2
+  fail=1
+else
+  users=$(flatten "$apiserver_conf")
+  if ! printf '%s\n' "$users" | grep -q "^auth\.fixed_users\.enabled$(printf '\t')true$"; then
+    echo "secrets-check: apiserver.conf does not enable auth.fixed_users (ClearML would allow anonymous use)" >&2
+    fail=1
+  elif ! printf '%s\n' "$users" | grep -q "^auth\.fixed_users\.pass_hashed$(printf '\t')true$"; then
+    echo "secrets-check: warning: fixed users' passwords are stored in clear (pass_hashed is not true)" >&2
+  fi
+fi
+
 if [ "$fail" -ne 0 ]; then
   echo "secrets-check: refusing to start ClearML with these secrets" >&2
   exit 1
 fi
-echo "secrets-check: secure.conf sets every ClearML secret to a non-default value"
+echo "secrets-check: secure.conf sets every ClearML secret to a non-default value; fixed users are on"

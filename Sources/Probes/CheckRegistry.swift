@@ -11,8 +11,10 @@ public enum CheckRegistry {
         case .ingressHeaders: try IngressHeadersCheck.plan(options, config)
         case .apiserverPing: try ApiserverPingCheck.plan(options, config)
         case .webserverUI: try WebserverUICheck.plan(options, config)
-        case .apiserverAuth, .fileserverRoundtrip, .agentsWorkers, .queuesBacklog:
-            .notConfigured("not available in this build yet")
+        case .apiserverAuth: try ApiserverAuthCheck.plan(options, config)
+        case .fileserverRoundtrip: try FileserverRoundtripCheck.plan(options, config)
+        case .agentsWorkers: try AgentsWorkersCheck.plan(options, config)
+        case .queuesBacklog: try QueuesBacklogCheck.plan(options, config)
         case .redisLatency: try RedisLatencyCheck.plan(options, config)
         case .redisWrite: try RedisWriteCheck.plan(options, config)
         case .redisStatus: try RedisStatusCheck.plan(options, config)

@@ -69,10 +69,12 @@ public final class TestProcess: @unchecked Sendable {
     public func stop() {
         guard process.isRunning else { return }
         let pid = process.processIdentifier
+        // The doubles exit when stdin closes; servers get SIGTERM; anything still there after a second is killed.
+        try? stdinPipe.fileHandleForWriting.close()
         process.terminate()
         // Foundation notices the exit only when its SIGCHLD handler runs on a global queue, which shares the
-        // cooperative pool's threads: under load `isRunning` lags by seconds. A zombie has exited already.
-        let deadline = Date().addingTimeInterval(3)
+        // cooperative pool's threads: under load `isRunning` lags. A zombie has exited already.
+        let deadline = Date().addingTimeInterval(1)
         while process.isRunning && !Self.hasExited(pid) && Date() < deadline { usleep(5_000) }
         if process.isRunning && !Self.hasExited(pid) { kill(pid, SIGKILL) }
     }

@@ -53,9 +53,18 @@ if [ ! -x "$root/usr/bin/apt-get" ] || [ ! -f "$root/.clearml-probe-ready" ]; th
 fi
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT INT TERM
+cleanup() {
+  umount "$work/root/dev/shm" 2>/dev/null || true
+  umount "$work/root/proc" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
 cp -a "$root" "$work/root"
 install -m 0755 "$binary" "$work/root/usr/local/bin/clearml-probe"
+# What a container has: /proc (the Swift runtime reads /proc/self) and a /dev/shm.
+mount -t proc proc "$work/root/proc"
+mkdir -p "$work/root/dev/shm"
+mount -t tmpfs -o size=16m tmpfs "$work/root/dev/shm"
 
 echo "runtime-root-check: libraries the binary needs that the root does not have:"
 missing=$(chroot "$work/root" sh -c 'ldd /usr/local/bin/clearml-probe 2>&1 | grep "not found" || true')

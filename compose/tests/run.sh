@@ -18,6 +18,7 @@ need_deb envsubst gettext-base
 need_deb shellcheck shellcheck
 need_deb openssl openssl
 need_deb setpriv util-linux
+need_deb docker-compose docker-compose
 if [ -n "${CLEARML_PROBE_RELEASE_BINARY:-}" ]; then
   need_deb debootstrap debootstrap
 fi

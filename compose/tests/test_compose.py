@@ -154,6 +154,7 @@ def test_data_stores_live_only_on_the_internal_data_network():
 
 def test_the_ingress_reaches_the_application_and_nothing_behind_it():
     assert sorted(SERVICES["nginx"]["networks"]) == ["app", "edge"]
+    assert "depends_on" not in SERVICES["nginx"], "the ingress must come up (and answer 502) while ClearML boots"
     for name in ("webserver", "apiserver", "fileserver"):
         assert "app" in SERVICES[name]["networks"]
     assert "edge" not in SERVICES["apiserver"]["networks"]
@@ -382,12 +383,21 @@ def test_sidecar_is_unprivileged_read_only_and_independent():
     assert (context / probe["build"].get("dockerfile", "Dockerfile")).exists()
 
 
+def default_config_variables() -> set[str]:
+    """The variables the probe's default config (probes/clearml.yaml) reads."""
+    config = REPO_DIR / "probes" / "clearml.yaml"
+    if not config.exists():
+        return set()
+    text = "\n".join(line.split("#", 1)[0] for line in config.read_text().splitlines())
+    return set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", text))
+
+
 def test_sidecar_environment_follows_the_design_contract():
     env = environment_of(SERVICES[SIDECAR])
-    names = design_interface_names()
+    names = design_interface_names() | default_config_variables()
     for key in env:
         base = key[: -len("_FILE")] if key.endswith("_FILE") else key
-        assert base in names, f"{key} is not part of design.md's interface"
+        assert key in names or base in names, f"{key} is not part of design.md's interface nor the default config"
     assert env["CLEARML_PROBE_LISTEN"] == "0.0.0.0:9469"
     assert env["CLEARML_PROBE_STATE_DIR"] == "/var/lib/clearml-probe"
     assert env["CLEARML_PROBE_APISERVER_URL"] == "http://apiserver:8008"
@@ -398,6 +408,11 @@ def test_sidecar_environment_follows_the_design_contract():
     assert "CLEARML_API_SECRET_KEY" not in env, "the secret comes from a Docker secret, not the environment"
     for host in ("mongo", "redis", "elasticsearch"):
         assert host in env.values()
+    # What the default config needs from compose is set (or passed through) here.
+    for name in default_config_variables() & {"CLEARML_WEB_HOST", "CLEARML_API_HOST", "CLEARML_FILES_HOST",
+                                              "CLEARML_PROBE_INGRESS_CONNECT_TO", "CLEARML_API_ACCESS_KEY",
+                                              "CLEARML_PROBE_STATE_DIR", "CLEARML_PROBE_CA_FILE"}:
+        assert name in env, f"probes/clearml.yaml reads {name}; compose does not set it"
     alerts = [k for k in env if k.startswith("CLEARML_PROBE_ALERT_")]
     assert len(alerts) == 13 and all(env[k] is None for k in alerts), "alert settings pass through only when set"
     apiserver_start = duration_seconds(SERVICES["apiserver"]["healthcheck"]["start_period"])

@@ -185,3 +185,34 @@ def test_secrets_check_refuses_clearml_public_defaults(stack_dir):
     assert result.returncode == 1
     assert "auth.token_secret is ClearML's public default value" in result.stderr
     assert public_token_secret not in result.stderr + result.stdout, "never echo the secret"
+
+
+def test_secrets_check_refuses_a_stack_without_fixed_users(stack_dir):
+    assert run_init(stack_dir, "--server-image", "x/server:1.0.0-1").returncode == 0
+    conf = stack_dir / "config" / "apiserver.conf"
+    text = conf.read_text()
+    conf.write_text(text.replace("enabled: true", "enabled: false"))
+    result = run_check(stack_dir / "config")
+    assert result.returncode == 1 and "does not enable auth.fixed_users" in result.stderr
+    conf.write_text(text.replace("pass_hashed: true", "pass_hashed: false"))
+    result = run_check(stack_dir / "config")
+    assert result.returncode == 0 and "stored in clear" in result.stderr
+    conf.unlink()
+    result = run_check(stack_dir / "config")
+    assert result.returncode == 1 and "apiserver.conf is missing" in result.stderr
+
+
+def test_secrets_check_reads_hocon_written_by_hand(tmp_path):
+    """ClearML's own layout (an outer {...}, 'name: {' blocks, '=' separators) is read the same way."""
+    values = {"session": "S" * 56, "token": "T" * 56}
+    body = ["{", "  http: {", "    session_secret {", f'      apiserver = "{values["session"]}"', "    }", "  }",
+            "  auth {", f'    token_secret: "{values["token"]}"', "  }", "  credentials {"]
+    for name in ("apiserver", "fileserver", "webserver", "tests", "services_agent"):
+        body += [f"    {name} {{", f'      user_key: "{name.upper():K<24}"', f'      user_secret: "{"x" * 50}"',
+                 "    }"]
+    body += ["  }", "}"]
+    config = write_secure(tmp_path, "\n".join(body) + "\n")
+    (config / "apiserver.conf").write_text("auth {\n  fixed_users {\n    enabled: true\n    pass_hashed: true\n"
+                                           "  }\n}\n")
+    result = run_check(config)
+    assert result.returncode == 0, result.stderr
