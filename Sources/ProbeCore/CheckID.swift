@@ -33,6 +33,17 @@ public enum CheckID: String, Codable, Sendable, CaseIterable, Comparable {
 
     public var layer: Layer { service.layer }
 
+    /// The check that proves a store answers at all. When another check of the store gets no answer (refused, timed
+    /// out, broken connection) and this one fails too, it is a symptom of it: one dead Redis is one root cause, not
+    /// three. A reply from the store (a writeConcernError, MISCONF) proves it answers and depends on nothing.
+    public var liveness: CheckID? {
+        switch self {
+        case .mongoWrite, .mongoStatus: .mongoPing
+        case .redisWrite, .redisStatus: .redisLatency
+        default: nil
+        }
+    }
+
     /// Checks that write to the watched system; `run --read-only` skips them.
     public var writes: Bool {
         switch self {

@@ -82,6 +82,19 @@ struct RootCauseAnalysisTests {
         #expect(!report.rootCauses.contains("mongo.ping"))
     }
 
+    @Test("a store that does not answer is one root cause: its write and status checks are symptoms of its liveness check")
+    func storeLiveness() {
+        let report = Report(startedAt: Date(), durationMs: 1, results: [
+            result(.redisLatency, .critical), result(.redisWrite, .critical, dependsOn: [.check(.redisLatency)]),
+            result(.redisStatus, .critical, dependsOn: [.check(.redisLatency)]),
+            result(.mongoPing, .ok), result(.mongoWrite, .critical, dependsOn: [.check(.mongoPing)]),
+        ], notChecked: [])
+        #expect(report.rootCauses == ["redis.latency", "mongo.write"])
+        #expect(report.result("redis.write")?.rootCause == "redis.latency")
+        #expect(report.result("redis.status")?.rootCause == "redis.latency")
+        #expect(report.result("mongo.write")?.role == .rootCause, "ping answers, so the failed durable write is the cause")
+    }
+
     @Test("a later step depends on the first step of the same check")
     func resultDependency() {
         let report = Report(startedAt: Date(), durationMs: 1, results: [

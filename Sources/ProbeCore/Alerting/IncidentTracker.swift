@@ -108,7 +108,12 @@ public struct IncidentTracker: Sendable {
         incident.flapping = memberChecks.contains { $0.flapping }
 
         let serviceKeys = Set(report.results.filter { $0.service == incident.service }.map(\.key))
-        var causes = report.results.filter { $0.service == incident.service && $0.status != .ok && $0.role != .symptom }
+        // The service's own failing checks, including those that are symptoms of another check of the same service
+        // (redis.write failing because redis.latency cannot connect).
+        var causes = report.results.filter { result in
+            result.service == incident.service && result.status != .ok
+                && (result.role != .symptom || result.rootCause.map(serviceKeys.contains) == true)
+        }
         if causes.isEmpty { causes = keys.compactMap(report.result).filter { $0.status != .ok } }
         causes.sort { a, b in
             if a.status != b.status { return a.status > b.status }
