@@ -12,13 +12,10 @@ Exit:    when stdin reaches EOF (unless --no-stdin-watch) or on SIGTERM/SIGINT.
 """
 
 import argparse
-import json
-import os
-import signal
 import socket
-import sys
 import threading
-import time
+
+from double_support import listen, run_until_exit
 
 
 def _drain(conn):
@@ -31,10 +28,7 @@ def _drain(conn):
 
 
 def blackhole(port):
-    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", port))
-    srv.listen(128)
+    srv = listen(port, 128)
 
     def loop():
         while True:
@@ -47,10 +41,7 @@ def blackhole(port):
 
 def syndrop(port):
     """A listener that never accepts, with its accept queue full: further SYNs are dropped."""
-    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", port))
-    srv.listen(0)
+    srv = listen(port, 0)
     addr = srv.getsockname()
     fillers = []
     for _ in range(16):
@@ -79,24 +70,7 @@ def main():
         srv, fillers = syndrop(a.syndrop_port)
         keep += [srv, *fillers]
         ports["syndrop"] = srv.getsockname()[1]
-    print(json.dumps({"ready": True, "ports": ports}), flush=True)
-
-    def bye(*_):
-        os._exit(0)
-
-    signal.signal(signal.SIGTERM, bye)
-    signal.signal(signal.SIGINT, bye)
-    if not a.no_stdin_watch:
-        def watch():
-            try:
-                while sys.stdin.buffer.read1(65536):
-                    pass
-            except Exception:
-                pass
-            bye()
-        threading.Thread(target=watch, daemon=True).start()
-    while True:
-        time.sleep(3600)
+    run_until_exit(ports, not a.no_stdin_watch)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ import mimetypes
 import os
 import re
 import shutil
-import signal
 import sys
 import tempfile
 import threading
@@ -27,7 +26,10 @@ import urllib.request
 import uuid
 from datetime import datetime, timezone
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+import double_support
+from double_support import run_until_exit
 
 COMPANY = {"id": "d1bd92a3b039400cbafc60a7a5b1e52b", "name": "clearml"}  # §2.4 default company
 API_VERSION_BY_SERVER = {"2.0": "2.31", "2.1": "2.32", "2.2": "2.33", "2.3": "2.34"}  # §1.1
@@ -319,18 +321,15 @@ class RoleServer:
     def ensure(self, listening):
         with self.lock:
             if listening and self.httpd is None:
-                self.httpd = QuietServer(("127.0.0.1", self.port), self.handler)
+                self.httpd = double_support.serve(self.port, self.handler, QuietServer, poll_interval=0.05)
                 self.port = self.httpd.server_address[1]
-                threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True).start()
             elif not listening and self.httpd is not None:
                 self.httpd.shutdown()
                 self.httpd.server_close()
                 self.httpd = None
 
 
-class QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class QuietServer(double_support.LoopbackServer):
     # socketserver's default backlog of 5 drops SYNs when a probe pass opens a dozen connections at once (the client
     # then waits ~1 s to retransmit: a fake "stuck at connect").
     request_queue_size = 128
@@ -952,21 +951,10 @@ class WebHandler(BaseHandler):
 # ---------------------------------------------------------------------------------------------------------------
 # control port
 # ---------------------------------------------------------------------------------------------------------------
-class ControlHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class ControlHandler(double_support.ControlHandler):
     double: Double = None
     role = "control"
-
-    def log_message(self, fmt, *args):
-        pass
-
-    def reply(self, status, obj):
-        body = json.dumps(obj).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+    json_default = None
 
     def do_GET(self):
         d = self.double
@@ -1039,17 +1027,11 @@ def main():
         double.requests.clear()
         double.counters["api_from_fileserver"].clear()
 
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    if not args.ignore_stdin:
-        threading.Thread(target=lambda: (sys.stdin.buffer.read(), stop.set()), daemon=True).start()
-    print(json.dumps({"ready": True, "ports": {role: double.port(role) for role in (*ROLES, "control")}}), flush=True)
-    stop.wait()
-    if double.own_storage:
-        shutil.rmtree(double.storage, ignore_errors=True)
-    sys.stdout.flush()
-    os._exit(0)
+    def cleanup():
+        if double.own_storage:
+            shutil.rmtree(double.storage, ignore_errors=True)
+
+    run_until_exit({role: double.port(role) for role in (*ROLES, "control")}, not args.ignore_stdin, cleanup)
 
 
 if __name__ == "__main__":

@@ -17,16 +17,16 @@ import base64
 import copy
 import fnmatch
 import json
-import os
 import re
-import signal
 import socket
-import sys
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+import double_support
+from double_support import SHUTDOWN, ScenarioControlHandler, run_until_exit
 
 GB = 1024 ** 3
 MB = 1024 ** 2
@@ -43,7 +43,6 @@ CLEARML_INDICES = [
 ]
 BLOCK_KEYS = ["read_only", "read_only_allow_delete", "read", "write", "metadata"]
 
-SHUTDOWN = threading.Event()
 
 
 def _es_id():
@@ -1115,90 +1114,18 @@ def _basic_user(auth):
 # --------------------------------------------------------------------------------------
 # Control server
 # --------------------------------------------------------------------------------------
-class ControlHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, fmt, *args):
-        pass
-
-    def _reply(self, status, obj):
-        data = json.dumps(obj, default=str).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(n) if n else b""
-        return json.loads(raw) if raw.strip() else {}
-
-    def do_GET(self):
-        path = urlsplit(self.path).path
-        if path == "/requests":
-            with STATE.lock:
-                self._reply(200, copy.deepcopy(STATE.requests))  # a bare array, oldest first
-        elif path == "/scenario":
-            with STATE.lock:
-                self._reply(200, STATE.describe())
-        elif path == "/scenarios":
-            self._reply(200, {"scenarios": sorted(SCENARIOS)})
-        else:
-            self._reply(404, {"error": "unknown control path"})
-
-    def do_POST(self):
-        path = urlsplit(self.path).path
-        try:
-            body = self._body()
-            if path == "/scenario":
-                self._reply(200, STATE.set_scenario(body))
-            elif path == "/reset":
-                STATE.reset()
-                with STATE.lock:
-                    self._reply(200, STATE.describe())
-            else:
-                self._reply(404, {"error": "unknown control path"})
-        except (ValueError, TypeError) as e:
-            self._reply(400, {"error": str(e)})
+class ControlHandler(ScenarioControlHandler):
+    state = STATE
+    scenarios = SCENARIOS
 
 
 # --------------------------------------------------------------------------------------
 def serve(port, control_port, scenario, stdin_watch):
-    class Server(ThreadingHTTPServer):
-        daemon_threads = True
-        allow_reuse_address = True
-        request_queue_size = 64
-
-    es = Server(("127.0.0.1", port), ESHandler)
-    ctl = Server(("127.0.0.1", control_port), ControlHandler)
-    for srv in (es, ctl):
-        threading.Thread(target=srv.serve_forever, daemon=True).start()
+    es = double_support.serve(port, ESHandler)
+    ctl = double_support.serve(control_port, ControlHandler)
     if scenario != "green":
         STATE.set_scenario({"scenario": scenario})
-    print(json.dumps({"ready": True, "ports": {"es": es.server_address[1],
-                                               "control": ctl.server_address[1]}}), flush=True)
-    wait_for_exit(stdin_watch)
-
-
-def wait_for_exit(stdin_watch):
-    def bye(*_):
-        SHUTDOWN.set()
-        os._exit(0)
-
-    signal.signal(signal.SIGTERM, bye)
-    signal.signal(signal.SIGINT, bye)
-    if stdin_watch:
-        def watch():
-            try:
-                while sys.stdin.buffer.read1(65536):
-                    pass
-            except Exception:
-                pass
-            bye()
-        threading.Thread(target=watch, daemon=True).start()
-    while True:
-        time.sleep(3600)
+    run_until_exit({"es": es.server_address[1], "control": ctl.server_address[1]}, stdin_watch)
 
 
 def main():

@@ -17,17 +17,16 @@ import argparse
 import copy
 import datetime
 import json
-import os
-import signal
 import sys
 import threading
 import time
 import traceback
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
 
 from bson import Int64, ObjectId, Timestamp, json_util
 from mockupdb import MockupDB, OpMsg
+
+import double_support
+from double_support import ScenarioControlHandler, run_until_exit
 
 GB = 1024 ** 3
 
@@ -536,71 +535,9 @@ def _secondary_ok(request, doc):
 # --------------------------------------------------------------------------------------
 # Control server
 # --------------------------------------------------------------------------------------
-class ControlHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, fmt, *args):
-        pass
-
-    def _reply(self, status, obj):
-        data = json.dumps(obj, default=str).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(n) if n else b""
-        return json.loads(raw) if raw.strip() else {}
-
-    def do_GET(self):
-        path = urlsplit(self.path).path
-        if path == "/requests":
-            with STATE.lock:
-                self._reply(200, copy.deepcopy(STATE.requests))  # a bare array, oldest first
-        elif path == "/scenario":
-            with STATE.lock:
-                self._reply(200, STATE.describe())
-        elif path == "/scenarios":
-            self._reply(200, {"scenarios": sorted(SCENARIOS)})
-        else:
-            self._reply(404, {"error": "unknown control path"})
-
-    def do_POST(self):
-        path = urlsplit(self.path).path
-        try:
-            body = self._body()
-            if path == "/scenario":
-                self._reply(200, STATE.set_scenario(body))
-            elif path == "/reset":
-                STATE.reset()
-                with STATE.lock:
-                    self._reply(200, STATE.describe())
-            else:
-                self._reply(404, {"error": "unknown control path"})
-        except (ValueError, TypeError) as e:
-            self._reply(400, {"error": str(e)})
-
-
-def wait_for_exit(stdin_watch):
-    def bye(*_):
-        os._exit(0)
-
-    signal.signal(signal.SIGTERM, bye)
-    signal.signal(signal.SIGINT, bye)
-    if stdin_watch:
-        def watch():
-            try:
-                while sys.stdin.buffer.read1(65536):
-                    pass
-            except Exception:
-                pass
-            bye()
-        threading.Thread(target=watch, daemon=True).start()
-    while True:
-        time.sleep(3600)
+class ControlHandler(ScenarioControlHandler):
+    state = STATE
+    scenarios = SCENARIOS
 
 
 def main():
@@ -612,21 +549,14 @@ def main():
     a = ap.parse_args()
 
     server = MockupDB(port=a.port, request_timeout=int(1e6))
-    server._address = ("127.0.0.1", a.port)  # MockupDB binds "localhost"; pin loopback IPv4
+    server._address = (double_support.LOOPBACK, a.port)  # MockupDB binds "localhost"; pin loopback IPv4
     server.autoresponds(handle)
     STATE.port = server.run()
 
-    class Server(ThreadingHTTPServer):
-        daemon_threads = True
-        allow_reuse_address = True
-
-    ctl = Server(("127.0.0.1", a.control_port), ControlHandler)
-    threading.Thread(target=ctl.serve_forever, daemon=True).start()
+    ctl = double_support.serve(a.control_port, ControlHandler)
     if a.scenario != "ok":
         STATE.set_scenario({"scenario": a.scenario})
-    print(json.dumps({"ready": True, "ports": {"mongo": STATE.port,
-                                               "control": ctl.server_address[1]}}), flush=True)
-    wait_for_exit(not a.no_stdin_watch)
+    run_until_exit({"mongo": STATE.port, "control": ctl.server_address[1]}, not a.no_stdin_watch)
 
 
 if __name__ == "__main__":

@@ -20,17 +20,15 @@ import argparse
 import base64
 import copy
 import json
-import os
-import signal
 import socket
-import sys
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
-SHUTDOWN = threading.Event()
+import double_support
+from double_support import SHUTDOWN, run_until_exit
 
 
 def _json_body(req):
@@ -300,25 +298,7 @@ class WebhookHandler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
 
 
-class ControlHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, fmt, *args):
-        pass
-
-    def _reply(self, status, obj):
-        data = json.dumps(obj, default=str).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(n) if n else b""
-        return json.loads(raw) if raw.strip() else {}
-
+class ControlHandler(double_support.ControlHandler):
     def do_GET(self):
         parts = urlsplit(self.path)
         q = parse_qs(parts.query)
@@ -326,19 +306,19 @@ class ControlHandler(BaseHTTPRequestHandler):
             prefix = q.get("path", [""])[0]
             with STATE.lock:
                 reqs = [r for r in STATE.requests if r["path"].startswith(prefix)]
-                self._reply(200, copy.deepcopy(reqs))  # a bare array, oldest first
+                self.reply(200, copy.deepcopy(reqs))  # a bare array, oldest first
         elif parts.path == "/script":
             with STATE.lock:
-                self._reply(200, {"scripts": copy.deepcopy(STATE.scripts)})
+                self.reply(200, {"scripts": copy.deepcopy(STATE.scripts)})
         elif parts.path == "/presets":
-            self._reply(200, {"presets": sorted(PRESETS)})
+            self.reply(200, {"presets": sorted(PRESETS)})
         else:
-            self._reply(404, {"error": "unknown control path"})
+            self.reply(404, {"error": "unknown control path"})
 
     def do_POST(self):
         path = urlsplit(self.path).path
         try:
-            body = self._body()
+            body = self.read_json()
             if path == "/script":
                 prefix = body.get("path")
                 if not isinstance(prefix, str) or not prefix.startswith("/"):
@@ -349,7 +329,7 @@ class ControlHandler(BaseHTTPRequestHandler):
                     validate_response(default)
                 with STATE.lock:
                     STATE.scripts[prefix] = {"queue": copy.deepcopy(responses), "default": default}
-                self._reply(200, {"path": prefix, "queued": len(responses)})
+                self.reply(200, {"path": prefix, "queued": len(responses)})
             elif path == "/scenario":
                 name = body.get("scenario")
                 prefix = body.get("path", "/")
@@ -358,14 +338,14 @@ class ControlHandler(BaseHTTPRequestHandler):
                 with STATE.lock:
                     s = STATE.scripts.setdefault(prefix, {"queue": [], "default": None})
                     s["default"] = default
-                self._reply(200, {"path": prefix, "default": default})
+                self.reply(200, {"path": prefix, "default": default})
             elif path == "/reset":
                 STATE.reset()
-                self._reply(200, {"reset": True})
+                self.reply(200, {"reset": True})
             else:
-                self._reply(404, {"error": "unknown control path"})
+                self.reply(404, {"error": "unknown control path"})
         except (ValueError, TypeError, AttributeError) as e:
-            self._reply(400, {"error": str(e)})
+            self.reply(400, {"error": str(e)})
 
 
 def main():
@@ -375,35 +355,9 @@ def main():
     ap.add_argument("--no-stdin-watch", action="store_true")
     a = ap.parse_args()
 
-    class Server(ThreadingHTTPServer):
-        daemon_threads = True
-        allow_reuse_address = True
-        request_queue_size = 64
-
-    hook = Server(("127.0.0.1", a.port), WebhookHandler)
-    ctl = Server(("127.0.0.1", a.control_port), ControlHandler)
-    for srv in (hook, ctl):
-        threading.Thread(target=srv.serve_forever, daemon=True).start()
-    print(json.dumps({"ready": True, "ports": {"webhook": hook.server_address[1],
-                                               "control": ctl.server_address[1]}}), flush=True)
-
-    def bye(*_):
-        SHUTDOWN.set()
-        os._exit(0)
-
-    signal.signal(signal.SIGTERM, bye)
-    signal.signal(signal.SIGINT, bye)
-    if not a.no_stdin_watch:
-        def watch():
-            try:
-                while sys.stdin.buffer.read1(65536):
-                    pass
-            except Exception:
-                pass
-            bye()
-        threading.Thread(target=watch, daemon=True).start()
-    while True:
-        time.sleep(3600)
+    hook = double_support.serve(a.port, WebhookHandler)
+    ctl = double_support.serve(a.control_port, ControlHandler)
+    run_until_exit({"webhook": hook.server_address[1], "control": ctl.server_address[1]}, not a.no_stdin_watch)
 
 
 if __name__ == "__main__":
