@@ -4,8 +4,6 @@ import base64
 import json
 import os
 import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -13,16 +11,15 @@ import uuid
 
 import pytest
 
-DOUBLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "clearml_double.py")
+import double_client
+
 BASIC = "Basic " + base64.b64encode(b"probe-key:probe-secret").decode()
 
 
 def launch(*extra):
-    proc = subprocess.Popen([sys.executable, DOUBLE, "--validate-timeout", "1.5", "--proxy-timeout", "1", *extra],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    ready = json.loads(proc.stdout.readline())
-    assert ready["ready"] is True and set(ready["ports"]) == {"api", "files", "web", "control"}
-    return proc, ready["ports"]
+    proc, ports = double_client.launch("clearml_double.py", "--validate-timeout", "1.5", "--proxy-timeout", "1", *extra)
+    assert set(ports) == {"api", "files", "web", "control"}
+    return proc, ports
 
 
 @pytest.fixture(scope="module")

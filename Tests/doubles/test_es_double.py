@@ -4,41 +4,18 @@ import base64
 import json
 import os
 import socket
-import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import es_double  # noqa: E402  (unit tests of filter_path and watermark math)
+from double_client import http, launch  # noqa: E402
 
 GB = 1024 ** 3
-
-
-def launch(script, *args):
-    """Start a double, read its ready line; the pipe on stdin keeps it alive."""
-    proc = subprocess.Popen([sys.executable, os.path.join(HERE, script), *args],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    line = proc.stdout.readline()
-    ready = json.loads(line)
-    assert ready["ready"] is True
-    return proc, ready["ports"]
-
-
-def http(port, path, method="GET", body=None, headers=None, timeout=5):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method,
-                                 headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, dict(r.headers), r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
 
 
 @pytest.fixture(scope="module")

@@ -3,11 +3,8 @@ pymongo 4.20 sends its handshake over OP_MSG, so the legacy OP_QUERY path libmon
 exercised with a hand-built message)."""
 
 import json
-import os
 import socket
 import struct
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -17,16 +14,9 @@ import pytest
 from pymongo import MongoClient, WriteConcern
 from pymongo.errors import NetworkTimeout, NotPrimaryError, OperationFailure, WriteConcernError
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from double_client import launch
+
 GB = 1024 ** 3
-
-
-def launch(script, *args):
-    proc = subprocess.Popen([sys.executable, os.path.join(HERE, script), *args],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    ready = json.loads(proc.stdout.readline())
-    assert ready["ready"] is True
-    return proc, ready["ports"]
 
 
 def control(port, path, body=None):

@@ -3,36 +3,14 @@
 import base64
 import http.client as httpc
 import json
-import os
 import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def launch(script, *args):
-    proc = subprocess.Popen([sys.executable, os.path.join(HERE, script), *args],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    ready = json.loads(proc.stdout.readline())
-    assert ready["ready"] is True
-    return proc, ready["ports"]
-
-
-def http(port, path, method="GET", body=None, headers=None, raw=None, timeout=5):
-    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method,
-                                 headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, dict(r.headers), r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
+from double_client import http, launch
 
 
 @pytest.fixture(scope="module")
