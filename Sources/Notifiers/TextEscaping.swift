@@ -19,45 +19,38 @@ public enum TextEscaping: String, Sendable, CaseIterable {
         case .plain:
             return text
         case .slackMrkdwn:
-            var out = ""
-            out.reserveCapacity(text.count)
-            for character in text {
-                switch character {
-                case "&": out += "&amp;"
-                case "<": out += "&lt;"
-                case ">": out += "&gt;"
-                default: out.append(character)
-                }
-            }
-            return out
+            return Self.replacing(text) { Self.entity($0, quotes: false) }
         case .html:
-            var out = ""
-            out.reserveCapacity(text.count)
-            for character in text {
-                switch character {
-                case "&": out += "&amp;"
-                case "<": out += "&lt;"
-                case ">": out += "&gt;"
-                case "\"": out += "&quot;"
-                default: out.append(character)
-                }
-            }
-            return out
+            return Self.replacing(text) { Self.entity($0, quotes: true) }
         case .markdown:
-            var out = ""
-            out.reserveCapacity(text.count)
-            for character in text {
+            return Self.replacing(text) { character in
                 switch character {
-                case "\\", "*", "_", "~", "`", "|", "[", "]", "<", ">", "#":
-                    out.append("\\")
-                    out.append(character)
-                case "@":
-                    out += "@\u{2060}"
-                default:
-                    out.append(character)
+                case "\\", "*", "_", "~", "`", "|", "[", "]", "<", ">", "#": "\\\(character)"
+                case "@": "@\u{2060}"
+                default: nil
                 }
             }
-            return out
+        }
+    }
+
+    /// `text` with each character for which `replacement` gives a string replaced by it.
+    private static func replacing(_ text: String, _ replacement: (Character) -> String?) -> String {
+        var out = ""
+        out.reserveCapacity(text.count)
+        for character in text {
+            if let replaced = replacement(character) { out += replaced } else { out.append(character) }
+        }
+        return out
+    }
+
+    /// The entity for `&`, `<`, `>` (and `"` with `quotes`); nil for any other character.
+    private static func entity(_ character: Character, quotes: Bool) -> String? {
+        switch character {
+        case "&": "&amp;"
+        case "<": "&lt;"
+        case ">": "&gt;"
+        case "\"" where quotes: "&quot;"
+        default: nil
         }
     }
 
