@@ -47,15 +47,12 @@ public struct AlertmanagerConfig: Sendable, Equatable {
     }
 
     public static func fromEnvironment(_ substitution: EnvironmentSubstitution) throws(DestinationConfigError) -> AlertmanagerConfig? {
-        guard let url = try EnvironmentReader(substitution: substitution).value(environmentVariable) else { return nil }
-        do { return try AlertmanagerConfig(url: url) } catch { throw DestinationConfigError("\(environmentVariable): \(error.description)") }
+        try EnvironmentReader.config(environmentVariable, substitution) { url throws(DestinationConfigError) in try AlertmanagerConfig(url: url) }
     }
 
     /// Reads `url` and `resend_interval` from a `destinations:` entry.
     public static func parse(_ map: ConfigMap, name: String) throws -> AlertmanagerConfig {
-        guard let url = try map.nonEmptyString("url") else {
-            throw map.error(at: nil, "\(map.path): 'url' is required (the Alertmanager base URL, e.g. http://alertmanager:9093)")
-        }
+        let url = try map.required("url", "the Alertmanager base URL, e.g. http://alertmanager:9093")
         let interval = try map.duration("resend_interval", default: 60, minimum: 5)
         let config: AlertmanagerConfig
         do { config = try AlertmanagerConfig(name: name, url: url, resendInterval: interval) } catch {

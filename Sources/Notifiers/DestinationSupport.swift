@@ -78,3 +78,41 @@ struct EnvironmentReader {
     }
 }
 
+
+extension EnvironmentReader {
+    /// A destination's config from its one environment variable (the zero-file setup), nil when the variable is
+    /// unset; a config error is prefixed with the variable's name, never its value.
+    static func config<Config>(_ variable: String, _ substitution: EnvironmentSubstitution,
+                               _ make: (String) throws(DestinationConfigError) -> Config) throws(DestinationConfigError) -> Config? {
+        guard let value = try EnvironmentReader(substitution: substitution).value(variable) else { return nil }
+        do { return try make(value) } catch { throw DestinationConfigError("\(variable): \(error.description)") }
+    }
+}
+
+extension ConfigMap {
+    /// A non-empty string a `destinations:` entry must have; else `<path>: '<key>' is required (<what>)`.
+    func required(_ key: String, _ what: String? = nil) throws -> String {
+        guard let value = try nonEmptyString(key) else {
+            throw error(at: nil, "\(path): '\(key)' is required" + (what.map { " (\($0))" } ?? ""))
+        }
+        return value
+    }
+}
+
+/// A chat platform whose whole webhook URL is the credential (Teams, Discord, Mattermost, Google Chat).
+public protocol WebhookURLDestination: Destination {
+    /// The webhook URL, credential included.
+    var webhookURL: Secret { get }
+}
+
+extension WebhookURLDestination {
+    /// scheme://host[:port] only: the rest of the address is (or may carry) the credential.
+    public var redactedURL: String { Redact.url(webhookURL.exposed) }
+    public var secrets: [Secret] { [webhookURL] }
+
+    /// A 404 means the destination itself is gone (deleted webhook or workflow).
+    public func disables(_ response: DeliveryResponse) -> Bool {
+        guard let status = response.status else { return false }
+        return status == 404
+    }
+}

@@ -28,15 +28,12 @@ public struct DiscordConfig: Sendable, Equatable {
     }
 
     public static func fromEnvironment(_ substitution: EnvironmentSubstitution) throws(DestinationConfigError) -> DiscordConfig? {
-        guard let url = try EnvironmentReader(substitution: substitution).value(environmentVariable) else { return nil }
-        do { return try DiscordConfig(url: url) } catch { throw DestinationConfigError("\(environmentVariable): \(error.description)") }
+        try EnvironmentReader.config(environmentVariable, substitution) { url throws(DestinationConfigError) in try DiscordConfig(url: url) }
     }
 
     /// Reads `url` and `username` from a `destinations:` entry (the caller has read `name` and `kind`).
     public static func parse(_ map: ConfigMap, name: String) throws -> DiscordConfig {
-        guard let url = try map.nonEmptyString("url") else {
-            throw map.error(at: nil, "\(map.path): 'url' is required (the Discord webhook URL)")
-        }
+        let url = try map.required("url", "the Discord webhook URL")
         let username = try map.nonEmptyString("username") ?? "clearml-probe"
         let config: DiscordConfig
         do { config = try DiscordConfig(name: name, url: url, username: username) } catch { throw map.error(key: "url", error.description) }
@@ -45,7 +42,7 @@ public struct DiscordConfig: Sendable, Equatable {
     }
 }
 
-public struct DiscordDestination: Destination {
+public struct DiscordDestination: WebhookURLDestination {
     public let config: DiscordConfig
     public let template: MessageTemplate
 
@@ -63,9 +60,7 @@ public struct DiscordDestination: Destination {
 
     public var name: String { config.name }
     public var kind: DestinationKind { .discord }
-    /// scheme://host[:port] only: the rest of the address is (or may carry) the credential.
-    public var redactedURL: String { Redact.url(config.url.exposed) }
-    public var secrets: [Secret] { [config.url] }
+    public var webhookURL: Secret { config.url }
 
     /// A permanent answer that means the destination itself is gone (deleted webhook, revoked token).
     public func disables(_ response: DeliveryResponse) -> Bool {

@@ -22,14 +22,11 @@ public struct GoogleChatConfig: Sendable, Equatable {
     }
 
     public static func fromEnvironment(_ substitution: EnvironmentSubstitution) throws(DestinationConfigError) -> GoogleChatConfig? {
-        guard let url = try EnvironmentReader(substitution: substitution).value(environmentVariable) else { return nil }
-        do { return try GoogleChatConfig(url: url) } catch { throw DestinationConfigError("\(environmentVariable): \(error.description)") }
+        try EnvironmentReader.config(environmentVariable, substitution) { url throws(DestinationConfigError) in try GoogleChatConfig(url: url) }
     }
 
     public static func parse(_ map: ConfigMap, name: String) throws -> GoogleChatConfig {
-        guard let url = try map.nonEmptyString("url") else {
-            throw map.error(at: nil, "\(map.path): 'url' is required (the Google Chat space webhook URL)")
-        }
+        let url = try map.required("url", "the Google Chat space webhook URL")
         let config: GoogleChatConfig
         do { config = try GoogleChatConfig(name: name, url: url) } catch { throw map.error(key: "url", error.description) }
         try map.finish()
@@ -37,7 +34,7 @@ public struct GoogleChatConfig: Sendable, Equatable {
     }
 }
 
-public struct GoogleChatDestination: Destination {
+public struct GoogleChatDestination: WebhookURLDestination {
     public let config: GoogleChatConfig
     public let template: MessageTemplate
 
@@ -52,15 +49,7 @@ public struct GoogleChatDestination: Destination {
 
     public var name: String { config.name }
     public var kind: DestinationKind { .googlechat }
-    /// scheme://host[:port] only: the rest of the address is (or may carry) the credential.
-    public var redactedURL: String { Redact.url(config.url.exposed) }
-    public var secrets: [Secret] { [config.url] }
-
-    /// A permanent answer that means the destination itself is gone (deleted webhook, revoked token).
-    public func disables(_ response: DeliveryResponse) -> Bool {
-        guard let status = response.status else { return false }
-        return status == 404
-    }
+    public var webhookURL: Secret { config.url }
 
     public func request(for message: AlertMessage, now: Date) throws -> OutgoingRequest {
         OutgoingRequest(url: Self.endpoint(config.url.exposed),

@@ -27,14 +27,11 @@ public struct MattermostConfig: Sendable, Equatable {
     }
 
     public static func fromEnvironment(_ substitution: EnvironmentSubstitution) throws(DestinationConfigError) -> MattermostConfig? {
-        guard let url = try EnvironmentReader(substitution: substitution).value(environmentVariable) else { return nil }
-        do { return try MattermostConfig(url: url) } catch { throw DestinationConfigError("\(environmentVariable): \(error.description)") }
+        try EnvironmentReader.config(environmentVariable, substitution) { url throws(DestinationConfigError) in try MattermostConfig(url: url) }
     }
 
     public static func parse(_ map: ConfigMap, name: String) throws -> MattermostConfig {
-        guard let url = try map.nonEmptyString("url") else {
-            throw map.error(at: nil, "\(map.path): 'url' is required (the Mattermost incoming webhook URL)")
-        }
+        let url = try map.required("url", "the Mattermost incoming webhook URL")
         let channel = try map.nonEmptyString("channel")
         let username = try map.nonEmptyString("username")
         let config: MattermostConfig
@@ -46,7 +43,7 @@ public struct MattermostConfig: Sendable, Equatable {
     }
 }
 
-public struct MattermostDestination: Destination {
+public struct MattermostDestination: WebhookURLDestination {
     public let config: MattermostConfig
     public let template: MessageTemplate
 
@@ -60,15 +57,7 @@ public struct MattermostDestination: Destination {
 
     public var name: String { config.name }
     public var kind: DestinationKind { .mattermost }
-    /// scheme://host[:port] only: the rest of the address is (or may carry) the credential.
-    public var redactedURL: String { Redact.url(config.url.exposed) }
-    public var secrets: [Secret] { [config.url] }
-
-    /// A permanent answer that means the destination itself is gone (deleted webhook, revoked token).
-    public func disables(_ response: DeliveryResponse) -> Bool {
-        guard let status = response.status else { return false }
-        return status == 404
-    }
+    public var webhookURL: Secret { config.url }
 
     public func request(for message: AlertMessage, now: Date) throws -> OutgoingRequest {
         OutgoingRequest(url: config.url.exposed, body: Self.payload(message, text: template.render(message), config: config).data)

@@ -40,9 +40,7 @@ public struct PagerDutyConfig: Sendable, Equatable {
 
     /// Reads `routing_key` and `url` from a `destinations:` entry.
     public static func parse(_ map: ConfigMap, name: String) throws -> PagerDutyConfig {
-        guard let key = try map.nonEmptyString("routing_key") else {
-            throw map.error(at: nil, "\(map.path): 'routing_key' is required (use ${CLEARML_PROBE_ALERT_PAGERDUTY_ROUTING_KEY} or a *_FILE secret)")
-        }
+        let key = try map.required("routing_key", "use ${CLEARML_PROBE_ALERT_PAGERDUTY_ROUTING_KEY} or a *_FILE secret")
         let url = try map.nonEmptyString("url")
         let config: PagerDutyConfig
         do { config = try PagerDutyConfig(name: name, routingKey: key, url: url) } catch {

@@ -29,19 +29,12 @@ public struct TeamsConfig: Sendable, Equatable {
     }
 
     public static func fromEnvironment(_ substitution: EnvironmentSubstitution) throws(DestinationConfigError) -> TeamsConfig? {
-        guard let url = try EnvironmentReader(substitution: substitution).value(environmentVariable) else { return nil }
-        do {
-            return try TeamsConfig(url: url)
-        } catch {
-            throw DestinationConfigError("\(environmentVariable): \(error.description)")
-        }
+        try EnvironmentReader.config(environmentVariable, substitution) { url throws(DestinationConfigError) in try TeamsConfig(url: url) }
     }
 
     /// Reads `url` from a `destinations:` entry (the caller has read `name` and `kind`).
     public static func parse(_ map: ConfigMap, name: String) throws -> TeamsConfig {
-        guard let url = try map.nonEmptyString("url") else {
-            throw map.error(at: nil, "\(map.path): 'url' is required (the Teams Workflows webhook URL)")
-        }
+        let url = try map.required("url", "the Teams Workflows webhook URL")
         let config: TeamsConfig
         do { config = try TeamsConfig(name: name, url: url) } catch { throw map.error(key: "url", error.description) }
         try map.finish()
@@ -49,7 +42,7 @@ public struct TeamsConfig: Sendable, Equatable {
     }
 }
 
-public struct TeamsDestination: Destination {
+public struct TeamsDestination: WebhookURLDestination {
     public let config: TeamsConfig
     public let template: MessageTemplate
 
@@ -66,15 +59,7 @@ public struct TeamsDestination: Destination {
 
     public var name: String { config.name }
     public var kind: DestinationKind { .teams }
-    /// scheme://host[:port] only: the rest of the address is (or may carry) the credential.
-    public var redactedURL: String { Redact.url(config.url.exposed) }
-    public var secrets: [Secret] { [config.url] }
-
-    /// A permanent answer that means the destination itself is gone (deleted webhook, revoked token).
-    public func disables(_ response: DeliveryResponse) -> Bool {
-        guard let status = response.status else { return false }
-        return status == 404
-    }
+    public var webhookURL: Secret { config.url }
 
     public func request(for message: AlertMessage, now: Date) throws -> OutgoingRequest {
         OutgoingRequest(url: config.url.exposed, body: Self.payload(message, text: template.render(message)).data)

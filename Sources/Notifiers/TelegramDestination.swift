@@ -67,12 +67,8 @@ public struct TelegramConfig: Sendable, Equatable {
 
     /// Reads `bot_token`, `chat_id`, `api_url` and `topic` from a `destinations:` entry.
     public static func parse(_ map: ConfigMap, name: String) throws -> TelegramConfig {
-        guard let token = try map.nonEmptyString("bot_token") else {
-            throw map.error(at: nil, "\(map.path): 'bot_token' is required (use ${CLEARML_PROBE_ALERT_TELEGRAM_BOT_TOKEN} or a *_FILE secret)")
-        }
-        guard let chat = try map.nonEmptyString("chat_id") else {
-            throw map.error(at: nil, "\(map.path): 'chat_id' is required")
-        }
+        let token = try map.required("bot_token", "use ${CLEARML_PROBE_ALERT_TELEGRAM_BOT_TOKEN} or a *_FILE secret")
+        let chat = try map.required("chat_id")
         let api = try map.nonEmptyString("api_url")
         let topicValue = try map.int("topic", default: 0)
         let config: TelegramConfig
