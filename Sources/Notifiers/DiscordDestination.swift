@@ -86,7 +86,7 @@ public struct DiscordDestination: WebhookURLDestination {
         let title = Truncation.runes(TextEscaping.markdown.plain(text.title), maxTitle)
         let fields: [(String, String)] = [
             ("Severity", message.severity.label),
-            ("Service", "\(message.service.displayName) (\(message.service.layer.rawValue))"),
+            ("Service", message.serviceAndLayer),
             ("Instance", Truncation.runes(message.instance, maxFieldValue)),
         ]
         let footer = Truncation.runes("incident \(message.incidentID)", maxFooter)

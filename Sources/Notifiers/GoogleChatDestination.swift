@@ -69,26 +69,19 @@ public struct GoogleChatDestination: WebhookURLDestination {
 
     public static func payload(_ message: AlertMessage, text: RenderedText) -> PayloadJSON {
         let title = Truncation.runes(TextEscaping.html.plain(text.title), 200)
-        var keep = text.lines.count
-        func attempt(_ keep: Int) -> PayloadJSON {
+        return PayloadJSON.keepingLines(text.lines.count, maxBytes: maxMessageBytes) { keep in
             let left = text.lines.count - keep
-            let lines = Array(text.lines.prefix(keep)) + (left > 0 ? ["<i>… \(left) more line\(left == 1 ? "" : "s")</i>"] : [])
+            let lines = Array(text.lines.prefix(keep)) + (left > 0 ? ["<i>\(Truncation.moreLines(left))</i>"] : [])
             return build(message, title: title, body: lines.map { $0.isEmpty ? "" : $0 }.joined(separator: "<br>"))
         }
-        var payload = attempt(keep)
-        while payload.data.count > maxMessageBytes, keep > 0 {
-            keep -= 1
-            payload = attempt(keep)
-        }
-        return payload
     }
 
     static func build(_ message: AlertMessage, title: String, body: String) -> PayloadJSON {
         var widgets: [PayloadJSON] = []
         if !body.isEmpty { widgets.append(["textParagraph": ["text": .string(body)]]) }
         var details: [PayloadJSON] = [
-            ["decoratedText": ["topLabel": "Severity", "text": .string("<font color=\"\(color(message))\">\(message.severity.label)</font>")]],
-            ["decoratedText": ["topLabel": "Service", "text": .string(TextEscaping.html.escape("\(message.service.displayName) (\(message.service.layer.rawValue))"))]],
+            ["decoratedText": ["topLabel": "Severity", "text": .string("<font color=\"\(message.cardColor)\">\(message.severity.label)</font>")]],
+            ["decoratedText": ["topLabel": "Service", "text": .string(TextEscaping.html.escape(message.serviceAndLayer))]],
             ["decoratedText": ["topLabel": "Incident", "text": .string(TextEscaping.html.escape(Truncation.runes(message.incidentID, 300)))]],
         ]
         if let url = message.statusURL, !url.isEmpty {
@@ -103,20 +96,11 @@ public struct GoogleChatDestination: WebhookURLDestination {
                 "cardId": "clearml-probe-alert",
                 "card": [
                     "header": ["title": .string(title),
-                               "subtitle": .string(Truncation.runes("\(message.instance) · \(message.severity.label) · \(MessageTemplate.eventWord(message.event))", 200))],
+                               "subtitle": .string(Truncation.runes("\(message.instance) · \(message.severity.label) · \(MessageText.label(message.event))", 200))],
                     "sections": .array(sections),
                 ],
             ]],
         ]
-    }
-
-    static func color(_ message: AlertMessage) -> String {
-        switch message.event {
-        case .resolved: return "#2EB886"
-        case .test: return "#3498DB"
-        case .flapping: return "#F1C40F"
-        case .firing, .reminder: return message.severity == .critical ? "#D00000" : (message.severity == .warning ? "#E67E22" : "#95A5A6")
-        }
     }
 
     /// 200 success; 429 RESOURCE_EXHAUSTED backs off (Google promises no Retry-After, one is honoured when sent);

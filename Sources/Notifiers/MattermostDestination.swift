@@ -67,7 +67,7 @@ public struct MattermostDestination: WebhookURLDestination {
         let heading = "#### " + Truncation.runes(text.title, 1000)
         let fields: [(String, String)] = [
             ("Severity", message.severity.label),
-            ("Service", "\(message.service.displayName) (\(message.service.layer.rawValue))"),
+            ("Service", message.serviceAndLayer),
             ("Instance", Truncation.runes(message.instance, 200)),
             ("Incident", Truncation.runes(message.incidentID, 300)),
         ]
@@ -76,7 +76,7 @@ public struct MattermostDestination: WebhookURLDestination {
         let body = Truncation.lines(text.lines, limit: room).joined(separator: "\n")
         var attachment: [(String, PayloadJSON?)] = [
             ("fallback", .string(Truncation.runes(TextEscaping.markdown.plain(text.title), 300))),
-            ("color", .string(color(message))),
+            ("color", .string(message.cardColor)),
             ("text", body.isEmpty ? nil : .string(Truncation.runes(body, room))),
             ("fields", .array(fields.map { ["short": true, "title": .string($0.0), "value": .string($0.1)] })),
         ]
@@ -90,20 +90,6 @@ public struct MattermostDestination: WebhookURLDestination {
             ("text", .string(heading)),
             ("attachments", [PayloadJSON.compact(attachment)]),
         ])
-    }
-
-    static func color(_ message: AlertMessage) -> String {
-        switch message.event {
-        case .resolved: return "#2EB886"
-        case .test: return "#3498DB"
-        case .flapping: return "#F1C40F"
-        case .firing, .reminder:
-            switch message.severity {
-            case .critical: return "#D00000"
-            case .warning: return "#E67E22"
-            case .unknown, .ok: return "#95A5A6"
-            }
-        }
     }
 
     /// 200 `ok` success; 429 (server rate limiting on) waits `Retry-After` or `X-Ratelimit-Reset`; 400 (cannot

@@ -108,7 +108,7 @@ public struct MessageTemplate: Sendable {
         }
         let end = message.resolvedAt ?? message.createdAt
         var view: [String: Any] = [
-            "event": Self.eventWord(message.event),
+            "event": MessageText.label(message.event),
             "firing": message.event == .firing,
             "resolved": message.event == .resolved,
             "reminder": message.event == .reminder,
@@ -142,16 +142,6 @@ public struct MessageTemplate: Sendable {
             view["resolved_at"] = Timestamps.human(resolved)
         }
         return view
-    }
-
-    public static func eventWord(_ event: AlertMessage.Event) -> String {
-        switch event {
-        case .firing: "FIRING"
-        case .resolved: "RESOLVED"
-        case .reminder: "STILL FIRING"
-        case .flapping: "FLAPPING"
-        case .test: "TEST"
-        }
     }
 
     public static func emoji(_ message: AlertMessage) -> String {

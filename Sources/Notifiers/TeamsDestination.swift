@@ -69,17 +69,10 @@ public struct TeamsDestination: WebhookURLDestination {
     public static func payload(_ message: AlertMessage, text: RenderedText) -> PayloadJSON {
         let title = Truncation.runes(text.title, maxBlockRunes)
         let lines = text.lines.map { Truncation.runes($0, maxBlockRunes) }
-        func attempt(_ keep: Int) -> PayloadJSON {
+        return PayloadJSON.keepingLines(min(lines.count, maxBlocks), maxBytes: maxBodyBytes) { keep in
             let left = lines.count - keep
-            return build(message, title: title, lines: Array(lines.prefix(keep)) + (left > 0 ? ["… \(left) more line\(left == 1 ? "" : "s")"] : []))
+            return build(message, title: title, lines: Array(lines.prefix(keep)) + (left > 0 ? [Truncation.moreLines(left)] : []))
         }
-        var keep = min(lines.count, maxBlocks)
-        var payload = attempt(keep)
-        while payload.data.count > maxBodyBytes, keep > 0 {
-            keep -= 1
-            payload = attempt(keep)
-        }
-        return payload
     }
 
     static func build(_ message: AlertMessage, title: String, lines: [String]) -> PayloadJSON {
@@ -128,7 +121,7 @@ public struct TeamsDestination: WebhookURLDestination {
     }
 
     static func facts(_ message: AlertMessage) -> [(String, String)] {
-        var facts = [("Severity", message.severity.label), ("Service", "\(message.service.displayName) (\(message.service.layer.rawValue))"),
+        var facts = [("Severity", message.severity.label), ("Service", message.serviceAndLayer),
                      ("Instance", message.instance), ("Started", Timestamps.human(message.startedAt))]
         if let resolved = message.resolvedAt { facts.append(("Resolved", Timestamps.human(resolved))) }
         facts.append(("Incident", message.incidentID))

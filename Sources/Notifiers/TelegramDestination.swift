@@ -119,7 +119,7 @@ public struct TelegramDestination: Destination {
         var parseMode: PayloadJSON? = "HTML"
         if visibleLength(body) > maxText {
             // Whole lines only, so no tag or entity is ever cut.
-            let kept = Truncation.lines(all, limit: maxText, size: visibleLength, omitted: { "<i>… \($0) more line\($0 == 1 ? "" : "s")</i>" })
+            let kept = Truncation.lines(all, limit: maxText, size: visibleLength, omitted: { "<i>\(Truncation.moreLines($0))</i>" })
             body = kept.joined(separator: "\n")
             if visibleLength(body) > maxText || kept.first != text.title {
                 // Not even the first line fits as HTML: send plain text, cut by characters.

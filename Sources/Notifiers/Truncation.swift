@@ -31,11 +31,14 @@ public enum Truncation {
         return String(text[..<end]) + ellipsis
     }
 
+    /// The note that stands for the lines left out: `… 3 more lines`.
+    public static func moreLines(_ count: Int) -> String { "… \(count) more line\(count == 1 ? "" : "s")" }
+
     /// Keeps whole lines while they fit `limit` (measured by `size` of the joined text), then says how many were left
     /// out. The first line is cut rather than dropped.
     public static func lines(_ lines: [String], limit: Int, separator: String = "\n",
                              size: (String) -> Int = { $0.unicodeScalars.count },
-                             omitted: (Int) -> String = { "… \($0) more line\($0 == 1 ? "" : "s")" }) -> [String] {
+                             omitted: (Int) -> String = moreLines) -> [String] {
         if size(lines.joined(separator: separator)) <= limit { return lines }
         var kept: [String] = []
         for (index, line) in lines.enumerated() {
