@@ -80,6 +80,25 @@ def run_until_exit(ports, stdin_watch, cleanup=None):
         time.sleep(3600)
 
 
+def hang(handler, released):
+    """Holds a request without answering: returns when the client leaves, `released()` turns true (the scenario
+    changed, /reset) or the double is exiting. The connection is closed afterwards."""
+    handler.close_connection = True
+    sock = handler.connection
+    sock.settimeout(0.05)
+    while not SHUTDOWN.is_set():
+        if released():
+            break
+        try:
+            if sock.recv(1, socket.MSG_PEEK) == b"":  # b"" means the client closed
+                break
+        except (TimeoutError, BlockingIOError):
+            continue
+        except OSError:
+            break
+        time.sleep(0.05)
+
+
 class ControlHandler(BaseHTTPRequestHandler):
     """Base of the control ports: HTTP/1.1, silent, JSON replies."""
 

@@ -18,7 +18,6 @@ import copy
 import fnmatch
 import json
 import re
-import socket
 import threading
 import time
 import uuid
@@ -638,21 +637,11 @@ class ESHandler(BaseHTTPRequestHandler):
     def _hang(self, generation):
         """Accept the request and never answer; give up when the client leaves, the scenario
         changes or the double stops."""
-        self.close_connection = True
-        sock = self.connection
-        sock.settimeout(0.05)
-        while not SHUTDOWN.is_set():
+        def released():
             with STATE.lock:
-                if STATE.hang_generation != generation:
-                    break
-            try:
-                if sock.recv(1, socket.MSG_PEEK) == b"":  # b"" means the client closed
-                    break
-            except (TimeoutError, BlockingIOError):
-                continue
-            except OSError:
-                break
-            time.sleep(0.05)
+                return STATE.hang_generation != generation
+
+        double_support.hang(self, released)
 
     def _check_auth(self, cfg, auth):
         hdrs = {"WWW-Authenticate": ['Basic realm="security" charset="UTF-8"', "ApiKey"]}

@@ -279,21 +279,11 @@ class WebhookHandler(BaseHTTPRequestHandler):
             self.wfile.write(data)
 
     def _hang(self, generation):
-        self.close_connection = True
-        sock = self.connection
-        sock.settimeout(0.05)
-        while not SHUTDOWN.is_set():
+        def released():
             with STATE.lock:
-                if STATE.generation != generation:
-                    break
-            try:
-                if sock.recv(1, socket.MSG_PEEK) == b"":
-                    break
-            except (TimeoutError, BlockingIOError):
-                continue
-            except OSError:
-                break
-            time.sleep(0.05)
+                return STATE.generation != generation
+
+        double_support.hang(self, released)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
 
