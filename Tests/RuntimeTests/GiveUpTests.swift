@@ -13,14 +13,6 @@ import Testing
     static let limits = AlertPolicy()
     static let day = 24 * 3600.0
 
-    static func message(_ event: AlertMessage.Event, incident: String = "i1", id: String, at date: Date = F.t0) -> AlertMessage {
-        var message = F.message(event)
-        message.incidentID = incident
-        message.messageID = id
-        message.createdAt = date
-        return message
-    }
-
     static func fail(_ outbox: inout Outbox, _ id: String, at date: Date) {
         outbox.record(id, outcome: .retry(after: nil, reason: "HTTP 503 down"), disablesDestination: false, fingerprint: "fa",
                       now: date, backoff: Backoff(), unit: 1, limits: limits)
@@ -28,7 +20,7 @@ import Testing
 
     @Test func anOpenIncidentsUndeliverableFiringIsGivenUpAndItsResolvedFollowsItLater() {
         var outbox = Outbox()
-        outbox.enqueue(Self.message(.firing, id: "f1"), to: Self.target, now: F.t0, limits: Self.limits)
+        outbox.enqueue(F.message(.firing, id: "f1"), to: Self.target, now: F.t0, limits: Self.limits)
         Self.fail(&outbox, "a/f1", at: F.t0)
         #expect(outbox.due(now: F.t0.addingTimeInterval(Self.day - 60), excluding: [], limits: Self.limits).map(\.id) == ["a/f1"],
                 "kept and retried within the cap")
@@ -38,9 +30,9 @@ import Testing
         #expect(outbox.deadLetters.first?.reason.hasPrefix("given up: not delivered for") == true)
         #expect(outbox.deadLetters.first?.reason.contains("HTTP 503 down") == true)
         // While it stays open, no reminder goes where it was never heard of; its RESOLVED joins the firing.
-        outbox.enqueue(Self.message(.reminder, id: "m1", at: late), to: Self.target, now: late, limits: Self.limits)
+        outbox.enqueue(F.message(.reminder, id: "m1", at: late), to: Self.target, now: late, limits: Self.limits)
         #expect(outbox.entries.isEmpty)
-        outbox.enqueue(Self.message(.resolved, id: "r1", at: late), to: Self.target, now: late, limits: Self.limits)
+        outbox.enqueue(F.message(.resolved, id: "r1", at: late), to: Self.target, now: late, limits: Self.limits)
         #expect(outbox.entries.isEmpty, "never a RESOLVED alone")
         #expect(outbox.deadLetters.map(\.message.messageID) == ["f1", "r1"])
         #expect(outbox.gaveUp.isEmpty)
@@ -50,9 +42,9 @@ import Testing
         var limits = AlertPolicy()
         limits.maxMessageAge = 48 * 3600  // the stale-pair drop would otherwise take it first
         var outbox = Outbox()
-        outbox.enqueue(Self.message(.firing, id: "f1"), to: Self.target, now: F.t0, limits: limits)
-        outbox.enqueue(Self.message(.firing, incident: "i2", id: "f2"), to: Self.target, now: F.t0.addingTimeInterval(3600), limits: limits)
-        outbox.enqueue(Self.message(.resolved, id: "r1"), to: Self.target, now: F.t0.addingTimeInterval(7200), limits: limits)
+        outbox.enqueue(F.message(.firing, id: "f1"), to: Self.target, now: F.t0, limits: limits)
+        outbox.enqueue(F.message(.firing, incident: "i2", id: "f2"), to: Self.target, now: F.t0.addingTimeInterval(3600), limits: limits)
+        outbox.enqueue(F.message(.resolved, id: "r1"), to: Self.target, now: F.t0.addingTimeInterval(7200), limits: limits)
         let due = outbox.due(now: F.t0.addingTimeInterval(Self.day + 60), excluding: [], limits: limits)
         #expect(due.map(\.id) == ["a/f2"], "the other incident's firing is younger than the cap")
         #expect(outbox.deadLetters.map(\.message.messageID) == ["f1", "r1"])
@@ -61,13 +53,13 @@ import Testing
 
     @Test func onceTheFiringWasHeardOnlyAStaleUpdateIsGivenUpAndTheResolvedStillGoes() {
         var outbox = Outbox()
-        outbox.enqueue(Self.message(.firing, id: "f1"), to: Self.target, now: F.t0, limits: Self.limits)
+        outbox.enqueue(F.message(.firing, id: "f1"), to: Self.target, now: F.t0, limits: Self.limits)
         outbox.record("a/f1", outcome: .delivered, disablesDestination: false, fingerprint: "fa", now: F.t0, backoff: Backoff(), unit: 0, limits: Self.limits)
-        outbox.enqueue(Self.message(.firing, id: "f2"), to: Self.target, now: F.t0.addingTimeInterval(60), limits: Self.limits)
+        outbox.enqueue(F.message(.firing, id: "f2"), to: Self.target, now: F.t0.addingTimeInterval(60), limits: Self.limits)
         let late = F.t0.addingTimeInterval(Self.day + 120)
         #expect(outbox.due(now: late, excluding: [], limits: Self.limits).isEmpty)
         #expect(outbox.deadLetters.map(\.message.messageID) == ["f2"])
-        outbox.enqueue(Self.message(.resolved, id: "r1", at: late), to: Self.target, now: late, limits: Self.limits)
+        outbox.enqueue(F.message(.resolved, id: "r1", at: late), to: Self.target, now: late, limits: Self.limits)
         #expect(outbox.due(now: late, excluding: [], limits: Self.limits).map(\.id) == ["a/r1"])
         // A RESOLVED is never given up, however long it waits.
         #expect(outbox.due(now: late.addingTimeInterval(3 * Self.day), excluding: [], limits: Self.limits).map(\.id) == ["a/r1"])
@@ -103,7 +95,7 @@ import Testing
 
     @Test func anOutboxSavedBeforeGiveUpExistedStillLoads() throws {
         var outbox = Outbox()
-        outbox.enqueue(Self.message(.firing, id: "f1"), to: Self.target, now: F.t0, limits: Self.limits)
+        outbox.enqueue(F.message(.firing, id: "f1"), to: Self.target, now: F.t0, limits: Self.limits)
         var json = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(outbox)) as? [String: Any])
         json["gaveUp"] = nil
         let decoded = try JSONDecoder().decode(Outbox.self, from: JSONSerialization.data(withJSONObject: json))

@@ -72,6 +72,15 @@ public enum AlertFixtures {
             startedAt: Date(timeIntervalSince1970: 1_787_392_800), resolvedAt: resolved ? t0.addingTimeInterval(600) : nil,
             createdAt: resolved ? t0.addingTimeInterval(600) : t0, statusURL: statusURL, instance: "clearml-probe")
     }
+
+    /// The same message as one outbox entry: its own incident and message ids, created at `date`.
+    public static func message(_ event: AlertMessage.Event, incident: String = "i1", id: String, at date: Date = t0) -> AlertMessage {
+        var message = message(event)
+        message.incidentID = incident
+        message.messageID = id
+        message.createdAt = date
+        return message
+    }
 }
 
 /// Golden files under `Tests/<target>/Golden/`: recorded when missing or when `RECORD_GOLDEN=1`, compared otherwise.
