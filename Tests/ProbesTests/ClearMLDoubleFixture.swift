@@ -68,6 +68,19 @@ final class ClearMLDoubleFixture: @unchecked Sendable {
         """
     }
 
+    /// Every check the double answers for, and their ids.
+    static let allChecks = """
+      apiserver.ping: {}
+      apiserver.auth: {}
+      webserver.ui: {}
+      fileserver.roundtrip: {}
+      agents.workers: {}
+      queues.backlog: {}
+      ingress.routes: {}
+    """
+    static let allCheckIDs: Set<CheckID> = [.apiserverPing, .apiserverAuth, .webserverUI, .fileserverRoundtrip, .agentsWorkers,
+                                            .queuesBacklog, .ingressRoutes]
+
     func loaded(checks: String, timeout: String = "2s", ingress: Bool = true, direct: Bool = true, credentials: String? = nil,
                 apiIngress: String? = nil, filesIngress: String? = nil) throws -> LoadedConfig {
         try LoadedConfig.load(yaml: yaml(checks: checks, timeout: timeout, ingress: ingress, direct: direct, credentials: credentials,

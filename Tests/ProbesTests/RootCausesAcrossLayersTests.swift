@@ -28,20 +28,10 @@ final class RootCausesAcrossLayersTests {
         try await clearml.reset()
     }
 
-    static let allChecks = """
-      apiserver.ping: {}
-      apiserver.auth: {}
-      webserver.ui: {}
-      fileserver.roundtrip: {}
-      agents.workers: {}
-      queues.backlog: {}
-      ingress.routes: {}
-    """
+    static let allChecks = ClearMLDoubleFixture.allChecks
 
     func run(_ loaded: LoadedConfig? = nil, extra: [CheckResult] = []) async throws -> Report {
-        let only: Set<CheckID> = [.apiserverPing, .apiserverAuth, .webserverUI, .fileserverRoundtrip, .agentsWorkers, .queuesBacklog,
-                                  .ingressRoutes]
-        let report = await clearml.run(try loaded ?? clearml.loaded(checks: Self.allChecks), only: only)
+        let report = await clearml.run(try loaded ?? clearml.loaded(checks: Self.allChecks), only: ClearMLDoubleFixture.allCheckIDs)
         return Report(startedAt: report.startedAt, durationMs: report.durationMs, results: report.results + extra,
                       notChecked: report.notChecked)
     }

@@ -35,17 +35,8 @@ final class SecretsNeverPrintedTests {
 
     @Test func noScenarioPrintsTheSecretOrTheToken() async throws {
         let clearml = try Self.fixture.get()
-        let loaded = try clearml.loaded(checks: """
-          apiserver.ping: {}
-          apiserver.auth: {}
-          webserver.ui: {}
-          fileserver.roundtrip: {}
-          agents.workers: {}
-          queues.backlog: {}
-          ingress.routes: {}
-        """, timeout: "700ms")
-        let only = Selection(ids: [.apiserverPing, .apiserverAuth, .webserverUI, .fileserverRoundtrip, .agentsWorkers, .queuesBacklog,
-                                   .ingressRoutes])
+        let loaded = try clearml.loaded(checks: ClearMLDoubleFixture.allChecks, timeout: "700ms")
+        let only = Selection(ids: ClearMLDoubleFixture.allCheckIDs)
         let basic = Data("\(ClearMLDoubleFixture.accessKey):\(ClearMLDoubleFixture.secretKey)".utf8).base64EncodedString()
         var tokens: Set<String> = []
         var outputs: [String] = []
