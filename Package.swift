@@ -11,6 +11,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         // System libraries: module map + shim.h with typed wrappers for what Swift cannot call (variadics).
@@ -22,10 +24,21 @@ let package = Package(
         .target(name: "NativeClients", dependencies: ["CCurl", "CHiredis", "CMongoc", "ProbeCore"]),
         .target(name: "Probes", dependencies: ["ProbeCore", "NativeClients"]),
         .target(name: "Notifiers", dependencies: ["ProbeCore"]),
-        .target(name: "Runtime", dependencies: ["ProbeCore", "NativeClients", "Probes", "Notifiers"]),
+        .target(
+            name: "Runtime",
+            dependencies: [
+                "ProbeCore", "NativeClients", "Probes", "Notifiers",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "clearml-probe",
-            dependencies: ["Runtime", "ProbeCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "Runtime", "ProbeCore", "NativeClients", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
 
         .target(name: "TestSupport", dependencies: ["ProbeCore", "NativeClients"], path: "Tests/TestSupport"),
@@ -33,5 +46,12 @@ let package = Package(
         .testTarget(name: "NativeClientsTests", dependencies: ["NativeClients", "TestSupport"]),
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "Runtime", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Runtime", "TestSupport"]),
+        .testTarget(
+            name: "RuntimeTests",
+            dependencies: [
+                "Runtime", "Probes", "ProbeCore", "TestSupport",
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ]
+        ),
     ]
 )
