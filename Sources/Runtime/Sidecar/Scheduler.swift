@@ -25,7 +25,7 @@ public struct Scheduler<C: Clock>: ServiceLifecycle.Service where C.Duration == 
     public let entries: [Entry]
     let runner: any CheckRunner
     let observer: any RunObserver
-    let clock: C
+    public let clock: C
     let policy: CadencePolicy
     let maxConcurrency: Int
     let liveness: Liveness<C>?
