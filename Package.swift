@@ -49,7 +49,7 @@ let package = Package(
         .testTarget(
             name: "RuntimeTests",
             dependencies: [
-                "Runtime", "Probes", "ProbeCore", "TestSupport",
+                "Runtime", "Probes", "ProbeCore", "NativeClients", "TestSupport",
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]
         ),
