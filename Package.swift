@@ -45,7 +45,7 @@ let package = Package(
         .testTarget(name: "ProbeCoreTests", dependencies: ["ProbeCore", "TestSupport"]),
         .testTarget(name: "NativeClientsTests", dependencies: ["NativeClients", "TestSupport"]),
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "Runtime", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["Runtime", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["Runtime", "NativeClients", "TestSupport"]),
         .testTarget(
             name: "RuntimeTests",
             dependencies: [
