@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // System libraries: module map + shim.h with typed wrappers for what Swift cannot call (variadics).
@@ -23,7 +24,7 @@ let package = Package(
         .target(name: "ProbeCore", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "NativeClients", dependencies: ["CCurl", "CHiredis", "CMongoc", "ProbeCore"]),
         .target(name: "Probes", dependencies: ["ProbeCore", "NativeClients"]),
-        .target(name: "Notifiers", dependencies: ["ProbeCore"]),
+        .target(name: "Notifiers", dependencies: ["ProbeCore", .product(name: "Mustache", package: "swift-mustache")]),
         .target(
             name: "Runtime",
             dependencies: [
@@ -35,21 +36,26 @@ let package = Package(
         .executableTarget(
             name: "clearml-probe",
             dependencies: [
-                "Runtime", "ProbeCore", "NativeClients", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Runtime", "ProbeCore", "Notifiers", "NativeClients", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
+        .executableTarget(
+            name: "clearml-probe-bench",
+            dependencies: ["Runtime", "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .target(name: "TestSupport", dependencies: ["ProbeCore", "NativeClients"], path: "Tests/TestSupport"),
         .testTarget(name: "ProbeCoreTests", dependencies: ["ProbeCore", "TestSupport"]),
         .testTarget(name: "NativeClientsTests", dependencies: ["NativeClients", "TestSupport"]),
-        .testTarget(name: "ProbesTests", dependencies: ["Probes", "Runtime", "TestSupport"]),
+        .testTarget(name: "ProbesTests", dependencies: ["Probes", "Runtime", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["Runtime", "NativeClients", "TestSupport"]),
+        .testTarget(name: "NotifiersTests", dependencies: ["Notifiers", "Runtime", "TestSupport"], exclude: ["Golden"]),
         .testTarget(
             name: "RuntimeTests",
             dependencies: [
-                "Runtime", "Probes", "ProbeCore", "NativeClients", "TestSupport",
+                "Runtime", "Notifiers", "Probes", "ProbeCore", "NativeClients", "TestSupport",
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]
         ),

@@ -51,6 +51,25 @@ public protocol Destination: Sendable {
     func request(for message: AlertMessage, now: Date) throws -> OutgoingRequest
     /// Judges the answer.
     func classify(_ response: DeliveryResponse) -> DeliveryOutcome
+    /// True when a permanent answer means the destination itself is gone (revoked, archived, HTTP 410), so queued
+    /// messages go straight to the dead letters until its configuration changes. Default: never.
+    func disables(_ response: DeliveryResponse) -> Bool
+    /// Seconds a delivery attempt may take, connection included. Default: 15.
+    var timeout: Double { get }
+    /// Where it sends, fit to print (`Redact.url`: scheme, host and port only). Default: `<redacted>`.
+    var redactedURL: String { get }
+    /// Its credentials (the URL itself for most chat webhooks, a signing secret), for redaction. Default: none.
+    var secrets: [Secret] { get }
+    /// Changes when the address or credentials change, so a destination disabled by a 410 comes back when fixed.
+    var fingerprint: String { get }
+}
+
+extension Destination {
+    public func disables(_ response: DeliveryResponse) -> Bool { false }
+    public var timeout: Double { 15 }
+    public var redactedURL: String { "<redacted>" }
+    public var secrets: [Secret] { [] }
+    public var fingerprint: String { SHA256.hex(Array((secrets.map(\.exposed) + [kind.rawValue, name]).joined(separator: "\n").utf8)) }
 }
 
 /// Every destination kind. A new platform adds a case; the factory switches over it exhaustively.

@@ -42,13 +42,27 @@ public final class ConfigMap {
 
     static func yamlError(_ error: YamlError, file: String) -> ConfigError {
         switch error {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _):
-            return ConfigError(file: file, line: mark.line, column: mark.column, message: "invalid YAML: \(problem)")
-        case .composer(_, let problem, let mark, _):
-            return ConfigError(file: file, line: mark.line, column: mark.column, message: "invalid YAML: \(problem)")
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
+            return located(problem, line: mark.line, column: mark.column, file: file)
         default:
-            return ConfigError(file: file, line: 1, column: 1, message: "invalid YAML: \(error)")
+            return located("\(error)", line: 1, column: 1, file: file)
         }
+    }
+
+    /// One line of message; Yams appends context lines and, for duplicate keys, the real position in words.
+    static func located(_ problem: String, line: Int, column: Int, file: String) -> ConfigError {
+        var message = problem.split(separator: "\n").first.map(String.init) ?? problem
+        var line = line
+        var column = column
+        if let range = problem.range(of: #"in line (\d+), column (\d+)"#, options: .regularExpression) {
+            let numbers = problem[range].split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+            if numbers.count == 2 {
+                line = numbers[0]
+                column = numbers[1]
+            }
+        }
+        message = message.replacingOccurrences(of: "Parser: ", with: "")
+        return ConfigError(file: file, line: line, column: column, message: "invalid YAML: \(message)")
     }
 
     // MARK: - Keys

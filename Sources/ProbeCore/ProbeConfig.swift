@@ -48,10 +48,16 @@ public struct ProbeConfig: Sendable {
     public struct Credentials: Sendable {
         public var accessKey: Secret
         public var secretKey: Secret
+        /// Seconds a session token is reused before the next `auth.login` (footprint: a login at most this often).
+        public var tokenReuse: Double
+        /// The `expiration_sec` asked of `auth.login`: short, so a token that leaks dies soon.
+        public var tokenLifetime: Double
 
-        public init(accessKey: Secret, secretKey: Secret) {
+        public init(accessKey: Secret, secretKey: Secret, tokenReuse: Double = 600, tokenLifetime: Double = 3600) {
             self.accessKey = accessKey
             self.secretKey = secretKey
+            self.tokenReuse = tokenReuse
+            self.tokenLifetime = tokenLifetime
         }
     }
 
@@ -103,8 +109,18 @@ public struct ProbeConfig: Sendable {
             throw credentialsMap.error(key: accessKey == nil ? "access_key" : "secret_key",
                                        "access_key and secret_key must be given together (CLEARML_API_ACCESS_KEY, CLEARML_API_SECRET_KEY)")
         }
+        let tokenReuse = try credentialsMap.duration("token_reuse", default: 600, minimum: 0.1)
+        let tokenLifetime = try credentialsMap.duration("token_lifetime", default: 3600, minimum: 60)
+        guard tokenLifetime <= 31_536_000 else {
+            throw credentialsMap.error(key: "token_lifetime", "must be at most 365d (the apiserver's max_expiration_sec)")
+        }
+        guard tokenReuse + 60 <= tokenLifetime else {
+            throw credentialsMap.error(key: "token_reuse", "must be at least 1 min shorter than token_lifetime (\(Durations.format(seconds: tokenLifetime)))")
+        }
         try credentialsMap.finish()
-        let credentials = accessKey.flatMap { key in secretKey.map { Credentials(accessKey: key, secretKey: $0) } }
+        let credentials = accessKey.flatMap { key in
+            secretKey.map { Credentials(accessKey: key, secretKey: $0, tokenReuse: tokenReuse, tokenLifetime: tokenLifetime) }
+        }
 
         return ProbeConfig(file: root.file, instance: instance, defaults: defaults, stateDirectory: stateDirectory,
                            ingress: ingress, services: services, credentials: credentials)

@@ -30,7 +30,7 @@ public enum RootCauseAnalysis {
             var unknownDependency = false
             for dependency in result.dependsOn {
                 let candidates = results.filter { matches($0, dependency) && $0.key != result.key }
-                switch state(of: candidates) {
+                switch state(of: candidates, provenBy: results, dependency) {
                 case .down:
                     if cause == nil { cause = candidates.first { $0.status == .critical } }
                 case .unknown:
@@ -86,6 +86,15 @@ public enum RootCauseAnalysis {
         case .check(let id): result.id == id
         case .result(let key): result.key == key
         }
+    }
+
+    /// A service with no result of its own is still up when an OK result elsewhere proves it works (`provides`).
+    static func state(of candidates: [CheckResult], provenBy all: [CheckResult], _ dependency: Dependency) -> NodeState {
+        if candidates.isEmpty, case .service(let service) = dependency,
+           all.contains(where: { $0.status == .ok && $0.provides.contains(service) }) {
+            return .up
+        }
+        return state(of: candidates)
     }
 
     static func state(of results: [CheckResult]) -> NodeState {

@@ -11,8 +11,10 @@ public enum CheckRegistry {
         case .ingressHeaders: try IngressHeadersCheck.plan(options, config)
         case .apiserverPing: try ApiserverPingCheck.plan(options, config)
         case .webserverUI: try WebserverUICheck.plan(options, config)
-        case .apiserverAuth, .fileserverRoundtrip, .agentsWorkers, .queuesBacklog:
-            .notConfigured("not available in this build yet")
+        case .apiserverAuth: try ApiserverAuthCheck.plan(options, config)
+        case .fileserverRoundtrip: try FileserverRoundtripCheck.plan(options, config)
+        case .agentsWorkers: try AgentsWorkersCheck.plan(options, config)
+        case .queuesBacklog: try QueuesBacklogCheck.plan(options, config)
         case .mongoPing, .mongoWrite, .mongoStatus, .redisLatency, .redisWrite, .redisStatus, .elasticsearchHealth:
             .notConfigured("not available in this build yet")
         }
@@ -36,6 +38,11 @@ public struct ConfiguredCheck: Sendable {
 public struct LoadedConfig: Sendable {
     public var config: ProbeConfig
     public var checks: [ConfiguredCheck]
+
+    public init(config: ProbeConfig, checks: [ConfiguredCheck]) {
+        self.config = config
+        self.checks = checks
+    }
 
     /// Parses and validates a document; every error names the file, line and column.
     public static func load(yaml: String, file: String, substitution: EnvironmentSubstitution = EnvironmentSubstitution()) throws -> LoadedConfig {

@@ -94,10 +94,7 @@ public struct HTTPExpectation: Sendable {
                           hint: "Something else answers at this address: check the routing (Host names, upstream ports).")
         }
         let milliseconds = response.timings.total
-        var summary = "200 in \(Durations.format(seconds: milliseconds / 1000))"
-        if case .clearmlPing = body, let version = ClearMLEnvelope(body: response.body)?.actualVersion {
-            summary += " (API \(version))"
-        }
+        let summary = "200 in \(Durations.format(seconds: milliseconds / 1000))"
         if milliseconds / 1000 > context.settings.slowWarning {
             return result(.warning, "slow: \(summary), above \(Durations.format(seconds: context.settings.slowWarning))",
                           hint: "Compare the phase timings: connect is the network, first byte is the service.")

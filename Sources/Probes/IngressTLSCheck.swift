@@ -13,7 +13,7 @@ public struct IngressTLSCheck: Check {
         let warningDays = try options.double("warning_days", default: 20, range: 0...3650)
         let criticalDays = try options.double("critical_days", default: 3, range: 0...3650)
         guard criticalDays <= warningDays else {
-            throw options.error(key: "critical_days", "must not exceed warning_days (\(warningDays))")
+            throw options.error(key: "critical_days", "must not exceed warning_days (\(warningDays.formatted()))")
         }
         var seen: Set<String> = []
         var endpoints: [(target: String, url: URL)] = []

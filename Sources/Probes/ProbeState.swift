@@ -20,6 +20,8 @@ public actor ProbeState {
     }
 
     private var snapshot: Snapshot
+    /// The ClearML session token, shared by every check that calls the API; memory only, never persisted.
+    public let tokens = TokenStore()
     /// Secrets are kept in memory only, never persisted.
     private var secrets: [String: (value: Secret, expires: Date)] = [:]
 

@@ -39,6 +39,11 @@ services:
 credentials:
   access_key: ${CLEARML_API_ACCESS_KEY:-}
   secret_key: ${CLEARML_API_SECRET_KEY:-}
+  # The session token is kept in memory only and reused this long: a login at most this often (each Basic login of
+  # a non-fixed user writes last_used in Mongo). Never auth.logout: each logout grows Redis' revoked_tokens.
+  token_reuse: 10m
+  # expiration_sec asked of auth.login (ClearML's default is 30 days): a leaked token dies soon.
+  token_lifetime: 1h
 
 checks:
   ingress.routes:
@@ -49,6 +54,27 @@ checks:
   ingress.headers:
     missing_status: warning
   apiserver.ping: {}
+  # auth.login → queues.get_all (Bearer) → server.info; direct and through the ingress.
+  apiserver.auth: {}
   webserver.ui: {}
+  # Writes (skipped by --read-only): .clearml-probe/<instance>/<target>-<unique>.bin, deleted again; never /delete_many.
+  fileserver.roundtrip:
+    size_bytes: 4096
+    # A token the fileserver has not seen (validated through the apiserver, one key in Redis db 8) this often,
+    # plus a random part of the jitter; otherwise the token it already validated.
+    fresh_token_every: 10m
+    fresh_token_jitter: 5m
+  agents.workers:
+    # Queue: least number of workers listening to it; {} when the stack runs without agents.
+    expected: {services: 1}
+    max_age: 10m
+  queues.backlog:
+    # A task waiting longer than this (while a worker listens) is a warning.
+    max_wait: 30m
+    # Waiting tasks and no worker listening: warning or critical.
+    no_worker_status: warning
+    worker_max_age: 10m
+    max_task_entries: 100
+    max_queues: 50
 """#
 }

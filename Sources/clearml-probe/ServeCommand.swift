@@ -28,6 +28,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "State directory (default: $CLEARML_PROBE_STATE_DIR or the config's probe.state_dir).")
     var stateDir: String?
 
+    @Option(name: .long, help: "Alerts file (default: $CLEARML_PROBE_ALERTS or ./alerts/alerts.yaml; without one, the environment's destinations).")
+    var alerts: String?
+
     func run() async throws {
         LogSetup.bootstrap()
         let logger = Logger(label: "clearml-probe")
@@ -46,9 +49,20 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("clearml-probe: \(error.description)\n".utf8))
             throw ExitCode(3)
         }
+        let alerting: AlertPipeline
+        do {
+            let config = try AlertsConfigSource.load(explicit: alerts)
+            let alertLogger = Logger(label: "clearml-probe.alerting")
+            alerting = try AlertPipeline(config: config, instance: loaded.config.instance, stateDirectory: settings.stateDirectory,
+                                         log: { line in alertLogger.notice("\(line)") })
+        } catch {
+            FileHandle.standardError.write(Data("clearml-probe: \(error)\n".utf8))
+            throw ExitCode(3)
+        }
         let sidecar: Sidecar
         do {
-            sidecar = try Sidecar(loaded: loaded, settings: settings, selection: selection, readOnly: readOnly, logger: logger) { _ in
+            sidecar = try Sidecar(loaded: loaded, settings: settings, selection: selection, readOnly: readOnly,
+                                  alerting: alerting, logger: logger) { _ in
                 // The scheduler is wedged: leave now, so the restart policy acts. The state was saved periodically.
                 Foundation.exit(70)
             }

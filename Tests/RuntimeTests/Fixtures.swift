@@ -28,7 +28,7 @@ enum Fixtures {
                       notChecked: [NotChecked(id: .mongoPing, reason: "no address " + hostile)])
     }
 
-    static func snapshot(alerts: AlertStatus? = nil) -> StatusSnapshot {
+    static func snapshot(alerts: AlertSummary? = nil) -> StatusSnapshot {
         let report = report()
         var history = LatencyHistory()
         for result in report.results {

@@ -43,7 +43,8 @@ final class EndpointFixture: @unchecked Sendable {
         #expect(document["root_causes"]?.array?.isEmpty == false)
         #expect(document["checks"]?.array?.first?["root_cause"] == .null || document["checks"]?.array?.first?["root_cause"] != nil)
         #expect(document.at("alerts.attached")?.bool == false)
-        #expect(document.at("alerts.dead_letters")?.int == 0)
+        #expect(document.at("alerts.dead_letter_count")?.int == 0)
+        #expect(document.at("alerts.dead_letters")?.array?.isEmpty == true)
         #expect(document.at("sidecar.cycles")?.int == 42)
 
         let page = try await fixture.get("/")
@@ -62,14 +63,14 @@ final class EndpointFixture: @unchecked Sendable {
     }
 
     @Test func statusCarriesTheAlertingState() async throws {
-        let alerts = AlertStatus(openIncidents: 1, outboxDepth: 2, deadLetters: 3,
+        let alerts = AlertSummary(openIncidents: 1, outboxDepth: 2, deadLetters: 3,
                                  details: ["incidents": .array([.object(["service": .string("apiserver")])])])
         let fixture = try EndpointFixture(snapshot: Fixtures.snapshot(alerts: alerts))
         let document = try #require(JSONValue.parse(try await fixture.get("/status").body))
         #expect(document.at("alerts.attached")?.bool == true)
         #expect(document.at("alerts.open_incidents")?.int == 1)
         #expect(document.at("alerts.outbox_depth")?.int == 2)
-        #expect(document.at("alerts.dead_letters")?.int == 3)
+        #expect(document.at("alerts.dead_letter_count")?.int == 3)
         #expect(document["alerts"]?["incidents"]?.array?.first?["service"]?.string == "apiserver")
     }
 

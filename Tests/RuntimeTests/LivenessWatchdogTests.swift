@@ -17,12 +17,12 @@ import Testing
     }
 
     @Test func aWedgedSchedulerMakesTheWatchdogGiveUp() async throws {
-        let clock = ManualClock()
-        let liveness = Liveness<ManualClock>()
+        let clock = SteppingClock()
+        let liveness = Liveness<SteppingClock>()
         let wedged = Locked<String?>(nil)
         let scheduler = Scheduler(entries: [.init(id: .apiserverPing, interval: 10, timeout: 3)], runner: StuckRunner(),
                                   observer: Outcomes(), clock: clock, policy: CadencePolicy(jitter: 0, initialSpread: 0), liveness: liveness)
-        let tolerance = LivenessWatchdog<ManualClock>.tolerance(intervals: [10], timeouts: [3])
+        let tolerance = LivenessWatchdog<SteppingClock>.tolerance(intervals: [10], timeouts: [3])
         let watchdog = LivenessWatchdog(clock: clock, liveness: liveness, tolerance: tolerance, checkEvery: .seconds(1)) { reason in
             wedged.withLock { $0 = reason }
         }
@@ -45,15 +45,15 @@ import Testing
     }
 
     @Test func aHealthySchedulerStaysAliveAndAPausedHostIsNotAWedge() async throws {
-        let clock = ManualClock()
-        let liveness = Liveness<ManualClock>()
+        let clock = SteppingClock()
+        let liveness = Liveness<SteppingClock>()
         let wedged = Locked<String?>(nil)
         let runner = FakeRunner(clock: clock)
         let scheduler = Scheduler(entries: [.init(id: .apiserverPing, interval: 10, timeout: 3), .init(id: .webserverUI, interval: 10, timeout: 3)],
                                   runner: runner, observer: Outcomes(), clock: clock, policy: CadencePolicy(jitter: 0, initialSpread: 0),
                                   liveness: liveness)
         let watchdog = LivenessWatchdog(clock: clock, liveness: liveness,
-                                        tolerance: LivenessWatchdog<ManualClock>.tolerance(intervals: [10], timeouts: [3]),
+                                        tolerance: LivenessWatchdog<SteppingClock>.tolerance(intervals: [10], timeouts: [3]),
                                         checkEvery: .seconds(1)) { reason in wedged.withLock { $0 = reason } }
         try await testGracefulShutdown { trigger in
             let schedulerTask = Task { try await scheduler.run() }

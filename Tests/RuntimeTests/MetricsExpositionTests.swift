@@ -9,7 +9,7 @@ import Testing
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: promtool), "needs promtool (Debian package prometheus)"))
     func promtoolAcceptsTheExposition() throws {
-        for snapshot in [Fixtures.snapshot(), Fixtures.snapshot(alerts: AlertStatus(openIncidents: 2, outboxDepth: 1, deadLetters: 4)),
+        for snapshot in [Fixtures.snapshot(), Fixtures.snapshot(alerts: AlertSummary(openIncidents: 2, outboxDepth: 1, deadLetters: 4)),
                          StatusSnapshot()] {
             let text = MetricsExposition.render(snapshot, health: HealthVerdict(alive: true, reason: "ok"))
             let (status, output) = try Self.run(Self.promtool, ["check", "metrics"], input: text)
@@ -19,7 +19,7 @@ import Testing
     }
 
     @Test func namesUnitsAndLabels() {
-        let text = MetricsExposition.render(Fixtures.snapshot(alerts: AlertStatus(openIncidents: 2, outboxDepth: 1, deadLetters: 4)),
+        let text = MetricsExposition.render(Fixtures.snapshot(alerts: AlertSummary(openIncidents: 2, outboxDepth: 1, deadLetters: 4)),
                                             health: HealthVerdict(alive: true, reason: "ok"))
         let lines = Set(text.split(separator: "\n").map(String.init))
         #expect(lines.contains(#"clearml_probe_check_status{check="apiserver.ping",layer="application",service="apiserver",target=""} 2"#))

@@ -8,7 +8,7 @@ import Testing
 
 /// A check runner that takes `hold` seconds of the manual clock per run and records what a scheduler must never do.
 actor FakeRunner: CheckRunner {
-    let clock: ManualClock
+    let clock: SteppingClock
     var statuses: [CheckID: Status] = [:]
     var holds: [CheckID: Double] = [:]
     private(set) var starts: [CheckID: [Double]] = [:]
@@ -17,7 +17,7 @@ actor FakeRunner: CheckRunner {
     private(set) var concurrent = 0
     private(set) var maxConcurrent = 0
 
-    init(clock: ManualClock, holds: [CheckID: Double] = [:], statuses: [CheckID: Status] = [:]) {
+    init(clock: SteppingClock, holds: [CheckID: Double] = [:], statuses: [CheckID: Status] = [:]) {
         self.clock = clock
         self.holds = holds
         self.statuses = statuses
@@ -58,16 +58,16 @@ actor Outcomes: RunObserver {
 }
 
 @Suite(.serialized, .timeLimit(.minutes(1))) struct SchedulerTests {
-    static func scheduler(_ entries: [(CheckID, Double)], runner: FakeRunner, observer: Outcomes = Outcomes(), clock: ManualClock,
+    static func scheduler(_ entries: [(CheckID, Double)], runner: FakeRunner, observer: Outcomes = Outcomes(), clock: SteppingClock,
                           policy: CadencePolicy = CadencePolicy(jitter: 0, backoffCap: 300, initialSpread: 0),
-                          maxConcurrency: Int = 4, liveness: Liveness<ManualClock>? = nil,
-                          random: @escaping @Sendable () -> Double = { 0.5 }) -> Scheduler<ManualClock> {
+                          maxConcurrency: Int = 4, liveness: Liveness<SteppingClock>? = nil,
+                          random: @escaping @Sendable () -> Double = { 0.5 }) -> Scheduler<SteppingClock> {
         Scheduler(entries: entries.map { .init(id: $0.0, interval: $0.1, timeout: 3) }, runner: runner, observer: observer,
                   clock: clock, policy: policy, maxConcurrency: maxConcurrency, liveness: liveness, random: random)
     }
 
     /// Runs `body` while the scheduler runs, then shuts it down gracefully.
-    static func running(_ scheduler: Scheduler<ManualClock>, _ body: () async throws -> Void) async throws {
+    static func running(_ scheduler: Scheduler<SteppingClock>, _ body: () async throws -> Void) async throws {
         try await testGracefulShutdown { trigger in
             let done = Locked(false)
             let task = Task {
@@ -87,7 +87,7 @@ actor Outcomes: RunObserver {
     }
 
     @Test func runsEachCheckAtItsOwnInterval() async throws {
-        let clock = ManualClock()
+        let clock = SteppingClock()
         let runner = FakeRunner(clock: clock)
         let scheduler = Self.scheduler([(.apiserverPing, 10), (.webserverUI, 30)], runner: runner, clock: clock)
         try await Self.running(scheduler) {
@@ -99,7 +99,7 @@ actor Outcomes: RunObserver {
     }
 
     @Test func jitterKeepsEachPeriodWithinItsBounds() async throws {
-        let clock = ManualClock()
+        let clock = SteppingClock()
         let runner = FakeRunner(clock: clock)
         let scheduler = Self.scheduler([(.apiserverPing, 10), (.webserverUI, 10)], runner: runner, clock: clock,
                                        policy: CadencePolicy(jitter: 0.1, backoffCap: 300, initialSpread: 1),
@@ -119,7 +119,7 @@ actor Outcomes: RunObserver {
     }
 
     @Test func aSlowRunIsNeverOverlappedByTheNextOne() async throws {
-        let clock = ManualClock()
+        let clock = SteppingClock()
         // Each run takes 5 s, five times its interval.
         let runner = FakeRunner(clock: clock, holds: [.apiserverPing: 5])
         let scheduler = Self.scheduler([(.apiserverPing, 1)], runner: runner, clock: clock)
@@ -133,7 +133,7 @@ actor Outcomes: RunObserver {
     }
 
     @Test func concurrencyIsBounded() async throws {
-        let clock = ManualClock()
+        let clock = SteppingClock()
         let ids: [CheckID] = [.apiserverPing, .webserverUI, .ingressRoutes, .ingressTLS, .ingressHeaders, .mongoPing]
         let runner = FakeRunner(clock: clock, holds: Dictionary(uniqueKeysWithValues: ids.map { ($0, 2.0) }))
         let scheduler = Self.scheduler(ids.map { ($0, 1) }, runner: runner, clock: clock, maxConcurrency: 2)
@@ -146,7 +146,7 @@ actor Outcomes: RunObserver {
     }
 
     @Test func aFailingCheckBacksOffAndRecoversOnOK() async throws {
-        let clock = ManualClock()
+        let clock = SteppingClock()
         let runner = FakeRunner(clock: clock, statuses: [.apiserverPing: .critical])
         let outcomes = Outcomes()
         let scheduler = Self.scheduler([(.apiserverPing, 10), (.webserverUI, 10)], runner: runner, observer: outcomes, clock: clock,
@@ -167,7 +167,7 @@ actor Outcomes: RunObserver {
     }
 
     @Test func afterALongPauseEachCheckRunsOnceNotOncePerMissedPeriod() async throws {
-        let clock = ManualClock()
+        let clock = SteppingClock()
         let runner = FakeRunner(clock: clock)
         let ids: [CheckID] = [.apiserverPing, .webserverUI, .ingressRoutes]
         let scheduler = Self.scheduler(ids.map { ($0, 10) }, runner: runner, clock: clock)
@@ -189,7 +189,7 @@ actor Outcomes: RunObserver {
     }
 
     @Test func gracefulShutdownLetsTheRunInProgressFinishAndStopsTheRest() async throws {
-        let clock = ManualClock()
+        let clock = SteppingClock()
         let runner = FakeRunner(clock: clock, holds: [.apiserverPing: 5])
         let outcomes = Outcomes()
         let scheduler = Self.scheduler([(.apiserverPing, 10), (.webserverUI, 10)], runner: runner, observer: outcomes, clock: clock)

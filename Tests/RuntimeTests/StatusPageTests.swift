@@ -25,7 +25,7 @@ import Testing
 
     @Test(.enabled(if: chromium != nil, "needs chromium (Debian package chromium)"), .timeLimit(.minutes(1)))
     func headlessChromiumRendersThePageOffline() async throws {
-        let fixture = try EndpointFixture(snapshot: Fixtures.snapshot(alerts: AlertStatus(openIncidents: 1, outboxDepth: 0, deadLetters: 2)))
+        let fixture = try EndpointFixture(snapshot: Fixtures.snapshot(alerts: AlertSummary(openIncidents: 1, outboxDepth: 0, deadLetters: 2)))
         let profile = try TempDirectory("chromium")
         defer { profile.remove() }
         // Every request but those to 127.0.0.1 goes to a proxy that does not exist (note: `<-loopback>` would send

@@ -68,8 +68,10 @@ public final class TestProcess: @unchecked Sendable {
 
     public func stop() {
         guard process.isRunning else { return }
+        // The doubles exit when stdin closes; servers get SIGTERM; anything still there after a second is killed.
+        try? stdinPipe.fileHandleForWriting.close()
         process.terminate()
-        let deadline = Date().addingTimeInterval(3)
+        let deadline = Date().addingTimeInterval(1)
         while process.isRunning && Date() < deadline { usleep(10_000) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()

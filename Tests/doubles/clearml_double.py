@@ -331,6 +331,9 @@ class RoleServer:
 class QuietServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog of 5 drops SYNs when a probe pass opens a dozen connections at once (the client
+    # then waits ~1 s to retransmit: a fake "stuck at connect").
+    request_queue_size = 128
 
     def handle_error(self, request, client_address):
         if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):

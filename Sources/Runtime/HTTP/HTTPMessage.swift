@@ -10,6 +10,8 @@ public struct HTTPRequestHead: Sendable, Equatable {
     public var headers: [String: String]
     /// The peer is on the loopback interface.
     public var fromLoopback: Bool
+    /// The body, when the request had one (`Content-Length`, bounded by the server).
+    public var body: Data = Data()
 
     public init(method: String, path: String, query: String? = nil, headers: [String: String] = [:], fromLoopback: Bool = true) {
         self.method = method
@@ -44,6 +46,9 @@ public struct HTTPRequestHead: Sendable, Equatable {
         return HTTPRequestHead(method: String(requestLine[0]), path: String(parts[0]),
                                query: parts.count > 1 ? String(parts[1]) : nil, headers: headers, fromLoopback: fromLoopback)
     }
+
+    /// Bytes of body announced by `Content-Length` (0 when absent or not a number).
+    public var contentLength: Int { header("content-length").flatMap { Int($0) }.map { max(0, $0) } ?? 0 }
 
     /// Index just past `\r\n\r\n`, if present.
     static func headEnd(_ bytes: [UInt8]) -> Int? {
@@ -96,7 +101,9 @@ public struct HTTPServerResponse: Sendable, Equatable {
         case 400: "Bad Request"
         case 401: "Unauthorized"
         case 404: "Not Found"
+        case 201: "Created"
         case 405: "Method Not Allowed"
+        case 413: "Content Too Large"
         case 408: "Request Timeout"
         case 431: "Request Header Fields Too Large"
         case 500: "Internal Server Error"

@@ -21,6 +21,8 @@ public final class HTTPServer: Sendable {
     private let listener: Int32
     private let handler: Handler
     private let ioTimeout: Double
+    /// The largest request body accepted (the silence API's JSON).
+    private let maxBody: Int
     private let stopping = Locked(false)
     private let started = Locked(false)
     private let stopped = DispatchSemaphore(value: 0)
@@ -29,8 +31,9 @@ public final class HTTPServer: Sendable {
     public let host: String
 
     /// Binds and listens at once, so a taken port is an error at start, not later.
-    public init(host: String, port: Int, ioTimeout: Double = 2, handler: @escaping Handler) throws {
+    public init(host: String, port: Int, ioTimeout: Double = 2, maxBody: Int = 16 * 1024, handler: @escaping Handler) throws {
         self.handler = handler
+        self.maxBody = maxBody
         self.ioTimeout = ioTimeout
         self.host = host
         var hints = addrinfo()
@@ -109,8 +112,16 @@ public final class HTTPServer: Sendable {
             }
             buffer.append(contentsOf: chunk[0..<count])
             do {
-                let head = try HTTPRequestHead.parse(buffer, fromLoopback: loopback)
+                var head = try HTTPRequestHead.parse(buffer, fromLoopback: loopback)
                 headOnly = head.method == "HEAD"
+                let length = head.contentLength
+                if length > maxBody {
+                    response = HTTPServerResponse(status: 413, contentType: "text/plain; charset=utf-8", text: "body too large\n")
+                    break
+                }
+                let bodyStart = HTTPRequestHead.headEnd(buffer) ?? buffer.count
+                if buffer.count - bodyStart < length { continue }
+                head.body = Data(buffer[bodyStart..<(bodyStart + length)])
                 response = handler(head)
                 break
             } catch .incomplete {

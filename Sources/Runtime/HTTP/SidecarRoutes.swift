@@ -9,23 +9,33 @@ public struct SidecarRoutes: Sendable {
     let board: StatusBoard
     let health: any HealthSource
     let auth: HTTPAuth
+    /// The alerting's silence endpoints (`/api/silences`), when the sidecar has a state directory.
+    let silences: SilenceAPI?
 
-    public init(board: StatusBoard, health: any HealthSource, auth: HTTPAuth = .none) {
+    public init(board: StatusBoard, health: any HealthSource, auth: HTTPAuth = .none, silences: SilenceAPI? = nil) {
         self.board = board
         self.health = health
         self.auth = auth
+        self.silences = silences
     }
 
     public func handle(_ request: HTTPRequestHead) -> HTTPServerResponse {
+        if request.path == SilenceAPI.path || request.path.hasPrefix(SilenceAPI.path + "/") {
+            guard auth.allows(request.header("authorization")) else { return unauthorized() }
+            guard let silences, let answer = silences.handle(method: request.method, path: request.path, body: request.body) else {
+                return HTTPServerResponse(status: 404, contentType: "application/json",
+                                          text: #"{"error":"silences need a state directory (CLEARML_PROBE_STATE_DIR)"}"# + "\n", headers: common)
+            }
+            var headers = [("Content-Type", answer.contentType)] + common
+            if let allow = answer.allow { headers.append(("Allow", allow)) }
+            return HTTPServerResponse(status: answer.status, headers: headers, body: answer.body)
+        }
         guard request.method == "GET" || request.method == "HEAD" else {
             return HTTPServerResponse(status: 405, contentType: "text/plain; charset=utf-8", text: "only GET and HEAD\n",
                                       headers: [("Allow", "GET, HEAD")] + common)
         }
         if request.path == "/healthz" { return healthz() }
-        guard auth.allows(request.header("authorization")) else {
-            return HTTPServerResponse(status: 401, contentType: "text/plain; charset=utf-8", text: "authentication required\n",
-                                      headers: [("WWW-Authenticate", auth.challenge)] + common)
-        }
+        guard auth.allows(request.header("authorization")) else { return unauthorized() }
         let snapshot = board.snapshot
         switch request.path {
         case "/", "/index.html":
@@ -43,6 +53,11 @@ public struct SidecarRoutes: Sendable {
         default:
             return HTTPServerResponse(status: 404, contentType: "text/plain; charset=utf-8", text: "not found\n", headers: common)
         }
+    }
+
+    func unauthorized() -> HTTPServerResponse {
+        HTTPServerResponse(status: 401, contentType: "text/plain; charset=utf-8", text: "authentication required\n",
+                           headers: [("WWW-Authenticate", auth.challenge)] + common)
     }
 
     func healthz() -> HTTPServerResponse {

@@ -13,9 +13,13 @@ public enum StatusDocument {
             object = ["status": Status.unknown.rawValue, "summary": "no check has finished yet", "checks": [Any](),
                       "root_causes": [Any](), "not_checked": [Any]()]
         }
-        var alerts: [String: Any] = ["attached": snapshot.alerts != nil, "open_incidents": snapshot.alerts?.openIncidents ?? 0,
-                                     "outbox_depth": snapshot.alerts?.outboxDepth ?? 0, "dead_letters": snapshot.alerts?.deadLetters ?? 0]
-        for (key, value) in snapshot.alerts?.details ?? [:] where alerts[key] == nil { alerts[key] = value.foundationObject }
+        // The pipeline's own document (incidents, outbox, the dead-letter list) plus counts under names it does not use.
+        var alerts: [String: Any] = ["dead_letters": [Any](), "incidents": [Any]()]
+        for (key, value) in snapshot.alerts?.details ?? [:] { alerts[key] = value.foundationObject }
+        alerts["attached"] = snapshot.alerts != nil
+        alerts["open_incidents"] = snapshot.alerts?.openIncidents ?? 0
+        alerts["outbox_depth"] = snapshot.alerts?.outboxDepth ?? 0
+        alerts["dead_letter_count"] = snapshot.alerts?.deadLetters ?? 0
         object["alerts"] = alerts
         var sidecar: [String: Any] = ["alive": health.alive, "health": health.reason, "cycles": snapshot.cycles, "runs": snapshot.runs,
                                       "started_at": ReportJSON.timestamp(snapshot.startedAt), "version": BuildInfo.version,

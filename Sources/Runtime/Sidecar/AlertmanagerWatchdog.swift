@@ -75,5 +75,8 @@ public struct AlertmanagerWatchdog: ServiceLifecycle.Service {
             if error == nil, failing { logger.info("watchdog alert accepted again", metadata: metadata) }
             failing = error != nil
         }
+        // The scheduler closed the stream: stay until our own turn to stop (ServiceGroup treats an early return as a
+        // failure).
+        try? await gracefulShutdown()
     }
 }

@@ -48,6 +48,9 @@ public struct HeartbeatPinger: ServiceLifecycle.Service {
                 failing = false
             }
         }
+        // The scheduler closed the stream: stay until our own turn to stop (ServiceGroup treats an early return as a
+        // failure).
+        try? await gracefulShutdown()
     }
 
     /// Nil when the receiver answered 2xx.

@@ -58,7 +58,7 @@ public actor ReportAssembler: RunObserver {
         snapshot.report = report
         snapshot.history.retain(keys: Set(report.results.map(\.key)))
         if let inFlight { snapshot.overruns = await inFlight.overruns }
-        if let alerts { snapshot.alerts = await alerts.alertStatus() }
+        if let alerts { snapshot.alerts = AlertSummary(await alerts.alertStatus()) }
         let cycleDone = tracker.record(outcome.id, backingOff: outcome.backingOff)
         if cycleDone {
             snapshot.cycles = tracker.completed

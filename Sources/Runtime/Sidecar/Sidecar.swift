@@ -9,8 +9,8 @@ import ServiceLifecycle
 ///
 /// ServiceGroup shuts services down in reverse order, each after the one before it has returned. So the watchdog
 /// stops first (shutdown must not look like a wedge), then the scheduler (in-flight runs finish, their results are
-/// merged), then the dead man's switches and the HTTP endpoint, then the sink delivery drains, and last the state
-/// is saved.
+/// merged), then the dead man's switches and the HTTP endpoint, then the sink delivery drains into the alerting,
+/// the alerting's delivery loop stops (saving its outbox), and last the probe state is saved.
 public struct Sidecar: Sendable {
     public let board: StatusBoard
     public let liveness: Liveness<ContinuousClock>
@@ -20,10 +20,12 @@ public struct Sidecar: Sendable {
     public let stateDirectory: String?
 
     public init(loaded: LoadedConfig, settings: SidecarSettings, selection: Selection = .all, readOnly: Bool = false,
-                sinks: [any ReportSink] = [], alerts: (any AlertStatusProvider)? = nil,
+                alerting: AlertPipeline? = nil, sinks extraSinks: [any ReportSink] = [],
                 policy: CadencePolicy = CadencePolicy(), logger: Logger,
                 onWedged: @escaping @Sendable (String) -> Void) throws {
         let clock = ContinuousClock()
+        let sinks: [any ReportSink] = (alerting.map { [$0] } ?? []) + extraSinks
+        let alerts: (any AlertStatusProvider)? = alerting
         let http = HTTPClient()
         let inFlight = InFlight()
         let engine = Engine(loaded: loaded, http: http, inFlight: inFlight)
@@ -41,8 +43,9 @@ public struct Sidecar: Sendable {
         let assembler = ReportAssembler(entries: entries.map { ($0.id, $0.interval) }, notChecked: notChecked, board: board,
                                         inFlight: inFlight, alerts: alerts, cycles: events, reports: queue, instance: instance,
                                         logger: logger.child("report"))
+        let silences = settings.stateDirectory.map { SilenceAPI(store: SilenceStore(directory: $0)) }
         let server = try HTTPServer(host: settings.listenHost, port: settings.listenPort) {
-            SidecarRoutes(board: board, health: liveness, auth: settings.auth).handle($0)
+            SidecarRoutes(board: board, health: liveness, auth: settings.auth, silences: silences).handle($0)
         }
 
         var services: [any ServiceLifecycle.Service] = []
@@ -51,6 +54,7 @@ public struct Sidecar: Sendable {
         } else {
             logger.notice("no state directory (CLEARML_PROBE_STATE_DIR): counters judged by their change restart from scratch after a restart")
         }
+        if let alerting { services.append(AlertDelivery(pipeline: alerting)) }
         if let queue { services.append(SinkDelivery(queue: queue, sinks: sinks)) }
         services.append(HTTPService(server: server, logger: logger.child("http")))
         if let url = settings.heartbeatURL {

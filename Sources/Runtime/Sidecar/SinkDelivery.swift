@@ -18,5 +18,8 @@ public struct SinkDelivery: ServiceLifecycle.Service {
         for await item in queue.stream {
             for sink in sinks { await sink.ingest(item.report, at: item.at) }
         }
+        // The scheduler closed the stream: stay until our own turn to stop (ServiceGroup treats an early return as a
+        // failure).
+        try? await gracefulShutdown()
     }
 }

@@ -26,13 +26,13 @@ public struct StatusSnapshot: Sendable {
     public var runs: Int
     public var overruns: [CheckID: Int]
     /// Nil while no alerting pipeline is attached.
-    public var alerts: AlertStatus?
+    public var alerts: AlertSummary?
     public var startedAt: Date
     public var instance: String
 
     public init(report: Report? = nil, history: LatencyHistory = LatencyHistory(), cadence: [CheckID: Cadence] = [:],
                 cycles: Int = 0, lastCycleAt: Date? = nil, runs: Int = 0, overruns: [CheckID: Int] = [:],
-                alerts: AlertStatus? = nil, startedAt: Date = Date(), instance: String = "clearml-probe") {
+                alerts: AlertSummary? = nil, startedAt: Date = Date(), instance: String = "clearml-probe") {
         self.report = report
         self.history = history
         self.cadence = cadence

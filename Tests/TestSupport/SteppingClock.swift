@@ -2,7 +2,7 @@ import Foundation
 
 /// A clock that moves only when a test says so: sleepers wake when `advance` passes their deadline. Lets the
 /// scheduler, the watchdog and the state saver be tested for hours of schedule in milliseconds, without sleeping.
-public final class ManualClock: Clock, @unchecked Sendable {
+public final class SteppingClock: Clock, @unchecked Sendable {
     // @unchecked: every access to `state` holds `lock`.
     public struct Instant: InstantProtocol, CustomStringConvertible {
         public var offset: Duration

@@ -1,0 +1,68 @@
+import Foundation
+
+/// What one observation changed.
+public enum CheckAlertTransition: Sendable, Equatable {
+    case fired(Status)
+    case severityChanged(from: Status, to: Status)
+    case resolved
+    case flappingStarted
+    case flappingStopped
+}
+
+/// Pure transitions of `CheckAlertState`: fire after N consecutive non-OK, resolve after M consecutive OK, severity
+/// follows the mildest of the last N failures (so it moves up and down only when N results agree), flapping when the
+/// status changed too often within a window.
+public enum AlertStateMachine {
+    public static func observe(_ state: inout CheckAlertState, status: Status, at date: Date, policy: AlertPolicy) -> [CheckAlertTransition] {
+        var transitions: [CheckAlertTransition] = []
+        if let last = state.lastStatus, last != status { state.changes.append(date) }
+        state.changes.removeAll { date.timeIntervalSince($0) > policy.flappingWindow }
+        state.lastStatus = status
+        state.lastSeen = date
+
+        if status == .ok {
+            state.recentBad.removeAll()
+            state.goodStreak += 1
+            if state.phase == .firing, state.goodStreak >= policy.resolveAfter {
+                state.phase = .ok
+                state.severity = .ok
+                state.failingSince = nil
+                transitions.append(.resolved)
+            } else if state.phase == .ok {
+                state.failingSince = nil
+            }
+        } else {
+            if state.recentBad.isEmpty, state.phase == .ok { state.failingSince = date }
+            state.goodStreak = 0
+            state.recentBad.append(status)
+            if state.recentBad.count > policy.fireAfter { state.recentBad.removeFirst(state.recentBad.count - policy.fireAfter) }
+            if state.recentBad.count >= policy.fireAfter {
+                let confirmed = state.recentBad.min() ?? status
+                if state.phase == .ok {
+                    state.phase = .firing
+                    state.severity = confirmed
+                    transitions.append(.fired(confirmed))
+                } else if confirmed != state.severity {
+                    transitions.append(.severityChanged(from: state.severity, to: confirmed))
+                    state.severity = confirmed
+                }
+            }
+        }
+
+        if !state.flapping, state.changes.count >= policy.flappingChanges {
+            state.flapping = true
+            transitions.append(.flappingStarted)
+        } else if state.flapping, state.changes.count < policy.flappingStopsBelow {
+            state.flapping = false
+            transitions.append(.flappingStopped)
+        }
+        return transitions
+    }
+
+    /// A key not seen for a while: flapping ends as its changes age out, so a check that stopped running cannot keep
+    /// an incident open forever.
+    public static func age(_ state: inout CheckAlertState, at date: Date, policy: AlertPolicy) {
+        state.changes.removeAll { date.timeIntervalSince($0) > policy.flappingWindow }
+        if state.flapping, state.changes.count < policy.flappingStopsBelow { state.flapping = false }
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+
+/// The alert state of one check result key (`redis.write`, `ingress.routes/api`): what has been seen, whether it
+/// fires, at which severity, and whether it flaps. Codable: it lives in the state directory across restarts.
+public struct CheckAlertState: Sendable, Codable, Equatable {
+    public enum Phase: String, Sendable, Codable {
+        /// Healthy, or failing fewer than `fireAfter` times in a row.
+        case ok
+        /// Failing `fireAfter` times in a row, and not yet `resolveAfter` OK results since.
+        case firing
+    }
+
+    public var phase: Phase = .ok
+    /// Consecutive non-OK statuses, newest last (bounded by `fireAfter`); emptied by an OK.
+    public var recentBad: [Status] = []
+    /// Consecutive OK results (while firing: towards `resolveAfter`).
+    public var goodStreak: Int = 0
+    /// The confirmed severity while firing.
+    public var severity: Status = .ok
+    /// When the current run of failures began.
+    public var failingSince: Date?
+    public var lastStatus: Status?
+    public var lastSeen: Date
+    /// Times of status changes within the flapping window.
+    public var changes: [Date] = []
+    public var flapping: Bool = false
+    /// The root-cause service this key's failure was last attributed to (its own, or its root cause's).
+    public var incidentService: Service?
+
+    public init(lastSeen: Date) { self.lastSeen = lastSeen }
+
+    /// Contributes to an incident: confirmed firing, or flapping (unstable is not healthy).
+    public var isActive: Bool { phase == .firing || flapping }
+}

@@ -1,0 +1,192 @@
+import Foundation
+
+/// Turns successive reports into alert messages: one incident per root-cause service, symptoms inside it, never a
+/// symptom paging on its own, a RESOLVED for every incident that was announced. Pure: reports and a clock value in,
+/// messages out; the caller persists `state` and delivers the messages.
+///
+/// Level-triggered: after each report it compares what should be said (open incidents, their severity, flapping)
+/// with what was said, so the same logic reconciles after a restart or at the end of the grace period.
+public struct IncidentTracker: Sendable {
+    public var state: AlertingState
+    public var policy: AlertPolicy
+    /// Names the probe instance in ids and messages.
+    public var instance: String
+
+    public init(state: AlertingState = AlertingState(), policy: AlertPolicy = AlertPolicy(), instance: String) {
+        self.state = state
+        self.policy = policy
+        self.instance = instance
+    }
+
+    /// Feeds one report. `paging` is false during the grace period after start: state moves, nothing is said, and
+    /// incidents already announced stay open until it ends.
+    public mutating func ingest(_ report: Report, at now: Date, paging: Bool) -> [AlertMessage] {
+        observe(report, at: now)
+        var members: [Service: [String]] = [:]
+        for (key, check) in state.checks.sorted(by: { $0.key < $1.key }) where check.isActive {
+            guard let service = check.incidentService else { continue }
+            members[service, default: []].append(key)
+        }
+
+        var messages: [AlertMessage] = []
+        var kept: [IncidentState] = []
+        let services = state.incidents.map(\.service)
+            + Service.dependencyOrder.filter { members[$0] != nil && state.incident($0) == nil }
+        for service in services {
+            let keys = members[service] ?? []
+            if keys.isEmpty {
+                guard var incident = state.incident(service) else { continue }
+                if !incident.notified { continue }  // never announced: nothing to resolve
+                if !paging {
+                    kept.append(incident)
+                    continue
+                }
+                messages.append(message(.resolved, for: &incident, now: now, report: report))
+                continue
+            }
+            var incident = state.incident(service) ?? open(service, keys: keys, now: now)
+            refresh(&incident, keys: keys, report: report)
+            if paging { messages += announce(&incident, now: now, report: report) }
+            kept.append(incident)
+        }
+        state.incidents = kept
+        return messages
+    }
+
+    // MARK: - Check states
+
+    mutating func observe(_ report: Report, at now: Date) {
+        var seen: Set<String> = []
+        for result in report.results {
+            seen.insert(result.key)
+            var check = state.checks[result.key] ?? CheckAlertState(lastSeen: now)
+            // A store the probe cannot reach while another check proves it serves the stack is the probe's blind
+            // spot, not an outage: shown in the report, never paged.
+            let status = result.role == .unreachableFromProbe ? .ok : result.status
+            _ = AlertStateMachine.observe(&check, status: status, at: now, policy: policy)
+            if status != .ok { check.incidentService = Self.incidentService(of: result, in: report) }
+            state.checks[result.key] = check
+        }
+        for key in state.checks.keys where !seen.contains(key) {
+            AlertStateMachine.age(&state.checks[key]!, at: now, policy: policy)
+        }
+        prune(now: now)
+    }
+
+    /// The service whose incident a failing result belongs to: its root cause's service when it is a symptom.
+    static func incidentService(of result: CheckResult, in report: Report) -> Service {
+        if result.role == .symptom, let cause = result.rootCause.flatMap(report.result) { return cause.service }
+        return result.service
+    }
+
+    /// Drops healthy keys not seen for a day, then the oldest healthy ones beyond the cap. Active keys are kept: they
+    /// hold incidents open.
+    mutating func prune(now: Date) {
+        for (key, check) in state.checks where !check.isActive && now.timeIntervalSince(check.lastSeen) > 86400 {
+            state.checks[key] = nil
+        }
+        let excess = state.checks.count - policy.maxStateEntries
+        guard excess > 0 else { return }
+        let idle = state.checks.filter { !$0.value.isActive && $0.value.recentBad.isEmpty }
+            .sorted { $0.value.lastSeen < $1.value.lastSeen }
+        for (key, _) in idle.prefix(excess) { state.checks[key] = nil }
+    }
+
+    // MARK: - Incidents
+
+    func open(_ service: Service, keys: [String], now: Date) -> IncidentState {
+        let started = keys.compactMap { state.checks[$0]?.failingSince }.min() ?? now
+        let id = "\(instance)/\(service.rawValue)/\(Int(started.timeIntervalSince1970))"
+        return IncidentState(service: service, incidentID: id, startedAt: started, severity: .ok)
+    }
+
+    /// Rebuilds what the incident says from the current report: root cause first, symptoms below.
+    func refresh(_ incident: inout IncidentState, keys: [String], report: Report) {
+        let memberChecks = keys.compactMap { state.checks[$0] }
+        incident.severity = Status.worst(memberChecks.map { $0.phase == .firing ? $0.severity : ($0.lastStatus ?? .unknown) })
+        if incident.severity == .ok { incident.severity = .warning }
+        incident.flapping = memberChecks.contains { $0.flapping }
+
+        let serviceKeys = Set(report.results.filter { $0.service == incident.service }.map(\.key))
+        var causes = report.results.filter { $0.service == incident.service && $0.status != .ok && $0.role != .symptom }
+        if causes.isEmpty { causes = keys.compactMap(report.result).filter { $0.status != .ok } }
+        causes.sort { a, b in
+            if a.status != b.status { return a.status > b.status }
+            if (a.role == .rootCause) != (b.role == .rootCause) { return a.role == .rootCause }
+            return a.key < b.key
+        }
+        let symptoms = report.results.filter { result in
+            result.role == .symptom && result.status != .ok && result.rootCause.map(serviceKeys.contains) == true
+                && !causes.contains { $0.key == result.key }
+        }
+        guard let lead = causes.first else { return }  // nothing failing right now (a flapping key between failures)
+        incident.causes = causes.map { AlertMessage.Line(key: $0.key, status: $0.status, summary: $0.summary) }
+        incident.symptoms = symptoms.map { AlertMessage.Line(key: $0.key, status: $0.status, summary: $0.summary) }
+        incident.unconfirmed = !causes.contains { $0.role == .rootCause } && causes.contains { $0.role == .unconfirmedRootCause }
+        incident.summary = lead.summary
+        if incident.unconfirmed {
+            let unchecked = Set(report.uncheckedServices)
+            let blind = lead.dependsOn.compactMap { dependency -> String? in
+                if case .service(let service) = dependency, unchecked.contains(service) { return service.displayName }
+                return nil
+            }
+            if !blind.isEmpty {
+                incident.summary += " (unconfirmed root cause: \(blind.joined(separator: ", ")) could not be checked)"
+            }
+        }
+        incident.hint = lead.hint
+        incident.evidence = lead.evidence ?? lead.error
+    }
+
+    /// Says what has not been said yet: the first firing, a severity change, one flapping notice, or a reminder.
+    mutating func announce(_ incident: inout IncidentState, now: Date, report: Report) -> [AlertMessage] {
+        if incident.flapping {
+            guard !incident.flappingNotified else { return [] }
+            incident.flappingNotified = true
+            incident.notifiedSeverity = nil
+            return [message(.flapping, for: &incident, now: now, report: report)]
+        }
+        incident.flappingNotified = false
+        if incident.notifiedSeverity != incident.severity {
+            let previous = incident.notifiedSeverity
+            incident.notifiedSeverity = incident.severity
+            return [message(.firing, for: &incident, now: now, report: report, previousSeverity: previous)]
+        }
+        if policy.reminderInterval > 0, incident.remindersSent < policy.maxReminders,
+           let last = incident.lastNotifiedAt, now.timeIntervalSince(last) >= policy.reminderInterval {
+            incident.remindersSent += 1
+            return [message(.reminder, for: &incident, now: now, report: report)]
+        }
+        return []
+    }
+
+    func message(_ event: AlertMessage.Event, for incident: inout IncidentState, now: Date, report: Report,
+                 previousSeverity: Status? = nil) -> AlertMessage {
+        incident.messageCount += 1
+        if event != .resolved {
+            incident.notified = true
+            incident.lastNotifiedAt = now
+        }
+        let id = "msg_" + SHA256.hex(Array("\(incident.incidentID)#\(incident.messageCount)#\(event.rawValue)".utf8)).prefix(32)
+        let title = IncidentText.title(event, incident: incident, previousSeverity: previousSeverity, now: now)
+        var summary = incident.summary
+        var causes = incident.causes
+        if event == .resolved {
+            summary = "All checks of \(incident.service.displayName) pass again, after "
+                + "\(Durations.format(seconds: now.timeIntervalSince(incident.startedAt)))."
+            causes = causes.map { line in
+                let current = report.result(line.key)
+                return AlertMessage.Line(key: line.key, status: current?.status ?? .ok,
+                                         summary: current?.summary ?? line.summary)
+            }
+        }
+        return AlertMessage(
+            messageID: String(id), incidentID: incident.incidentID, event: event,
+            severity: event == .resolved ? .ok : incident.severity, service: incident.service, title: title,
+            summary: summary, hint: event == .resolved ? nil : incident.hint,
+            evidence: event == .resolved ? nil : incident.evidence, causes: causes,
+            symptoms: event == .resolved ? [] : incident.symptoms, unconfirmed: incident.unconfirmed,
+            startedAt: incident.startedAt, resolvedAt: event == .resolved ? now : nil, createdAt: now,
+            statusURL: policy.statusURL, instance: instance)
+    }
+}

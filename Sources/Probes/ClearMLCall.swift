@@ -1,0 +1,134 @@
+import Foundation
+import NativeClients
+import ProbeCore
+
+/// One way to the apiserver's API: straight to the service (`services.apiserver_url`) or through the ingress
+/// (`ingress.api_url`). Results of the two are separate targets, so an ingress fault is told apart from the API's.
+public struct ClearMLEndpoint: Sendable, Equatable {
+    public var target: String
+    public var base: URL
+    public var viaIngress: Bool
+
+    public init(target: String, base: URL, viaIngress: Bool) {
+        self.target = target
+        self.base = base
+        self.viaIngress = viaIngress
+    }
+
+    public static let directTarget = "direct"
+    public static let ingressTarget = "ingress"
+
+    /// Every configured way to the API, direct first (the path without a proxy decides what the apiserver says).
+    public static func all(_ config: ProbeConfig) -> [ClearMLEndpoint] {
+        var out: [ClearMLEndpoint] = []
+        if let url = config.services.apiserver { out.append(ClearMLEndpoint(target: directTarget, base: url, viaIngress: false)) }
+        if let url = config.ingress.api { out.append(ClearMLEndpoint(target: ingressTarget, base: url, viaIngress: true)) }
+        return out
+    }
+
+    /// "the apiserver at host:port", "the ingress at host".
+    public func place(_ config: ProbeConfig) -> String {
+        viaIngress ? "the ingress at \(HTTPWords.place(base, connectTo: config.ingress.connectTo))"
+            : "the apiserver at \(HTTPWords.place(base))"
+    }
+}
+
+/// How a call authenticates.
+public enum ClearMLAuth: Sendable {
+    case none
+    /// `auth.login` only: key and secret (every other Basic call writes `last_used` in Mongo).
+    case basic(ProbeConfig.Credentials)
+    case bearer(Secret)
+
+    var header: (name: String, value: String)? {
+        switch self {
+        case .none: nil
+        case .basic(let credentials): ("Authorization", "Basic " + Self.basicValue(credentials).exposed)
+        case .bearer(let token): ("Authorization", "Bearer " + token.exposed)
+        }
+    }
+
+    var isBearer: Bool { if case .bearer = self { true } else { false } }
+
+    /// The base64 `key:secret` of a Basic header: a secret in its own right, redacted like the key and secret.
+    public static func basicValue(_ credentials: ProbeConfig.Credentials) -> Secret {
+        Secret(Data("\(credentials.accessKey.exposed):\(credentials.secretKey.exposed)".utf8).base64EncodedString())
+    }
+}
+
+/// One apiserver call: `POST /<service.action>` with a JSON body (clearml.md §0.1), bounded by the check's deadline.
+public struct ClearMLCall: Sendable {
+    public var endpoint: ClearMLEndpoint
+    public var action: String
+    public var body: Data
+    public var auth: ClearMLAuth
+    /// Where the call goes, for people ("the apiserver at apiserver:8008").
+    public var place: String
+
+    public init(_ action: String, on endpoint: ClearMLEndpoint, parameters: [String: any Sendable] = [:], auth: ClearMLAuth,
+                config: ProbeConfig) {
+        self.endpoint = endpoint
+        self.action = action
+        self.body = (try? JSONSerialization.data(withJSONObject: parameters, options: [.sortedKeys])) ?? Data("{}".utf8)
+        self.auth = auth
+        self.place = endpoint.place(config)
+    }
+
+    /// "auth.login on the apiserver at apiserver:8008".
+    public var words: String { "\(action) \(endpoint.viaIngress ? "through" : "on") \(place)" }
+
+    func request(_ context: CheckContext) -> HTTPRequest {
+        var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
+        if let header = auth.header { headers.append(header) }
+        let url = endpoint.base.appendingPathComponent(action)
+        return endpoint.viaIngress
+            ? context.ingressRequest(method: "POST", url: url, headers: headers, body: body)
+            : context.directRequest(method: "POST", url: url, headers: headers, body: body, maxBodyBytes: 1024 * 1024)
+    }
+
+    /// Sends the call, leaving `reserve` seconds of the deadline unused (for a `debug.ping` that explains a timeout).
+    /// A success is HTTP 200 with an envelope whose `result_code` is 200; everything else is a `ClearMLProblem`.
+    public func send(_ context: CheckContext, reserve: Double = 0, basicLoginWorked: Bool = false,
+                     redactor: Redactor) async -> Result<(envelope: ClearMLEnvelope, response: HTTPResponse), ClearMLProblem> {
+        var request = request(context)
+        let budget = context.remaining - reserve
+        guard budget > 0.01 else {
+            return .failure(ClearMLProblem(status: .critical, summary: "\(words): not sent, the check's deadline was used up by earlier steps",
+                                           hint: "Raise this check's timeout, or see which earlier step was slow.",
+                                           isTimeout: true, code: "timeout"))
+        }
+        request.timeout = min(request.timeout, budget)
+        request.connectTimeout = min(request.connectTimeout, request.timeout)
+        let started = ContinuousClock.now
+        switch await context.send(request) {
+        case .failure(let failure):
+            let waited = started.duration(to: .now).milliseconds / 1000
+            return .failure(ClearMLProblem.transport(failure, call: self, waited: waited, redactor: redactor))
+        case .success(let response):
+            if response.status == 200, let envelope = ClearMLEnvelope(body: response.body), envelope.resultCode == 200 {
+                return .success((envelope, response))
+            }
+            return .failure(ClearMLProblem.answer(response, call: self, basicLoginWorked: basicLoginWorked, redactor: redactor))
+        }
+    }
+
+    /// `debug.ping` on the same path within `budget` seconds: true when the process answers, false when it does not,
+    /// nil when there was no time to ask.
+    public static func ping(_ endpoint: ClearMLEndpoint, _ context: CheckContext, budget: Double) async -> Bool? {
+        let budget = min(budget, context.remaining)
+        guard budget > 0.02 else { return nil }
+        let call = ClearMLCall("debug.ping", on: endpoint, auth: .none, config: context.config)
+        var request = call.request(context)
+        request.timeout = budget
+        request.connectTimeout = budget
+        guard case .success(let response) = await context.send(request), response.status == 200,
+              let envelope = ClearMLEnvelope(body: response.body) else { return false }
+        return envelope.data["msg"]?.string == "ClearML server"
+    }
+}
+
+extension Duration {
+    var milliseconds: Double {
+        Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
+    }
+}

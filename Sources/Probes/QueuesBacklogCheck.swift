@@ -1,0 +1,135 @@
+import Foundation
+import NativeClients
+import ProbeCore
+
+/// `queues.backlog`: `queues.get_all` (entries bounded by `max_task_entries`) and `workers.get_all`: queues with
+/// waiting tasks and no worker listening, and queues whose oldest waiting task (`entries[].added`) waits longer than
+/// `max_wait`. One result per queue, targets are queue names (at most `max_queues`, the rest summed up in one result).
+public struct QueuesBacklogCheck: Check {
+    public enum Severity: String, Sendable, CaseIterable {
+        case warning, critical
+
+        var status: Status { self == .warning ? .warning : .critical }
+    }
+
+    public var credentials: ProbeConfig.Credentials
+    public var maxWait: Double
+    public var maxTaskEntries: Int
+    public var maxQueues: Int
+    public var noWorker: Severity
+    public var workerMaxAge: Double
+
+    /// The target that sums up queues beyond `max_queues`.
+    public static let othersTarget = "other-queues"
+
+    public static func plan(_ options: ConfigMap, _ config: ProbeConfig) throws -> CheckPlan {
+        let maxWait = try options.duration("max_wait", default: 1800, minimum: 1)
+        let maxTaskEntries = try options.int("max_task_entries", default: 100, range: 1...1000)
+        let maxQueues = try options.int("max_queues", default: 50, range: 1...500)
+        let noWorker = try options.choice("no_worker_status", default: Severity.warning)
+        let workerMaxAge = try options.duration("worker_max_age", default: 600, minimum: 1)
+        guard let credentials = config.credentials else {
+            return .notConfigured("no credentials (set CLEARML_API_ACCESS_KEY and CLEARML_API_SECRET_KEY)")
+        }
+        guard !ClearMLEndpoint.all(config).isEmpty else {
+            return .notConfigured("no apiserver address (set CLEARML_PROBE_APISERVER_URL or CLEARML_API_HOST)")
+        }
+        return .ready(QueuesBacklogCheck(credentials: credentials, maxWait: maxWait, maxTaskEntries: maxTaskEntries,
+                                         maxQueues: maxQueues, noWorker: noWorker, workerMaxAge: workerMaxAge))
+    }
+
+    struct Queue {
+        var name: String
+        var waiting: Int
+        var oldestWait: Double?
+        var workers: Int
+    }
+
+    public func run(_ context: CheckContext) async -> [CheckResult] {
+        let builder = ResultBuilder(id: .queuesBacklog)
+        let queuesReply = await ClearMLSession.read("queues.get_all", parameters: ["only_fields": ["id", "name", "entries"],
+                                                                                   "max_task_entries": maxTaskEntries],
+                                                    context, credentials: credentials)
+        let queuesEnvelope: ClearMLEnvelope
+        switch queuesReply {
+        case .failure(let problem): return [problem.result(builder, target: "")]
+        case .success(let envelope): queuesEnvelope = envelope
+        }
+        let workersReply = await ClearMLSession.read("workers.get_all", parameters: ["last_seen": Int(workerMaxAge.rounded(.up))],
+                                                     context, credentials: credentials)
+        let workersEnvelope: ClearMLEnvelope
+        switch workersReply {
+        case .failure(let problem): return [problem.result(builder, target: "")]
+        case .success(let envelope): workersEnvelope = envelope
+        }
+
+        let now = Date()
+        var listeners: [String: Int] = [:]
+        for worker in workersEnvelope.data["workers"]?.array ?? [] {
+            let seen = ClearMLTime.parse(worker["last_activity_time"]) ?? ClearMLTime.parse(worker["last_report_time"])
+            if let seen, now.timeIntervalSince(seen) > workerMaxAge { continue }
+            for name in Set((worker["queues"]?.array ?? []).compactMap { $0["name"]?.string }) { listeners[name, default: 0] += 1 }
+        }
+        let redactor = Redactor(context.config.secrets)
+        let queues = (queuesEnvelope.data["queues"]?.array ?? []).compactMap { item -> Queue? in
+            guard let rawName = item["name"]?.string else { return nil }
+            let entries = item["entries"]?.array ?? []
+            let oldest = entries.compactMap { ClearMLTime.parse($0["added"]) }.min()
+            return Queue(name: redactor.redact(Evidence.excerpt(rawName, limit: 64)), waiting: entries.count,
+                         oldestWait: oldest.map { max(0, now.timeIntervalSince($0)) }, workers: listeners[rawName] ?? 0)
+        }.sorted { $0.name < $1.name }
+
+        guard !queues.isEmpty else {
+            var result = builder.result(status: .ok, summary: "no queues", metrics: ["queues": 0])
+            result.durationMs = builder.elapsedMs
+            return [result]
+        }
+        var results = queues.prefix(maxQueues).map { judge($0, builder) }
+        let others = queues.dropFirst(maxQueues).map { judge($0, builder) }
+        if !others.isEmpty {
+            let failing = others.filter { $0.status != .ok }
+            let worst = Status.worst(failing.map(\.status))
+            let summary = failing.isEmpty
+                ? "\(others.count) more queues, none with a problem"
+                : "\(failing.count) of \(others.count) more queues have a problem: " + failing.prefix(3).map(\.summary).joined(separator: "; ")
+            var result = builder.result(target: Self.othersTarget, status: worst, summary: summary,
+                                        hint: failing.first?.hint, metrics: ["queues": Double(others.count)],
+                                        dependsOn: Array(Set(failing.flatMap(\.dependsOn))).sorted { "\($0)" < "\($1)" })
+            result.durationMs = builder.elapsedMs
+            results.append(result)
+        }
+        return results
+    }
+
+    func judge(_ queue: Queue, _ builder: ResultBuilder) -> CheckResult {
+        var metrics: [String: Double] = ["waiting_tasks": Double(queue.waiting), "workers": Double(queue.workers)]
+        if let oldest = queue.oldestWait { metrics["oldest_wait_s"] = oldest.rounded() }
+        let count = queue.waiting >= maxTaskEntries ? "at least \(queue.waiting)" : "\(queue.waiting)"
+        let tasks = queue.waiting == 1 ? "1 task" : "\(count) tasks"
+        let oldest = queue.oldestWait.map { "oldest waiting \(Durations.format(seconds: $0))" }
+        let listeners = queue.workers == 1 ? "1 worker listens" : "\(queue.workers) workers listen"
+        var status = Status.ok
+        var summary: String
+        var hint: String?
+        var dependsOn: [Dependency] = [.service(.apiserver)]
+        if queue.waiting > 0 && queue.workers == 0 {
+            status = noWorker.status
+            summary = "\(tasks) wait on queue \(queue.name) and no worker listens to it" + (oldest.map { " (\($0))" } ?? "")
+            hint = "Start an agent for this queue (clearml-agent daemon --queue \(queue.name)), or move the tasks to a queue that has one."
+            dependsOn.append(.check(.agentsWorkers))
+        } else if queue.waiting > 0, let wait = queue.oldestWait, wait > maxWait {
+            status = .warning
+            summary = "the oldest of \(tasks) on queue \(queue.name) has waited \(Durations.format(seconds: wait)) "
+                + "(above \(Durations.format(seconds: maxWait))) although \(listeners): the workers are busy or stuck"
+            hint = "See what the workers run (the UI's Workers page); add agents or look for a stuck task."
+        } else if queue.waiting == 0 {
+            summary = "queue \(queue.name) is empty, \(listeners)"
+        } else {
+            summary = "\(tasks) on queue \(queue.name)" + (oldest.map { ", \($0)" } ?? "") + ", \(listeners)"
+        }
+        var result = builder.result(target: queue.name, status: status, summary: summary, hint: hint, metrics: metrics,
+                                    dependsOn: dependsOn)
+        result.durationMs = builder.elapsedMs
+        return result
+    }
+}

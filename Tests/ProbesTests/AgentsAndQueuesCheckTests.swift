@@ -1,0 +1,127 @@
+import Foundation
+import ProbeCore
+import Probes
+import Runtime
+import Testing
+import TestSupport
+
+/// `agents.workers` and `queues.backlog` against the ClearML double's workers and queues.
+@Suite(.serialized)
+final class AgentsAndQueuesCheckTests {
+    static let fixture = Result { try ClearMLDoubleFixture() }
+    let clearml: ClearMLDoubleFixture
+
+    init() async throws {
+        clearml = try Self.fixture.get()
+        try await clearml.reset()
+    }
+
+    func run(_ checks: String = "  agents.workers: {}\n  queues.backlog: {}",
+             only: Set<CheckID> = [.agentsWorkers, .queuesBacklog, .apiserverAuth]) async throws -> Report {
+        await clearml.run(try clearml.loaded(checks: checks + "\n  apiserver.auth: {}"), only: only)
+    }
+
+    static func ago(_ seconds: Double) -> Double { Date().timeIntervalSince1970 - seconds }
+
+    @Test func defaultStackIsHealthyAndSubWorkersNeverBecomeTargets() async throws {
+        let report = try await run()
+        let services = try #require(report.result("agents.workers/services"))
+        #expect(services.status == .ok, "\(services.summary)")
+        #expect(services.summary.contains("1 worker on queue services"))
+        #expect(report.result("queues.backlog/default")?.status == .ok)
+        #expect(report.result("queues.backlog/services")?.summary.contains("empty, 1 worker listens") == true)
+        for result in report.results {
+            #expect(!result.key.contains(":service:") && !result.summary.contains(":service:"), "\(result.key)")
+            #expect(result.metrics.keys.allSatisfy { !$0.contains("clearml-services") })
+        }
+        let requests = try await clearml.double.requests()
+        let queues = try #require(requests.first { ($0["path"] as? String)?.contains("queues.get_all") == true
+            && ($0["body"] as? String)?.contains("max_task_entries") == true })
+        #expect((queues["body"] as? String)?.contains("\"max_task_entries\":100") == true)
+        #expect(try await clearml.count("api", "auth.login") == 1)
+    }
+
+    @Test func missingServicesAgentIsCriticalAndItsBacklogASymptom() async throws {
+        try await clearml.state(["workers": [["id": "clearml-services", "queues": ["services"], "last_activity_time": Self.ago(700)]],
+                                 "queues": [["name": "services", "entries": [["task": "t1", "added": Self.ago(120)]]]]])
+        let report = try await run()
+        let services = try #require(report.result("agents.workers/services"))
+        #expect(services.status == .critical)
+        #expect(services.summary.contains("no worker listening to queue services"))
+        #expect(services.role == .rootCause)
+        let backlog = try #require(report.result("queues.backlog/services"))
+        #expect(backlog.status == .warning)
+        #expect(backlog.summary.contains("1 task wait on queue services and no worker listens"))
+        #expect(backlog.rootCause == "agents.workers/services")
+    }
+
+    @Test func expectedWorkersAreConfigurable() async throws {
+        try await clearml.state(["workers": [["id": "gpu-1", "queues": ["gpu"], "last_activity_time": NSNull()],
+                                             ["id": "clearml-services", "queues": ["services"], "last_activity_time": NSNull()]]])
+        let report = try await run("  agents.workers:\n    expected: {gpu: 2, services: 1}\n    max_age: 5m", only: [.agentsWorkers])
+        #expect(report.result("agents.workers/gpu")?.status == .warning)
+        #expect(report.result("agents.workers/gpu")?.summary.contains("only 1 worker") == true)
+        #expect(report.result("agents.workers/services")?.status == .ok)
+
+        let none = try await run("  agents.workers:\n    expected: {}", only: [.agentsWorkers])
+        #expect(none.results.count == 1)
+        #expect(none.result("agents.workers")?.status == .ok)
+        #expect(none.result("agents.workers")?.summary.contains("no workers expected") == true)
+    }
+
+    @Test func oldWaitingTaskWithAListenerIsAWarning() async throws {
+        try await clearml.state(["queues": [["name": "default", "entries": [["task": "a", "added": Self.ago(2700)], ["task": "b", "added": Self.ago(60)]]]],
+                                 "workers": [["id": "w1", "queues": ["default"], "last_activity_time": NSNull()],
+                                             ["id": "clearml-services", "queues": ["services"], "last_activity_time": NSNull()]]])
+        let report = try await run()
+        let backlog = try #require(report.result("queues.backlog/default"))
+        #expect(backlog.status == .warning)
+        #expect(backlog.summary.contains("has waited 45 min") && backlog.summary.contains("1 worker listens"), "\(backlog.summary)")
+        #expect(backlog.metrics["waiting_tasks"] == 2)
+        #expect((backlog.metrics["oldest_wait_s"] ?? 0) >= 2690)
+        #expect(backlog.role == .rootCause)
+    }
+
+    @Test func taskEntriesAndQueueCountAreBounded() async throws {
+        let entries = (0..<30).map { ["task": "t\($0)", "added": Self.ago(10)] as [String: Any] }
+        try await clearml.state(["queues": [["name": "a", "entries": entries], ["name": "b"], ["name": "c", "entries": entries]]])
+        let checks = "  queues.backlog:\n    max_task_entries: 5\n    max_queues: 2\n    no_worker_status: critical"
+        let report = try await run(checks, only: [.queuesBacklog])
+        let a = try #require(report.result("queues.backlog/a"))
+        #expect(a.status == .critical)
+        #expect(a.summary.contains("at least 5 tasks"))
+        #expect(report.result("queues.backlog/b")?.status == .ok)
+        let others = try #require(report.result("queues.backlog/\(QueuesBacklogCheck.othersTarget)"))
+        #expect(others.status == .critical)
+        #expect(others.summary.contains("1 of 1 more queues"))
+        #expect(report.result("queues.backlog/c") == nil)
+    }
+
+    @Test func redisDownIsASymptomOfAuth() async throws {
+        try await clearml.scenario(api: "redis_down")
+        let report = try await run()
+        let workers = try #require(report.result("agents.workers"))
+        #expect(workers.status == .critical)
+        #expect(workers.summary.contains("Redis"))
+        #expect(workers.role == .symptom)
+        #expect(report.result("queues.backlog")?.role == .symptom)
+    }
+
+    @Test func mongoTimeoutAndBlindProbe() async throws {
+        try await clearml.scenario(api: "bad_credentials")
+        let blind = try await run()
+        #expect(blind.result("agents.workers")?.status == .unknown)
+        #expect(blind.result("agents.workers")?.summary.contains("no token") == true)
+        #expect(blind.results.allSatisfy { $0.status != .critical })
+
+        try await clearml.reset()
+        try await clearml.scenario(api: "mongo_down")
+        let (report, seconds) = try await timed {
+            await clearml.run(try clearml.loaded(checks: "  agents.workers: {}\n  apiserver.auth: {}", timeout: "1s"),
+                              only: [.agentsWorkers, .apiserverAuth])
+        }
+        #expect(report.result("agents.workers")?.status != .ok)
+        #expect(report.result("apiserver.auth/direct")?.summary.contains("MongoDB") == true)
+        #expect(seconds < 1 + 0.5 + 0.5)
+    }
+}

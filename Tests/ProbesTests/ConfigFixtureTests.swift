@@ -1,0 +1,56 @@
+import Foundation
+import Probes
+import ProbeCore
+import Runtime
+import Testing
+import TestSupport
+
+/// Each bad config under Fixtures/config has its exact expected error beside it (`.err`), recorded when missing or
+/// when RECORD_GOLDEN=1 and reviewed like code.
+@Suite("Bad config fixtures give located errors")
+struct ConfigFixtureTests {
+    static let folder = Repository.path("Tests/ProbesTests/Fixtures/config")
+    static let fixtures: [String] = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
+        .filter { $0.hasSuffix(".yaml") }.sorted()
+
+    @Test(arguments: fixtures)
+    func fixture(_ name: String) throws {
+        let path = "\(Self.folder)/\(name)"
+        let yaml = try String(contentsOfFile: path, encoding: .utf8)
+        var message = "no error"
+        do {
+            _ = try LoadedConfig.load(yaml: yaml, file: "probes/\(name)", substitution: EnvironmentSubstitution(environment: [:]))
+        } catch let error as ConfigError {
+            message = error.description
+        }
+        let expectedPath = path.replacingOccurrences(of: ".yaml", with: ".err")
+        if ProcessInfo.processInfo.environment["RECORD_GOLDEN"] == "1" || !FileManager.default.fileExists(atPath: expectedPath) {
+            try (message + "\n").write(toFile: expectedPath, atomically: true, encoding: .utf8)
+        }
+        let expected = try String(contentsOfFile: expectedPath, encoding: .utf8).trimmingCharacters(in: .newlines)
+        #expect(message == expected)
+        #expect(message.hasPrefix("probes/\(name):"), "the error names the file, line and column")
+    }
+
+    @Test("the shipped probes/clearml.yaml is valid with an empty environment and with the compose environment")
+    func shippedConfigIsValid() throws {
+        let yaml = try String(contentsOfFile: Repository.path("probes/clearml.yaml"), encoding: .utf8)
+        let bare = try LoadedConfig.load(yaml: yaml, file: "probes/clearml.yaml", substitution: EnvironmentSubstitution(environment: [:]))
+        #expect(bare.config.services.apiserver?.absoluteString == "http://apiserver:8008")
+        #expect(bare.config.ingress.web == nil)
+        let compose = try LoadedConfig.load(yaml: yaml, file: "probes/clearml.yaml", substitution: EnvironmentSubstitution(environment: [
+            "CLEARML_WEB_HOST": "https://app.example.com", "CLEARML_API_HOST": "https://api.example.com",
+            "CLEARML_FILES_HOST": "https://files.example.com", "CLEARML_PROBE_INGRESS_CONNECT_TO": "nginx:443",
+            "CLEARML_API_ACCESS_KEY": "KEY", "CLEARML_API_SECRET_KEY": "SECRET", "CLEARML_PROBE_INTERVAL": "15s",
+        ]))
+        #expect(compose.config.ingress.connectTo == "nginx:443")
+        #expect(compose.config.credentials != nil)
+        #expect(compose.config.defaults.interval == 15)
+    }
+
+    @Test("the binary's built-in config is probes/clearml.yaml (run scripts/embed-default-config after editing it)")
+    func embeddedConfigMatches() throws {
+        let yaml = try String(contentsOfFile: Repository.path("probes/clearml.yaml"), encoding: .utf8)
+        #expect(DefaultConfig.yaml.trimmingCharacters(in: .whitespacesAndNewlines) == yaml.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+}

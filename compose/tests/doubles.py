@@ -1,0 +1,132 @@
+"""Test doubles for the ingress tests: HTTP upstreams that say who they are and what they received, and a DNS
+server standing in for Docker's embedded resolver (127.0.0.11)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import struct
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def _body_length(self) -> int:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            total = 0
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return total
+                remaining = size
+                while remaining:
+                    remaining -= len(self.rfile.read(min(remaining, 1 << 20)))
+                total += size
+                self.rfile.readline()
+        remaining = length = int(self.headers.get("Content-Length") or 0)
+        while remaining:
+            chunk = self.rfile.read(min(remaining, 1 << 20))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+        return length - remaining
+
+    def _answer(self) -> None:
+        received = self._body_length()
+        body = json.dumps({
+            "upstream": self.server.name,  # type: ignore[attr-defined]
+            "method": self.command,
+            "path": self.path,
+            "host": self.headers.get("Host"),
+            "x_forwarded_for": self.headers.get("X-Forwarded-For"),
+            "x_real_ip": self.headers.get("X-Real-IP"),
+            "x_forwarded_proto": self.headers.get("X-Forwarded-Proto"),
+            "body_bytes": received,
+        }).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        # An upstream's own headers the ingress must not duplicate.
+        self.send_header("X-Frame-Options", "DENY")
+        self.send_header("Server", "upstream-double/1.0")
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_OPTIONS = _answer
+
+    def log_message(self, *args) -> None:  # quiet
+        pass
+
+
+class Upstream:
+    """An HTTP server on host:port (port 0 = any) in a daemon thread, answering every request with JSON."""
+
+    def __init__(self, name: str, host: str = "127.0.0.1", port: int = 0):
+        self.server = ThreadingHTTPServer((host, port), _Handler)
+        self.server.daemon_threads = True
+        self.server.name = name  # type: ignore[attr-defined]
+        self.host, self.port = self.server.server_address[:2]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class DNSDouble:
+    """A UDP DNS server answering A queries from a mutable table (name -> [IPv4]), TTL 1 s; NXDOMAIN otherwise,
+    and an empty answer for other types (nginx asks AAAA only with ipv6=on)."""
+
+    def __init__(self):
+        self.records: dict[str, list[str]] = {}
+        self.queries: list[str] = []
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self._stop = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop:
+            try:
+                data, peer = self.sock.recvfrom(512)
+            except OSError:
+                return
+            try:
+                self.sock.sendto(self._answer(data), peer)
+            except Exception:  # a malformed query: no answer, as a real server might
+                continue
+
+    def _answer(self, query: bytes) -> bytes:
+        qid, _flags, qdcount = struct.unpack("!HHH", query[:6])
+        labels, i = [], 12
+        while query[i]:
+            labels.append(query[i + 1:i + 1 + query[i]].decode())
+            i += 1 + query[i]
+        qtype, _qclass = struct.unpack("!HH", query[i + 1:i + 5])
+        question = query[12:i + 5]
+        name = ".".join(labels).lower()
+        self.queries.append(name)
+        addresses = self.records.get(name)
+        rcode = 0 if addresses is not None else 3
+        answers = b""
+        if addresses and qtype == 1:
+            for address in addresses:
+                answers += b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 1, 4) + socket.inet_aton(address)
+        count = len(addresses) if addresses and qtype == 1 else 0
+        header = struct.pack("!HHHHHH", qid, 0x8180 | rcode, qdcount, count, 0, 0)
+        return header + question + answers
+
+    def close(self) -> None:
+        self._stop = True
+        self.sock.close()
