@@ -20,39 +20,41 @@ public enum DefaultTemplates {
     }
 
     static let slack = ##"""
-{{emoji}} {{event}}: {{title}} · {{instance}}
-{{#unconfirmed}}
-_Unconfirmed root cause: a dependency of {{service}} could not be checked._
-{{/unconfirmed}}
-*{{summary}}*
+{{emoji}} {{event}}: {{title}}
+{{#test}}
+{{summary}}
+{{/test}}
+{{#resolved}}
+{{summary}}
+{{/resolved}}
+{{^resolved}}
+{{^test}}
+*{{#unconfirmed}}Unconfirmed root cause{{/unconfirmed}}{{^unconfirmed}}Root cause{{/unconfirmed}}:* {{service}} — {{summary}}
+{{#evidence}}
+
+*Evidence*
+```{{evidence}}```
+{{/evidence}}
 {{#hint}}
-Hint: {{hint}}
+
+*Fix:* {{hint}}
 {{/hint}}
+{{/test}}
+{{/resolved}}
 {{#has_causes}}
 
-*Failing checks*
+{{#resolved}}*Checks of {{service}} now*{{/resolved}}{{^resolved}}*Failing checks of {{service}}*{{/resolved}}
 {{#causes}}
-• {{status}} `{{key}}`: {{summary}}
+• `{{key}}` *{{status_word}}* — {{summary}}
 {{/causes}}
 {{/has_causes}}
 {{#has_symptoms}}
 
-*Symptoms ({{symptom_count}})*
+*Symptoms ({{symptom_count}})* — caused by this, they do not page on their own
 {{#symptoms}}
-• {{status}} `{{key}}`: {{summary}}
+• `{{key}}` *{{status_word}}* — {{summary}}
 {{/symptoms}}
 {{/has_symptoms}}
-{{#evidence}}
-
-Evidence: `{{evidence}}`
-{{/evidence}}
-
-{{#resolved}}
-Resolved after {{duration}} (started {{started}}).
-{{/resolved}}
-{{^resolved}}
-Since {{started}} ({{duration}}).
-{{/resolved}}
 """##
 
     static let webhook = ##"""

@@ -62,6 +62,11 @@ public protocol Destination: Sendable {
     var secrets: [Secret] { get }
     /// Changes when the address or credentials change, so a destination disabled by a 410 comes back when fixed.
     var fingerprint: String { get }
+    /// The pace it takes messages at (`RateLimit`); nil: no limit. Default: the platform's.
+    var rateLimit: RateLimit? { get }
+    /// Seconds to wait before the next request to it, from the platform's rate-limit headers on an answer (Discord's
+    /// `X-RateLimit-Remaining: 0` with `X-RateLimit-Reset-After`). Default: none.
+    func pacingDelay(_ response: DeliveryResponse) -> Double?
 }
 
 extension Destination {

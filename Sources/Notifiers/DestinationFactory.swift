@@ -14,7 +14,7 @@ public enum DestinationFactory {
     public static func make(kind: DestinationKind, name: String, options: ConfigMap, templates: TemplateSet = .builtIn) throws -> any Destination {
         switch kind {
         case .slack:
-            return try SlackDestination.parse(name: name, options)
+            return try SlackDestination.parse(name: name, options, template: templates.template(for: .slack))
         case .webhook:
             return try WebhookDestination.parse(name: name, options)
         case .teams, .discord, .mattermost, .googlechat, .telegram, .pagerduty, .alertmanager:
@@ -55,7 +55,7 @@ public enum DestinationFactory {
         guard let value = try read(variable, environment) else { return nil }
         switch kind {
         case .slack:
-            return SlackDestination(name: kind.rawValue, url: try url(variable, value))
+            return SlackDestination(name: kind.rawValue, url: try url(variable, value), template: templates.template(for: .slack))
         case .webhook:
             let secretVariable = "CLEARML_PROBE_ALERT_WEBHOOK_SECRET"
             let secret = try read(secretVariable, environment).map(Secret.init)

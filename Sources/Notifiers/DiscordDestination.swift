@@ -129,6 +129,14 @@ public struct DiscordDestination: Destination {
         }
     }
 
+    /// Discord's own pace (facts/webhooks.md §3: "do not hard-code; read X-RateLimit-*"): when the bucket of this
+    /// webhook is empty (`X-RateLimit-Remaining: 0`), wait `X-RateLimit-Reset-After` seconds before the next request.
+    public func pacingDelay(_ response: DeliveryResponse) -> Double? {
+        guard let remaining = response.header("X-RateLimit-Remaining").flatMap(Double.init), remaining <= 0,
+              let after = response.header("X-RateLimit-Reset-After").flatMap(Double.init), after > 0 else { return nil }
+        return min(after, 3600)
+    }
+
     /// 200/204 success; 429 waits the body's `retry_after` (float seconds) or `Retry-After`, whichever is longer;
     /// 400 (50035 invalid form body), 401 (50027), 403, 404 (10015 unknown webhook), 413 are permanent; 5xx retry.
     public func classify(_ response: DeliveryResponse) -> DeliveryOutcome {

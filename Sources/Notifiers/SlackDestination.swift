@@ -1,13 +1,16 @@
 import Foundation
 import ProbeCore
 
-/// Slack incoming webhook (facts/webhooks.md §1): a top-level `text` fallback for notifications, and Block Kit blocks
-/// inside one legacy attachment for the coloured bar. The URL is the credential.
+/// Slack incoming webhook (facts/webhooks.md §1): a top-level `text` for notifications, and Block Kit blocks inside
+/// one legacy attachment for the coloured bar. The text comes from the `slack` template (mrkdwn, check output escaped
+/// `& < >`): its title is the header and the notification, each paragraph of its body a section; the fields and the
+/// context line stay here. The URL is the credential.
 public struct SlackDestination: Destination {
     public let name: String
     public var kind: DestinationKind { .slack }
     public let url: Secret
     public let timeout: Double
+    public let template: MessageTemplate
 
     /// Slack's limits (facts/webhooks.md §1).
     public enum Limits {
@@ -23,44 +26,56 @@ public struct SlackDestination: Destination {
         public static let summary = 1000
         public static let evidence = 1500
         public static let item = 300
+        public static let bodyTotal = 12_000
     }
 
-    public init(name: String, url: Secret, timeout: Double = 15) {
+    public init(name: String, url: Secret, timeout: Double = 15, template: MessageTemplate = .builtIn(.slack)) {
         self.name = name
         self.url = url
         self.timeout = timeout
+        self.template = template
     }
 
     /// `kind: slack` with `url` (required) and `timeout`.
-    public static func parse(name: String, _ options: ConfigMap) throws -> SlackDestination {
+    public static func parse(name: String, _ options: ConfigMap, template: MessageTemplate = .builtIn(.slack)) throws -> SlackDestination {
         guard let url = try options.url("url") else { throw options.error(at: nil, "\(options.path): 'url' is required for a slack destination") }
         let timeout = try options.duration("timeout", default: 15, minimum: 1)
-        return SlackDestination(name: name, url: Secret(url.absoluteString), timeout: timeout)
+        return SlackDestination(name: name, url: Secret(url.absoluteString), timeout: timeout, template: template)
     }
 
     public var redactedURL: String { Redact.url(url.exposed) }
     public var secrets: [Secret] { [url] }
 
     public func request(for message: AlertMessage, now: Date) throws -> OutgoingRequest {
-        OutgoingRequest(url: url.exposed, headers: ["Content-Type": "application/json; charset=utf-8"], body: Self.body(message))
+        OutgoingRequest(url: url.exposed, headers: ["Content-Type": "application/json; charset=utf-8"], body: Self.body(message, template: template))
     }
 
     // MARK: - Payload
 
-    public static func body(_ message: AlertMessage) -> Data {
+    public static func body(_ message: AlertMessage, template: MessageTemplate = .builtIn(.slack)) -> Data {
+        let text = template.render(budgeted(message))
+        let title = text.title.isEmpty ? "\(MessageText.label(message.event)): \(escape(message.title))" : text.title
+        let plain = TextEscaping.slackMrkdwn.plain(title)
         let payload: [String: Any] = [
-            "text": fallback(message),
-            "attachments": [["color": colour(message), "fallback": fallback(message), "blocks": blocks(message)]],
+            "text": cut(title, Limits.text),
+            "attachments": [["color": colour(message), "fallback": MessageText.truncate(plain, Limits.text), "blocks": blocks(message, title: plain, body: text.lines)]],
         ]
         return (try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
     }
 
-    /// The notification line: state, title, the root cause in a few words.
-    static func fallback(_ message: AlertMessage) -> String {
-        var text = "[\(MessageText.label(message.event))] \(message.title)"
-        if message.event != .test { text += " — \(message.summary)" }
-        text += " (\(message.instance))"
-        return MessageText.truncate(text, Limits.text)
+    /// The message with its free text cut to Slack's budgets before rendering, and code fences in the evidence
+    /// broken (the template puts the evidence in a code block).
+    static func budgeted(_ message: AlertMessage) -> AlertMessage {
+        var message = message
+        message.summary = MessageText.truncate(message.summary, Limits.summary)
+        message.evidence = message.evidence.map { MessageText.truncate($0, Limits.evidence).replacingOccurrences(of: "```", with: "\'\'\'") }
+        message.hint = message.hint.map { MessageText.truncate($0, Limits.summary) }
+        func item(_ line: AlertMessage.Line) -> AlertMessage.Line {
+            AlertMessage.Line(key: MessageText.truncate(line.key, Limits.item), status: line.status, summary: MessageText.truncate(line.summary, Limits.item))
+        }
+        message.causes = message.causes.map(item)
+        message.symptoms = message.symptoms.map(item)
+        return message
     }
 
     static func colour(_ message: AlertMessage) -> String {
@@ -77,42 +92,12 @@ public struct SlackDestination: Destination {
         }
     }
 
-    static func emoji(_ message: AlertMessage) -> String {
-        switch message.event {
-        case .resolved: "✅"
-        case .flapping: "🔀"
-        case .test: "🧪"
-        case .reminder: "🔁"
-        case .firing: message.severity == .critical ? "🔴" : message.severity == .warning ? "🟠" : "⚪"
-        }
-    }
-
-    static func blocks(_ message: AlertMessage) -> [[String: Any]] {
+    static func blocks(_ message: AlertMessage, title: String, body: [String]) -> [[String: Any]] {
         var blocks: [[String: Any]] = []
-        let header = "\(emoji(message)) \(MessageText.label(message.event)): \(message.title)"
-        blocks.append(["type": "header", "text": ["type": "plain_text", "text": MessageText.truncate(header, Limits.header), "emoji": true]])
-
-        switch message.event {
-        case .resolved, .test:
-            blocks.append(section(escape(message.summary)))
-        default:
-            let lead = message.causes.first
-            let key = lead.map { "`\(escape($0.key))`: " } ?? ""
-            blocks.append(section("*\(MessageText.causeLabel(message)):* \(escape(message.service.displayName)) — \(key)\(escape(MessageText.truncate(message.summary, Limits.summary)))"))
-            if let evidence = message.evidence, !evidence.isEmpty {
-                let fenced = escape(MessageText.truncate(evidence, Limits.evidence)).replacingOccurrences(of: "```", with: "'''")
-                blocks.append(section("*Evidence*\n```\(fenced)```"))
-            }
-            if let hint = message.hint, !hint.isEmpty { blocks.append(section("*Fix:* \(escape(hint))")) }
-        }
-        if message.causes.count > 1 || (message.event == .resolved && !message.causes.isEmpty) {
-            let title = message.event == .resolved ? "*Checks of \(escape(message.service.displayName)) now*" : "*Failing checks of \(escape(message.service.displayName))*"
-            blocks.append(section(title + "\n" + MessageText.lines(message.causes.map(line), limit: Limits.section - title.count - 1)))
-        }
-        if !message.symptoms.isEmpty {
-            let title = "*Symptoms (\(message.symptoms.count))* — caused by this, they do not page on their own"
-            blocks.append(section(title + "\n" + MessageText.lines(message.symptoms.map(line), limit: Limits.section - title.count - 1)))
-        }
+        blocks.append(["type": "header", "text": ["type": "plain_text", "text": MessageText.truncate(title, Limits.header), "emoji": true]])
+        // Room for the fields and the context line after the sections.
+        let sections = paragraphs(body, maxCount: Limits.blocks - 3, budget: Limits.bodyTotal)
+        blocks += sections.map(section)
 
         var fields: [String] = []
         if message.event != .resolved && message.event != .test { fields.append("*Severity*\n\(message.severity.rawValue)") }
@@ -130,8 +115,30 @@ public struct SlackDestination: Destination {
         return Array(blocks.prefix(Limits.blocks))
     }
 
-    static func line(_ line: AlertMessage.Line) -> String {
-        "• `\(escape(line.key))` *\(line.status.rawValue)* — \(escape(MessageText.truncate(line.summary, Limits.item)))"
+    /// The rendered body as section texts: one per paragraph (split at blank lines), each within a section's
+    /// limit (whole lines kept, then how many were left out), at most `maxCount`, all within `budget` characters.
+    static func paragraphs(_ lines: [String], maxCount: Int, budget: Int) -> [String] {
+        var groups: [[String]] = [[]]
+        for line in lines {
+            if line.isEmpty {
+                if !(groups.last?.isEmpty ?? true) { groups.append([]) }
+            } else {
+                groups[groups.count - 1].append(cut(line, Limits.section))
+            }
+        }
+        groups.removeAll { $0.isEmpty }
+        if groups.count > maxCount {
+            groups = Array(groups.prefix(maxCount - 1)) + [Array(groups.dropFirst(maxCount - 1).joined(separator: [""]))]
+        }
+        var left = budget
+        var out: [String] = []
+        for group in groups where left > 0 {
+            let text = MessageText.lines(group, limit: min(Limits.section, left))
+            guard !text.isEmpty else { break }
+            out.append(text)
+            left -= text.count
+        }
+        return out
     }
 
     static func section(_ text: String) -> [String: Any] {

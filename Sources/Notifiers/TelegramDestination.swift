@@ -141,6 +141,12 @@ public struct TelegramDestination: Destination {
         ])
     }
 
+    /// 1 message a second per chat, and 20 a minute in a group or channel (a negative id or @channelname).
+    public var rateLimit: RateLimit? {
+        let group = config.chatID.hasPrefix("-") || config.chatID.hasPrefix("@")
+        return RateLimit([.messages(1, per: 1)] + (group ? [.messages(20, per: 60)] : []))
+    }
+
     /// `ok: true` success; 429 waits `parameters.retry_after` (or `Retry-After`); 400 (chat not found, can't parse
     /// entities), 401 (bad token) and 403 (bot blocked or kicked) are permanent; a group that became a supergroup
     /// (`parameters.migrate_to_chat_id`) is permanent with the new chat id to configure; 5xx retry.

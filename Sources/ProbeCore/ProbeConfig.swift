@@ -10,6 +10,8 @@ public struct ProbeConfig: Sendable {
     public var ingress: IngressEndpoints
     public var services: ServiceEndpoints
     public var credentials: Credentials?
+    /// MongoDB, Redis and Elasticsearch, read by `readDataStores` (DataStoreConfig.swift).
+    public var dataStores = DataStores()
     /// Every secret the config holds, for redaction of anything printed.
     public var secrets: [Secret]
 

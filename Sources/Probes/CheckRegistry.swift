@@ -15,8 +15,13 @@ public enum CheckRegistry {
         case .fileserverRoundtrip: try FileserverRoundtripCheck.plan(options, config)
         case .agentsWorkers: try AgentsWorkersCheck.plan(options, config)
         case .queuesBacklog: try QueuesBacklogCheck.plan(options, config)
-        case .mongoPing, .mongoWrite, .mongoStatus, .redisLatency, .redisWrite, .redisStatus, .elasticsearchHealth:
-            .notConfigured("not available in this build yet")
+        case .redisLatency: try RedisLatencyCheck.plan(options, config)
+        case .redisWrite: try RedisWriteCheck.plan(options, config)
+        case .redisStatus: try RedisStatusCheck.plan(options, config)
+        case .mongoPing: try MongoPingCheck.plan(options, config)
+        case .mongoWrite: try MongoWriteCheck.plan(options, config)
+        case .mongoStatus: try MongoStatusCheck.plan(options, config)
+        case .elasticsearchHealth: try ElasticsearchHealthCheck.plan(options, config)
         }
     }
 }
@@ -47,7 +52,8 @@ public struct LoadedConfig: Sendable {
     /// Parses and validates a document; every error names the file, line and column.
     public static func load(yaml: String, file: String, substitution: EnvironmentSubstitution = EnvironmentSubstitution()) throws -> LoadedConfig {
         let root = try ConfigMap.parse(yaml: yaml, file: file, substitution: substitution)
-        let config = try ProbeConfig.parse(root)
+        var config = try ProbeConfig.parse(root)
+        try config.readDataStores(root)
         let checksMap = try root.section("checks")
         for key in checksMap.keys where CheckID(rawValue: key) == nil {
             let known = CheckID.allCases.map(\.rawValue).joined(separator: ", ")

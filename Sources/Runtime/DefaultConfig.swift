@@ -45,6 +45,25 @@ credentials:
   # expiration_sec asked of auth.login (ClearML's default is 30 days): a leaked token dies soon.
   token_lifetime: 1h
 
+# Data stores, addressed as the apiserver addresses them (its own environment variables), defaulting to the compose
+# service names. Empty host/uri: that store's checks are not run. Secrets also come from NAME_FILE.
+mongo:
+  # A full connection string wins (it may carry user:password@); else host and port.
+  uri: ${CLEARML_MONGODB_SERVICE_CONNECTION_STRING:-mongodb://${CLEARML_MONGODB_SERVICE_HOST:-mongo}:${CLEARML_MONGODB_SERVICE_PORT:-27017}/}
+redis:
+  host: ${CLEARML_REDIS_SERVICE_HOST:-redis}
+  port: ${CLEARML_REDIS_SERVICE_PORT:-6379}
+  # An ACL user (Redis 6+); empty: AUTH with the password alone.
+  username: ${CLEARML_PROBE_REDIS_USERNAME:-}
+  password: ${CLEARML_REDIS_SERVICE_PASSWORD:-}
+  db: 0
+elasticsearch:
+  host: ${CLEARML_ELASTIC_SERVICE_HOST:-elasticsearch}
+  port: ${CLEARML_ELASTIC_SERVICE_PORT:-9200}
+  scheme: http
+  username: ${CLEARML_ELASTIC_SERVICE_USERNAME:-}
+  password: ${CLEARML_ELASTIC_SERVICE_PASSWORD:-}
+
 checks:
   ingress.routes:
     routes: [web, api, files]
@@ -76,5 +95,33 @@ checks:
     worker_max_age: 10m
     max_task_entries: 100
     max_queues: 50
+  # Data layer (thresholds from shared/facts/datastores.md). Writes go only to probe-owned names: docs/footprint.md.
+  mongo.ping: {}
+  mongo.write:
+    wtimeout: 1s
+    ttl: 1h
+  mongo.status:
+    connections_warning_percent: 80
+    replication_lag_critical: 10s
+    disk_warning_free_percent: 20
+    disk_critical_free_percent: 10
+  redis.latency:
+    pings: 20
+    sample_interval: 10ms
+    p99_warning: 100ms
+  redis.write:
+    key_ttl: 60s
+  redis.status:
+    memory_warning_percent: 90
+    clients_warning_percent: 90
+    maxmemory_policy: noeviction
+  elasticsearch.health:
+    heap_warning_percent: 80
+    heap_critical_percent: 90
+    disk_warning_free_percent: 20
+    disk_critical_free_percent: 10
+    index_patterns: [events-*, queue_metrics_*, worker_stats_*]
+    settings_cache: 5m
+    health_wait: 0s
 """#
 }

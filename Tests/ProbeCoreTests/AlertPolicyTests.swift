@@ -44,7 +44,7 @@ import Testing
     @Test(arguments: [
         ("alerting:\n  fire_after: 0\n", "alerts.yaml:2:15: alerting.fire_after: 0 is out of range (1…100)"),
         ("alerting:\n  reminder: 10s\n", "alerts.yaml:2:13: alerting.reminder: 10.0 s is too short (at least 1m, or 0s for none)"),
-        ("alerting:\n  fire_afer: 2\n", "alerts.yaml:2:3: unknown key 'fire_afer' in alerting (expected one of: fire_after, flapping, grace, max_dead_letters, max_message_age, max_outbox, max_reminders, max_state_entries, reminder, resolve_after, status_url)"),
+        ("alerting:\n  fire_afer: 2\n", "alerts.yaml:2:3: unknown key 'fire_afer' in alerting (expected one of: fire_after, flapping, give_up_after, grace, max_dead_letters, max_message_age, max_outbox, max_reminders, max_state_entries, reminder, resolve_after, status_url)"),
         ("alerting:\n  flapping: {changes: 1}\n", "alerts.yaml:2:23: alerting.flapping.changes: 1 is out of range (2…1000)"),
     ])
     func errorsAreLocated(yaml: String, message: String) {

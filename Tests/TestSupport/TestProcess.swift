@@ -28,7 +28,7 @@ public final class TestProcess: @unchecked Sendable {
         stderrPath = NSTemporaryDirectory() + "clearml-probe-test-\(name)-\(UUID().uuidString).log"
         _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
         process.standardError = FileHandle(forWritingAtPath: stderrPath)
-        try process.run()
+        try SpawnerThread.shared.run(process)
     }
 
     /// Reads stdout lines until one parses as JSON with `"ready": true`; returns it.
@@ -68,16 +68,79 @@ public final class TestProcess: @unchecked Sendable {
 
     public func stop() {
         guard process.isRunning else { return }
+        let pid = process.processIdentifier
         // The doubles exit when stdin closes; servers get SIGTERM; anything still there after a second is killed.
         try? stdinPipe.fileHandleForWriting.close()
         process.terminate()
+        // Foundation notices the exit only when its SIGCHLD handler runs on a global queue, which shares the
+        // cooperative pool's threads: under load `isRunning` lags. A zombie has exited already.
         let deadline = Date().addingTimeInterval(1)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        while process.isRunning && !Self.hasExited(pid) && Date() < deadline { usleep(5_000) }
+        if process.isRunning && !Self.hasExited(pid) { kill(pid, SIGKILL) }
+    }
+
+    /// True when `pid` is gone or a zombie (`/proc/<pid>/stat` state `Z`).
+    static func hasExited(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.range(of: ") ", options: .backwards) else { return true }
+        return stat[close.upperBound...].hasPrefix("Z")
     }
 
     deinit { stop() }
+}
+
+/// `setpriv --pdeathsig` ties a child's life to the *thread* that spawned it (PR_SET_PDEATHSIG), and Swift's pool
+/// retires idle threads: a server started from a pool thread can be killed in the middle of a suite or a benchmark.
+/// Every child is therefore spawned from this one thread, which lives as long as the process and leaves the
+/// termination signals unblocked for its children.
+final class SpawnerThread: @unchecked Sendable {
+    // @unchecked: `jobs` is only touched while holding `condition`.
+    static let shared = SpawnerThread()
+
+    private let condition = NSCondition()
+    private var jobs: [@Sendable () -> Void] = []
+
+    private init() {
+        let thread = Thread { [unowned self] in self.loop() }
+        thread.name = "clearml-probe.test-spawner"
+        thread.start()
+    }
+
+    private func loop() {
+        // Children inherit the spawning thread's signal mask, and pool threads block SIGTERM: a server spawned
+        // from one ignores `terminate()` until `stop()` falls back to SIGKILL seconds later. Unblock the
+        // termination signals here so every child starts with them deliverable.
+        var termination = sigset_t()
+        sigemptyset(&termination)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGQUIT] { sigaddset(&termination, signal) }
+        pthread_sigmask(SIG_UNBLOCK, &termination, nil)
+        while true {
+            condition.lock()
+            while jobs.isEmpty { condition.wait() }
+            let job = jobs.removeFirst()
+            condition.unlock()
+            job()
+        }
+    }
+
+    /// Starts `process` from the spawner thread and waits for the outcome.
+    func run(_ process: Process) throws {
+        final class Outcome: @unchecked Sendable {
+            // @unchecked: written by the spawner before `done` is signalled, read after.
+            var error: Error?
+            let done = DispatchSemaphore(value: 0)
+        }
+        let outcome = Outcome()
+        condition.lock()
+        jobs.append {
+            do { try process.run() } catch { outcome.error = error }
+            outcome.done.signal()
+        }
+        condition.signal()
+        condition.unlock()
+        outcome.done.wait()
+        if let error = outcome.error { throw error }
+    }
 }
 
 extension FileHandle {

@@ -19,6 +19,9 @@ public struct AlertPolicy: Sendable, Equatable {
     public var statusURL: String?
     /// A message older than this is stale; it is dropped only together with its pair (a firing with its resolved).
     public var maxMessageAge: Double = 12 * 3600
+    /// A firing that could not be delivered for this long goes to the dead letters with its pair: the RESOLVED queued
+    /// behind it, or the one still to come (never a RESOLVED alone).
+    public var giveUpAfter: Double = 24 * 3600
     /// Caps on what the state directory keeps.
     public var maxOutbox: Int = 1000
     public var maxDeadLetters: Int = 200
@@ -63,6 +66,7 @@ public struct AlertPolicy: Sendable, Equatable {
             policy.statusURL = text
         }
         policy.maxMessageAge = try section.duration("max_message_age", default: policy.maxMessageAge, minimum: 60)
+        policy.giveUpAfter = try section.duration("give_up_after", default: policy.giveUpAfter, minimum: 60)
         policy.maxOutbox = try section.int("max_outbox", default: policy.maxOutbox, range: 10...100_000)
         policy.maxDeadLetters = try section.int("max_dead_letters", default: policy.maxDeadLetters, range: 1...100_000)
         policy.maxStateEntries = try section.int("max_state_entries", default: policy.maxStateEntries, range: 10...100_000)

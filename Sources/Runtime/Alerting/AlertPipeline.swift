@@ -27,6 +27,8 @@ public actor AlertPipeline: ReportSink {
     var tracker: IncidentTracker
     var outbox: Outbox
     var paging: PagingLedger
+    var resends: AlertmanagerResends
+    var pacer = DeliveryPacer()
     var silences: [Silence] = []
     var silenceError: String?
     var inFlight: Set<String> = []
@@ -63,11 +65,17 @@ public actor AlertPipeline: ReportSink {
         self.tracker = IncidentTracker(state: snapshot.alerting, policy: config.policy, instance: instance)
         self.outbox = snapshot.outbox
         self.paging = snapshot.paging
+        self.resends = snapshot.resends
         self.outbox.reconcile(with: destinations.map { Outbox.Target(name: $0.name, fingerprint: $0.fingerprint) },
                               now: self.startedAt, limits: config.policy)
     }
 
     var targets: [Outbox.Target] { destinations.map { Outbox.Target(name: $0.name, fingerprint: $0.fingerprint) } }
+
+    /// The Alertmanager destinations by name: they get re-sends (`AlertmanagerResends`).
+    var alertmanagers: [String: AlertmanagerDestination] {
+        Dictionary(destinations.compactMap { $0 as? AlertmanagerDestination }.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+    }
 
     public var graceEndsAt: Date { startedAt.addingTimeInterval(policy.grace) }
 
@@ -140,22 +148,34 @@ public actor AlertPipeline: ReportSink {
         public var delivered = 0
         public var retried = 0
         public var deadLettered = 0
+        /// Due, but held back by the destination's pace (`RateLimit`).
+        public var paced = 0
         public var attempted: Int { delivered + retried + deadLettered }
     }
 
     /// Attempts every lane head due at `now` (at most `maxConcurrentSends` at once) and records the outcomes.
     @discardableResult
     public func deliver(now: Date) async -> Round {
-        let due = outbox.due(now: now, excluding: inFlight, limits: policy)
+        queueResends(now: now)
+        let candidates = outbox.due(now: now, excluding: inFlight, limits: policy)
         var round = Round()
-        guard !due.isEmpty else { return round }
+        guard !candidates.isEmpty else { return round }
         let byName = Dictionary(destinations.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        // Oldest first, at each destination's pace: the rest stays due for a later round.
+        var due: [OutboxEntry] = []
+        for entry in candidates {
+            if pacer.admit(entry.destination, limit: byName[entry.destination]?.rateLimit, now: now) {
+                due.append(entry)
+            } else {
+                round.paced += 1
+            }
+        }
         var pending = due[...]
         while !pending.isEmpty {
             let batch = Array(pending.prefix(maxConcurrentSends))
             pending = pending.dropFirst(batch.count)
             for entry in batch { inFlight.insert(entry.id) }
-            let results = await withTaskGroup(of: (String, DeliveryOutcome, Bool).self) { group in
+            let results = await withTaskGroup(of: (String, DeliveryOutcome, Bool, Double?).self) { group in
                 for entry in batch {
                     guard let destination = byName[entry.destination] else { continue }
                     let transport = self.transport
@@ -163,16 +183,24 @@ public actor AlertPipeline: ReportSink {
                         await Self.attempt(entry, destination: destination, transport: transport, now: now)
                     }
                 }
-                var collected: [(String, DeliveryOutcome, Bool)] = []
+                var collected: [(String, DeliveryOutcome, Bool, Double?)] = []
                 for await result in group { collected.append(result) }
                 return collected
             }
-            for (id, outcome, disables) in results {
+            for (id, outcome, disables, pacing) in results {
                 inFlight.remove(id)
                 guard let entry = outbox.entries.first(where: { $0.id == id }) else { continue }
+                if let pacing { pacer.hold(entry.destination, seconds: pacing, now: now) }
                 let fingerprint = byName[entry.destination]?.fingerprint ?? ""
                 outbox.record(id, outcome: outcome, disablesDestination: disables, fingerprint: fingerprint, now: now,
                               backoff: backoff, unit: jitter(), limits: policy)
+                if byName[entry.destination] is AlertmanagerDestination {
+                    switch outcome {
+                    case .delivered: resends.delivered(entry, at: now)
+                    case .permanent: resends.refused(entry)
+                    case .retry: break
+                    }
+                }
                 let what = "\(entry.message.event.rawValue) \(entry.message.messageID) to \(entry.destination)"
                 switch outcome {
                 case .delivered: round.delivered += 1
@@ -190,14 +218,38 @@ public actor AlertPipeline: ReportSink {
         return round
     }
 
+    /// Queues the Alertmanager re-sends due at `now` (each only to its destination, in its incident's lane).
+    func queueResends(now: Date) {
+        let alertmanagers = self.alertmanagers
+        guard !alertmanagers.isEmpty || !resends.items.isEmpty else { return }
+        let open = Set(tracker.state.incidents.map(\.incidentID))
+        let outbox = self.outbox
+        let due = resends.due(now: now, destinations: alertmanagers, openIncidents: open,
+                              laneBusy: { outbox.isBusy(lane: $0) },
+                              disabled: { name in outbox.disabled[name].map { $0.fingerprint == alertmanagers[name]?.fingerprint } ?? false })
+        for (name, message) in due {
+            guard let destination = alertmanagers[name] else { continue }
+            self.outbox.enqueueResend(message, to: Outbox.Target(name: name, fingerprint: destination.fingerprint), now: now, limits: policy)
+        }
+        if !due.isEmpty { persist() }
+    }
+
+    /// When the delivery loop should look again: the next attempt due, or the next Alertmanager re-send.
+    func nextWake() -> Date? {
+        let now = clock.now()
+        let pacer = self.pacer
+        return [outbox.nextAttempt(readyAt: { pacer.nextAdmission($0, now: now) }), resends.nextResend(destinations: alertmanagers)].compactMap { $0 }.min()
+    }
+
     /// One attempt: build the request (signed for this attempt), send it, judge the answer. Errors are redacted with
     /// the destination's own secrets.
-    static func attempt(_ entry: OutboxEntry, destination: any Destination, transport: any AlertTransport, now: Date) async -> (String, DeliveryOutcome, Bool) {
+    /// The last value is the destination's pacing hint (seconds before its next request), from the answer's headers.
+    static func attempt(_ entry: OutboxEntry, destination: any Destination, transport: any AlertTransport, now: Date) async -> (String, DeliveryOutcome, Bool, Double?) {
         let request: OutgoingRequest
         do {
             request = try destination.request(for: entry.message, now: now)
         } catch {
-            return (entry.id, .permanent(reason: Redact.text("cannot build the request: \(error)", secrets: destination.secrets)), false)
+            return (entry.id, .permanent(reason: Redact.text("cannot build the request: \(error)", secrets: destination.secrets)), false, nil)
         }
         var response = await transport.send(request, timeout: destination.timeout)
         response.transportError = response.transportError.map { Redact.text($0, secrets: destination.secrets) }
@@ -210,13 +262,18 @@ public actor AlertPipeline: ReportSink {
         }
         let disables: Bool
         if case .permanent = outcome { disables = destination.disables(response) } else { disables = false }
-        return (entry.id, outcome, disables)
+        return (entry.id, outcome, disables, destination.pacingDelay(response))
     }
 
-    /// Delivers until nothing is due now (for `alerts flush`); returns what is still queued.
-    public func flush(maxRounds: Int = 100) async -> Int {
+    /// Delivers until nothing is due now (for `alerts flush`), waiting for the destinations' pace; returns what is
+    /// still queued.
+    public func flush(maxRounds: Int = 1000) async -> Int {
         for _ in 0..<maxRounds {
             let round = await deliver(now: clock.now())
+            if round.paced > 0, let next = nextWake() {
+                try? await clock.sleep(seconds: min(5, max(0.01, next.timeIntervalSince(clock.now()))))
+                continue
+            }
             if round.attempted == 0 { break }
         }
         return outbox.entries.count
@@ -228,7 +285,7 @@ public actor AlertPipeline: ReportSink {
         while !Task.isCancelled {
             wakeRequested = false
             await deliver(now: clock.now())
-            let wakeAt = outbox.nextAttempt() ?? clock.now().addingTimeInterval(60)
+            let wakeAt = nextWake() ?? clock.now().addingTimeInterval(60)
             while !Task.isCancelled && !wakeRequested && clock.now() < wakeAt {
                 do {
                     try await clock.sleep(seconds: min(tick, max(0.01, wakeAt.timeIntervalSince(clock.now()))))
@@ -245,7 +302,7 @@ public actor AlertPipeline: ReportSink {
     func persist() {
         guard let store else { return }
         do {
-            try store.save(AlertStore.Snapshot(alerting: tracker.state, outbox: outbox, paging: paging))
+            try store.save(AlertStore.Snapshot(alerting: tracker.state, outbox: outbox, paging: paging, resends: resends))
             if saveError != nil { log("alert state saved again in \(store.directory)") }
             saveError = nil
         } catch {
@@ -285,7 +342,7 @@ public actor AlertPipeline: ReportSink {
     }
 
     /// The current state, for tests and the sidecar's metrics.
-    public var snapshot: AlertStore.Snapshot { AlertStore.Snapshot(alerting: tracker.state, outbox: outbox, paging: paging) }
+    public var snapshot: AlertStore.Snapshot { AlertStore.Snapshot(alerting: tracker.state, outbox: outbox, paging: paging, resends: resends) }
 
     // MARK: - Test messages
 
@@ -302,7 +359,7 @@ public actor AlertPipeline: ReportSink {
         var results: [TestResult] = []
         for destination in destinations {
             let entry = OutboxEntry(message: message, destination: destination.name, enqueuedAt: now)
-            let (_, outcome, _) = await Self.attempt(entry, destination: destination, transport: transport, now: now)
+            let (_, outcome, _, _) = await Self.attempt(entry, destination: destination, transport: transport, now: now)
             results.append(TestResult(destination: destination.name, kind: destination.kind, url: destination.redactedURL, outcome: outcome))
         }
         return results

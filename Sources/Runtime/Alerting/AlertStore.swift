@@ -16,15 +16,19 @@ public struct AlertStore: Sendable {
         public var outbox: Outbox
         /// Which incidents paged and which are held by a silence or a maintenance window (absent in older files).
         public var paging: PagingLedger
+        /// What each Alertmanager destination last took, for its re-sends (absent in older files).
+        public var resends: AlertmanagerResends
 
-        public init(alerting: AlertingState = AlertingState(), outbox: Outbox = Outbox(), paging: PagingLedger = PagingLedger()) {
+        public init(alerting: AlertingState = AlertingState(), outbox: Outbox = Outbox(), paging: PagingLedger = PagingLedger(),
+                    resends: AlertmanagerResends = AlertmanagerResends()) {
             self.version = AlertStore.version
             self.alerting = alerting
             self.outbox = outbox
             self.paging = paging
+            self.resends = resends
         }
 
-        enum CodingKeys: String, CodingKey { case version, alerting, outbox, paging }
+        enum CodingKeys: String, CodingKey { case version, alerting, outbox, paging, resends }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -32,6 +36,7 @@ public struct AlertStore: Sendable {
             alerting = try container.decode(AlertingState.self, forKey: .alerting)
             outbox = try container.decode(Outbox.self, forKey: .outbox)
             paging = try container.decodeIfPresent(PagingLedger.self, forKey: .paging) ?? PagingLedger()
+            resends = try container.decodeIfPresent(AlertmanagerResends.self, forKey: .resends) ?? AlertmanagerResends()
         }
     }
 

@@ -26,6 +26,9 @@ public struct Outbox: Sendable, Codable, Equatable {
     public var deliveredCount: Int = 0
     /// Stale messages dropped together with their RESOLVED (or superseded by a later message of their lane).
     public var droppedStale: Int = 0
+    /// incident id → destinations whose undeliverable announcement was given up: its RESOLVED goes to the dead
+    /// letters too, never alone to a destination that never heard of the incident.
+    public var gaveUp: [String: Set<String>] = [:]
 
     public struct Disabled: Sendable, Codable, Equatable {
         public var fingerprint: String
@@ -56,11 +59,19 @@ public struct Outbox: Sendable, Codable, Equatable {
             let known = announced[message.incidentID] ?? []
             names = targets.filter { known.contains($0.name) }
         }
+        if message.event == .resolved, let abandoned = gaveUp.removeValue(forKey: message.incidentID) {
+            for target in targets where abandoned.contains(target.name) {
+                bury(OutboxEntry(message: message, destination: target.name, enqueuedAt: now),
+                     reason: "not sent: this incident's firing was given up, so its RESOLVED goes with it", at: now, limits: limits)
+            }
+        }
         for target in names {
             var entry = OutboxEntry(message: message, destination: target.name, enqueuedAt: now)
             guard !entries.contains(where: { $0.id == entry.id }) else { continue }
             if message.event == .firing || message.event == .flapping {
                 announced[message.incidentID, default: []].insert(target.name)
+                gaveUp[message.incidentID]?.remove(target.name)
+                if gaveUp[message.incidentID]?.isEmpty == true { gaveUp[message.incidentID] = nil }
             }
             if let off = disabled[target.name], off.fingerprint == target.fingerprint {
                 entry.lastError = off.reason
@@ -76,6 +87,22 @@ public struct Outbox: Sendable, Codable, Equatable {
             bury(oldest, reason: "outbox full (\(limits.maxOutbox) messages): the oldest was set aside", at: now, limits: limits)
         }
     }
+
+    /// Queues a re-send (Alertmanager, see `AlertmanagerResends`) for one destination, in its incident's lane,
+    /// without touching the ledger of announcements. Not for a disabled destination.
+    public mutating func enqueueResend(_ message: AlertMessage, to target: Target, now: Date, limits: AlertPolicy) {
+        if let off = disabled[target.name], off.fingerprint == target.fingerprint { return }
+        let entry = OutboxEntry(message: message, destination: target.name, enqueuedAt: now)
+        guard !entries.contains(where: { $0.id == entry.id }) else { return }
+        entries.append(entry)
+        while entries.count > limits.maxOutbox {
+            let oldest = entries.removeFirst()
+            bury(oldest, reason: "outbox full (\(limits.maxOutbox) messages): the oldest was set aside", at: now, limits: limits)
+        }
+    }
+
+    /// Whether anything is queued in a lane (`destination|incident`).
+    public func isBusy(lane: String) -> Bool { entries.contains { $0.lane == lane } }
 
     /// Applies the configured destinations: a destination whose address or credentials changed is enabled again;
     /// messages for a destination no longer configured go to the dead letters.
@@ -93,6 +120,7 @@ public struct Outbox: Sendable, Codable, Equatable {
     /// The head of every lane that may be attempted at `now`, oldest first. Stale heads are handled first.
     public mutating func due(now: Date, excluding inFlight: Set<String>, limits: AlertPolicy) -> [OutboxEntry] {
         dropStale(now: now, maxAge: limits.maxMessageAge)
+        giveUp(now: now, limits: limits)
         var seenLanes: Set<String> = []
         var result: [OutboxEntry] = []
         for entry in entries where seenLanes.insert(entry.lane).inserted {
@@ -103,12 +131,12 @@ public struct Outbox: Sendable, Codable, Equatable {
         return result
     }
 
-    /// When the next attempt is due, for the delivery loop's sleep.
-    public func nextAttempt() -> Date? {
+    /// When the next attempt is due, for the delivery loop's sleep; `readyAt` adds a destination's own pace.
+    public func nextAttempt(readyAt: (String) -> Date? = { _ in nil }) -> Date? {
         var seenLanes: Set<String> = []
         var next: Date?
         for entry in entries where seenLanes.insert(entry.lane).inserted {
-            let at = max(entry.nextAttemptAt, pausedUntil[entry.destination] ?? .distantPast)
+            let at = max(entry.nextAttemptAt, pausedUntil[entry.destination] ?? .distantPast, readyAt(entry.destination) ?? .distantPast)
             next = next.map { min($0, at) } ?? at
         }
         return next
@@ -137,6 +165,44 @@ public struct Outbox: Sendable, Codable, Equatable {
                     droppedStale += 1
                 } else {
                     continue
+                }
+                changed = true
+                break
+            }
+        }
+    }
+
+    /// Gives up a lane head that could not be delivered for `giveUpAfter`: it goes to the dead letters, with its
+    /// pair when the destination never heard of the incident: the lane up to its RESOLVED, or, while the incident is
+    /// open, the rest of the lane now and its RESOLVED when it comes (`gaveUp`). A RESOLVED is never given up alone:
+    /// once the destination heard the firing, only the stale update at the head goes.
+    mutating func giveUp(now: Date, limits: AlertPolicy) {
+        var changed = true
+        while changed {
+            changed = false
+            var seenLanes: Set<String> = []
+            for entry in entries where seenLanes.insert(entry.lane).inserted {
+                let age = now.timeIntervalSince(entry.enqueuedAt)
+                guard entry.message.event != .resolved, age > limits.giveUpAfter else { continue }
+                let why = "given up: not delivered for \(Durations.format(seconds: age.rounded()))"
+                    + (entry.lastError.map { " (last error: \($0))" } ?? "")
+                let incident = entry.message.incidentID
+                let heard = delivered[incident]?.contains(entry.destination) == true
+                var lane = entries.filter { $0.lane == entry.lane }
+                if heard || entry.message.event == .test {
+                    lane = [entry]
+                } else if let resolved = lane.firstIndex(where: { $0.message.event == .resolved }) {
+                    lane = Array(lane[...resolved])
+                } else {
+                    announced[incident]?.remove(entry.destination)
+                    if announced[incident]?.isEmpty == true { announced[incident] = nil }
+                    gaveUp[incident, default: []].insert(entry.destination)
+                }
+                let ids = Set(lane.map(\.id))
+                entries.removeAll { ids.contains($0.id) }
+                for (index, gone) in lane.enumerated() {
+                    bury(gone, reason: index == 0 ? why : "not sent: \(gone.message.event == .resolved ? "its" : "this incident's") firing was given up (\(why))",
+                         at: now, limits: limits)
                 }
                 changed = true
                 break
@@ -198,5 +264,26 @@ public struct Outbox: Sendable, Codable, Equatable {
             deadLetters.removeFirst(excess)
             deadLettersEvicted += excess
         }
+    }
+}
+
+extension Outbox {
+    enum CodingKeys: String, CodingKey {
+        case entries, deadLetters, deadLettersEvicted, announced, delivered, disabled, pausedUntil, deliveredCount, droppedStale, gaveUp
+    }
+
+    /// Reads a saved outbox; a field that older files lack starts empty.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        entries = try container.decode([OutboxEntry].self, forKey: .entries)
+        deadLetters = try container.decode([DeadLetter].self, forKey: .deadLetters)
+        deadLettersEvicted = try container.decode(Int.self, forKey: .deadLettersEvicted)
+        announced = try container.decode([String: Set<String>].self, forKey: .announced)
+        delivered = try container.decode([String: Set<String>].self, forKey: .delivered)
+        disabled = try container.decode([String: Disabled].self, forKey: .disabled)
+        pausedUntil = try container.decode([String: Date].self, forKey: .pausedUntil)
+        deliveredCount = try container.decode(Int.self, forKey: .deliveredCount)
+        droppedStale = try container.decode(Int.self, forKey: .droppedStale)
+        gaveUp = try container.decodeIfPresent([String: Set<String>].self, forKey: .gaveUp) ?? [:]
     }
 }

@@ -1,0 +1,177 @@
+import Foundation
+import NativeClients
+import ProbeCore
+
+/// `mongo.status`: `serverStatus` (connections in use, version, uptime: a restart since the previous sample is a
+/// warning), `replSetGetStatus` (member health and lag; code 76 on a standalone), and `dbStats` free space of the
+/// data volume, against the thresholds of datastores.md.
+public struct MongoStatusCheck: Check {
+    public var store: MongoStore
+    public var connectionsWarningPercent: Double
+    public var lagCritical: Double
+    public var diskWarningFreePercent: Double
+    public var diskCriticalFreePercent: Double
+
+    public static func plan(_ options: ConfigMap, _ config: ProbeConfig) throws -> CheckPlan {
+        let connections = try options.double("connections_warning_percent", default: 80, range: 1...100)
+        let lag = try options.duration("replication_lag_critical", default: 10, minimum: 0.001)
+        let diskWarning = try options.double("disk_warning_free_percent", default: 20, range: 0...100)
+        let diskCritical = try options.double("disk_critical_free_percent", default: 10, range: 0...100)
+        guard diskCritical <= diskWarning else {
+            throw options.error(key: "disk_critical_free_percent", "must not be above disk_warning_free_percent (\(String(format: "%g", diskWarning)))")
+        }
+        guard let store = config.dataStores.mongo else { return MongoStep.notConfigured() }
+        return .ready(MongoStatusCheck(store: store, connectionsWarningPercent: connections, lagCritical: lag,
+                                       diskWarningFreePercent: diskWarning, diskCriticalFreePercent: diskCritical))
+    }
+
+    public init(store: MongoStore, connectionsWarningPercent: Double = 80, lagCritical: Double = 10,
+                diskWarningFreePercent: Double = 20, diskCriticalFreePercent: Double = 10) {
+        self.store = store
+        self.connectionsWarningPercent = connectionsWarningPercent
+        self.lagCritical = lagCritical
+        self.diskWarningFreePercent = diskWarningFreePercent
+        self.diskCriticalFreePercent = diskCriticalFreePercent
+    }
+
+    struct Outcome: Sendable {
+        var serverStatus: JSONValue?
+        var replication: Result<JSONValue, MongoFailure>?
+        var dbStats: Result<JSONValue, MongoFailure>?
+        var failure: MongoFailure?
+    }
+
+    static let serverStatusCommand = #"{"serverStatus": 1, "repl": 1, "metrics": 0, "locks": 0, "wiredTiger": 0, "opLatencies": 0, "transactions": 0, "tcmalloc": 0}"#
+
+    public func run(_ context: CheckContext) async -> [CheckResult] {
+        let builder = ResultBuilder(id: .mongoStatus)
+        let outcome = await MongoStep.connection(store, context).session(deadline: context.deadline) { session -> Outcome in
+            var outcome = Outcome()
+            switch session.command(Self.serverStatusCommand, database: "admin", step: "serverStatus") {
+            case .failure(let failure):
+                outcome.failure = failure
+                return outcome
+            case .success(let reply): outcome.serverStatus = reply.value
+            }
+            outcome.replication = session.command(#"{"replSetGetStatus": 1}"#, database: "admin", step: "replSetGetStatus").map(\.value)
+            if case .failure(let failure) = outcome.replication, failure.kind != .server { return outcome }
+            outcome.dbStats = session.command(#"{"dbStats": 1}"#, database: "admin", step: "dbStats").map(\.value)
+            return outcome
+        }
+        if let failure = outcome.failure {
+            return [MongoStep.failure(failure, what: "serverStatus", store: store, context: context, builder: builder)]
+        }
+        return [await judge(outcome, context: context, builder: builder)]
+    }
+
+    func judge(_ outcome: Outcome, context: CheckContext, builder: ResultBuilder) async -> CheckResult {
+        let status = outcome.serverStatus ?? .object([:])
+        var metrics: [String: Double] = [:]
+        var findings: [Finding] = []
+        let version = status["version"]?.string ?? "?"
+        let uptime = status["uptime"]?.double
+        if let uptime {
+            metrics["uptime_s"] = uptime
+            if await context.state.restarted("mongo.status/\(store.display)/uptime_s", uptimeSeconds: uptime) {
+                findings.append(Finding(.warning, "MongoDB restarted \(Uptime.words(uptime)) ago",
+                                        hint: "See why in its log (OOM kill, crash, deploy)."))
+            }
+        }
+
+        // Connections in use against what the server allows.
+        var connectionWords = ""
+        if let current = status.at("connections.current")?.double, let available = status.at("connections.available")?.double {
+            let percent = current / max(1, current + available) * 100
+            metrics["connections_current"] = current
+            metrics["connections_available"] = available
+            metrics["connections_used_percent"] = percent
+            connectionWords = String(format: "%d connections (%.0f %% of the limit)", Int(current), percent)
+            if percent > connectionsWarningPercent {
+                findings.append(Finding(.warning, String(format: "%d connections in use, %.0f %% of the limit (%d available)", Int(current), percent, Int(available)),
+                                        hint: "Near the limit new connections are refused: find the client that leaks them (db.currentOp()), or raise net.maxIncomingConnections / the ulimit."))
+            }
+        }
+
+        // Replication.
+        var roleWords = "standalone"
+        switch outcome.replication {
+        case .success(let replSet)?:
+            let (words, replicationFindings) = judgeReplicaSet(replSet, metrics: &metrics)
+            roleWords = words
+            findings += replicationFindings
+        case .failure(let failure)? where failure.kind == .server && failure.code == 76:
+            break  // NoReplicationEnabled: a standalone, as ClearML runs it
+        case .failure(let failure)?:
+            findings.append(Finding(MongoErrorCodes.isAuthentication(failure.code) ? .unknown : .warning,
+                                    "replica-set state unknown: replSetGetStatus failed with \(MongoStep.codeWords(failure))",
+                                    hint: MongoErrorCodes.hint(failure.code)))
+        case nil: break
+        }
+
+        // Free space of the data volume.
+        var diskWords = ""
+        switch outcome.dbStats {
+        case .success(let stats)?:
+            if let total = stats["fsTotalSize"]?.double, let used = stats["fsUsedSize"]?.double, total > 0 {
+                let free = max(0, total - used)
+                let percent = free / total * 100
+                metrics["disk_free_bytes"] = free
+                metrics["disk_total_bytes"] = total
+                metrics["disk_free_percent"] = percent
+                diskWords = String(format: "data volume %@ free (%.0f %%)", ByteSize.format(free), percent)
+                let words = String(format: "the data volume has %@ free of %@ (%.1f %%)", ByteSize.format(free), ByteSize.format(total), percent)
+                if percent < diskCriticalFreePercent {
+                    findings.append(Finding(.critical, words, hint: "Free space or grow the volume: MongoDB stops when the disk is full, and ClearML with it."))
+                } else if percent < diskWarningFreePercent {
+                    findings.append(Finding(.warning, words, hint: "Plan more space for the MongoDB volume."))
+                }
+            }
+        case .failure(let failure)?:
+            findings.append(Finding(MongoErrorCodes.isAuthentication(failure.code) ? .unknown : .warning,
+                                    "free space unknown: dbStats failed with \(MongoStep.codeWords(failure))", hint: MongoErrorCodes.hint(failure.code)))
+        case nil: break
+        }
+
+        let base = "MongoDB \(version), \(roleWords)" + (uptime.map { ", up \(Uptime.words($0))" } ?? "")
+        if let (worst, text, hint) = Finding.summarise(findings) {
+            return builder.result(status: worst, summary: "\(text) (\(base))", hint: hint, metrics: metrics)
+        }
+        let details = [connectionWords, diskWords].filter { !$0.isEmpty }.joined(separator: "; ")
+        return builder.result(status: .ok, summary: details.isEmpty ? base : "\(base); \(details)", metrics: metrics)
+    }
+
+    /// Member health and lag behind the primary.
+    func judgeReplicaSet(_ replSet: JSONValue, metrics: inout [String: Double]) -> (String, [Finding]) {
+        let name = replSet["set"]?.string ?? "?"
+        let members = replSet["members"]?.array ?? []
+        var findings: [Finding] = []
+        let primary = members.first { $0["stateStr"]?.string == "PRIMARY" }
+        let primaryDate = MongoDates.parse(primary?["optimeDate"])
+        var worstLag = 0.0
+        var unhealthy: [String] = []
+        for member in members {
+            let memberName = member["name"]?.string ?? "?"
+            if member["health"]?.double == 0 { unhealthy.append("\(memberName) (\(member["stateStr"]?.string ?? "?"))"); continue }
+            if member["stateStr"]?.string == "SECONDARY", let primaryDate, let date = MongoDates.parse(member["optimeDate"]) {
+                let lag = primaryDate.timeIntervalSince(date)
+                if lag > worstLag { worstLag = lag }
+                if lag > lagCritical {
+                    findings.append(Finding(.critical, String(format: "secondary %@ lags %.0f s behind the primary", memberName, lag),
+                                            hint: "A lagging member delays w:majority writes (ClearML's writes then wait or time out): check its disk, network and load."))
+                }
+            }
+        }
+        metrics["replication_lag_s"] = worstLag
+        metrics["members"] = Double(members.count)
+        metrics["members_unhealthy"] = Double(unhealthy.count)
+        if !unhealthy.isEmpty {
+            findings.append(Finding(.critical, "replica-set member unreachable: \(unhealthy.joined(separator: ", "))",
+                                    hint: "Start the member or remove it from the set; fewer healthy members than the majority means no primary."))
+        }
+        if primary == nil {
+            findings.append(Finding(.critical, "replica set \(name) has no primary", hint: "Writes fail until a primary is elected: check the members' health and network."))
+        }
+        let myState = members.first { $0["self"]?.bool == true }?["stateStr"]?.string?.lowercased() ?? "member"
+        return ("\(myState) of replica set \(name) (\(members.count) members)", findings)
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import NativeClients
+import ProbeCore
+
+/// `redis.status`: `INFO` and `CONFIG GET maxclients` judged against datastores.md: memory vs maxmemory and the
+/// eviction policy (ClearML needs `noeviction`), the last RDB/AOF write, rejected connections since the previous
+/// sample, clients vs maxclients, loading, role, version and uptime (a restart since the previous sample is a
+/// warning).
+public struct RedisStatusCheck: Check {
+    public var store: RedisStore
+    public var memoryWarningPercent: Double
+    public var clientsWarningPercent: Double
+    public var requiredPolicy: String
+
+    public static func plan(_ options: ConfigMap, _ config: ProbeConfig) throws -> CheckPlan {
+        let memory = try options.double("memory_warning_percent", default: 90, range: 1...100)
+        let clients = try options.double("clients_warning_percent", default: 90, range: 1...100)
+        let policy = try options.string("maxmemory_policy", default: "noeviction")
+        guard let store = config.dataStores.redis else { return RedisStep.notConfigured() }
+        return .ready(RedisStatusCheck(store: store, memoryWarningPercent: memory, clientsWarningPercent: clients, requiredPolicy: policy))
+    }
+
+    public init(store: RedisStore, memoryWarningPercent: Double = 90, clientsWarningPercent: Double = 90,
+                requiredPolicy: String = "noeviction") {
+        self.store = store
+        self.memoryWarningPercent = memoryWarningPercent
+        self.clientsWarningPercent = clientsWarningPercent
+        self.requiredPolicy = requiredPolicy
+    }
+
+    enum Outcome: Sendable {
+        case info(RedisInfo, maxclients: Double?)
+        case failure(RedisFailure)
+        case errorReply(String)
+    }
+
+    public func run(_ context: CheckContext) async -> [CheckResult] {
+        let builder = ResultBuilder(id: .redisStatus)
+        let outcome = await RedisStep.connection(store).session(deadline: context.deadline) { session -> Outcome in
+            let info: RedisInfo
+            switch session.command(["INFO"]) {
+            case .failure(let failure): return .failure(failure)
+            case .success(.error(let message)): return .errorReply(message)
+            case .success(let reply): info = RedisInfo(reply.text ?? "")
+            }
+            // CONFIG may be renamed or disabled (a hardening practice): then maxclients is unknown, not a failure.
+            var maxclients: Double?
+            if case .success(.array(let items)) = session.command(["CONFIG", "GET", "maxclients"]), items.count >= 2 {
+                maxclients = items[1].text.flatMap(Double.init)
+            }
+            return .info(info, maxclients: maxclients)
+        }
+        switch outcome {
+        case .failure(let failure): return [RedisStep.failure(failure, store: store, context: context, builder: builder)]
+        case .errorReply(let message): return [RedisStep.errorReply(message, command: "INFO", context: context, builder: builder)]
+        case .info(let info, let maxclients):
+            return [await judge(info, maxclients: maxclients, context: context, builder: builder)]
+        }
+    }
+
+    func judge(_ info: RedisInfo, maxclients: Double?, context: CheckContext, builder: ResultBuilder) async -> CheckResult {
+        var metrics: [String: Double] = [:]
+        var findings: [Finding] = []
+        let sampleKey = "redis.status/\(store.display)"
+        let version = info["redis_version"] ?? "?"
+        let uptime = info.number("uptime_in_seconds")
+        if let uptime {
+            metrics["uptime_s"] = uptime
+            if await context.state.restarted("\(sampleKey)/uptime_s", uptimeSeconds: uptime) {
+                findings.append(Finding(.warning, "Redis restarted \(Uptime.words(uptime)) ago",
+                                        hint: "See why in its log (OOM kill, crash, deploy); ClearML's queued state survives only with persistence."))
+            }
+        }
+
+        // Memory against maxmemory, and the eviction policy.
+        let used = info.number("used_memory") ?? 0
+        let maxmemory = info.number("maxmemory") ?? 0
+        metrics["used_memory_bytes"] = used
+        metrics["maxmemory_bytes"] = maxmemory
+        var memoryWords = "memory \(ByteSize.format(used))"
+        if maxmemory > 0 {
+            let percent = used / maxmemory * 100
+            metrics["memory_used_percent"] = percent
+            memoryWords += String(format: " (%.0f %% of maxmemory %@)", percent, ByteSize.format(maxmemory))
+            if percent > memoryWarningPercent {
+                findings.append(Finding(.warning, String(format: "memory at %.0f %% of maxmemory (%@ of %@)", percent, ByteSize.format(used), ByteSize.format(maxmemory)),
+                                        hint: "Raise maxmemory or find what grows (MEMORY STATS, big keys); at 100 % writes fail with OOM."))
+            }
+        }
+        let policy = info["maxmemory_policy"] ?? "?"
+        if policy != requiredPolicy, policy != "?" {
+            findings.append(Finding(.warning, "maxmemory-policy is \(policy), ClearML needs \(requiredPolicy)",
+                                    hint: "With an evicting policy Redis silently drops ClearML's keys (queues, sessions); set maxmemory-policy \(requiredPolicy)."))
+        }
+
+        // Persistence: a failed save stops writes when stop-writes-on-bgsave-error is on.
+        if let rdb = info["rdb_last_bgsave_status"], rdb != "ok" {
+            findings.append(Finding(.critical, "the last background save failed (rdb_last_bgsave_status: \(rdb))",
+                                    hint: "See the Redis log: disk full or an unwritable data directory. With stop-writes-on-bgsave-error, writes fail with MISCONF."))
+        }
+        if info["aof_enabled"] == "1", let aof = info["aof_last_write_status"], aof != "ok" {
+            findings.append(Finding(.critical, "the append-only file cannot be written (aof_last_write_status: \(aof))",
+                                    hint: "See the Redis log: usually a full or read-only disk."))
+        }
+
+        // Connections: rejected since the previous sample, clients against maxclients.
+        if let rejected = info.number("rejected_connections") {
+            metrics["rejected_connections"] = rejected
+            if let increase = await context.state.counterIncrease("\(sampleKey)/rejected_connections", value: rejected), increase > 0 {
+                findings.append(Finding(.warning, "\(Int(increase)) connections rejected since the previous check",
+                                        hint: "Redis hit maxclients: find the client that leaks connections (CLIENT LIST), or raise maxclients."))
+            }
+        }
+        let clients = info.number("connected_clients") ?? 0
+        metrics["connected_clients"] = clients
+        var clientWords = "\(Int(clients)) clients"
+        if let maxclients, maxclients > 0 {
+            metrics["maxclients"] = maxclients
+            let percent = clients / maxclients * 100
+            metrics["clients_used_percent"] = percent
+            if percent > clientsWarningPercent {
+                findings.append(Finding(.warning, String(format: "%d clients of maxclients %d (%.0f %%)", Int(clients), Int(maxclients), percent),
+                                        hint: "Near the limit new connections are refused; find the client that leaks connections (CLIENT LIST)."))
+            }
+        } else {
+            clientWords += " (maxclients unknown: CONFIG GET is unavailable)"
+        }
+
+        if info["loading"] == "1" {
+            findings.append(Finding(.warning, "Redis is loading its dataset and refuses commands until it is done",
+                                    hint: "Wait; if it repeats, Redis restarts in a loop."))
+        }
+        let role = info["role"] ?? "?"
+        if role == "slave" || role == "replica" {
+            let link = info["master_link_status"] ?? "?"
+            findings.append(Finding(link == "up" ? .warning : .critical,
+                                    "this Redis is a replica of \(info["master_host"] ?? "?"):\(info["master_port"] ?? "?") (link \(link)); ClearML writes fail on it",
+                                    hint: "Point ClearML and the probe at the primary."))
+        }
+
+        let base = "Redis \(version), role \(role == "slave" ? "replica" : role)" + (uptime.map { ", up \(Uptime.words($0))" } ?? "")
+        if let (status, text, hint) = Finding.summarise(findings) {
+            return builder.result(status: status, summary: "\(text) (\(base))", hint: hint, metrics: metrics)
+        }
+        return builder.result(status: .ok, summary: "\(base); \(memoryWords), policy \(policy); \(clientWords)", metrics: metrics)
+    }
+}
