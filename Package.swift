@@ -11,6 +11,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
@@ -23,10 +25,21 @@ let package = Package(
         .target(name: "NativeClients", dependencies: ["CCurl", "CHiredis", "CMongoc", "ProbeCore"]),
         .target(name: "Probes", dependencies: ["ProbeCore", "NativeClients"]),
         .target(name: "Notifiers", dependencies: ["ProbeCore", .product(name: "Mustache", package: "swift-mustache")]),
-        .target(name: "Runtime", dependencies: ["ProbeCore", "NativeClients", "Probes", "Notifiers"]),
+        .target(
+            name: "Runtime",
+            dependencies: [
+                "ProbeCore", "NativeClients", "Probes", "Notifiers",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "clearml-probe",
-            dependencies: ["Runtime", "ProbeCore", "Notifiers", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "Runtime", "ProbeCore", "Notifiers", "NativeClients", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
 
         .executableTarget(
@@ -37,8 +50,14 @@ let package = Package(
         .testTarget(name: "ProbeCoreTests", dependencies: ["ProbeCore", "TestSupport"]),
         .testTarget(name: "NativeClientsTests", dependencies: ["NativeClients", "TestSupport"]),
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "Runtime", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "CLITests", dependencies: ["Runtime", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["Runtime", "NativeClients", "TestSupport"]),
         .testTarget(name: "NotifiersTests", dependencies: ["Notifiers", "Runtime", "TestSupport"], exclude: ["Golden"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Notifiers", "TestSupport"]),
+        .testTarget(
+            name: "RuntimeTests",
+            dependencies: [
+                "Runtime", "Notifiers", "Probes", "ProbeCore", "NativeClients", "TestSupport",
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ]
+        ),
     ]
 )

@@ -95,9 +95,7 @@ public struct Engine: Sendable {
         planned = runnable
         let results = await withTaskGroup(of: (Int, [CheckResult]).self) { group in
             for (index, (configured, check)) in planned.enumerated() {
-                let context = CheckContext(id: configured.id, config: loaded.config, settings: configured.settings,
-                                           deadline: .now + .seconds(configured.settings.timeout), http: http, state: state,
-                                           readOnly: readOnly)
+                let context = context(for: configured, readOnly: readOnly, state: state)
                 group.addTask {
                     (index, await guarded(check, context: context))
                 }
@@ -108,6 +106,20 @@ public struct Engine: Sendable {
         }
         let elapsed = start.duration(to: .now)
         return Report(startedAt: startedAt, durationMs: elapsed.milliseconds, results: Self.uniqueKeys(results), notChecked: notChecked)
+    }
+
+    /// Runs one check alone under its deadline (the sidecar's scheduler does this per check); nil when its previous
+    /// run is still inside a C call past its deadline, so a stuck run is never overlapped.
+    public func runOne(_ configured: ConfiguredCheck, _ check: any Check, readOnly: Bool = false,
+                       state: ProbeState) async -> [CheckResult]? {
+        guard await inFlight.begin(configured.id) else { return nil }
+        let results = await guarded(check, context: context(for: configured, readOnly: readOnly, state: state))
+        return Self.uniqueKeys(results)
+    }
+
+    func context(for configured: ConfiguredCheck, readOnly: Bool, state: ProbeState) -> CheckContext {
+        CheckContext(id: configured.id, config: loaded.config, settings: configured.settings,
+                     deadline: .now + .seconds(configured.settings.timeout), http: http, state: state, readOnly: readOnly)
     }
 
     /// Runs a check, but returns at its deadline plus the grace even if the check does not.
@@ -137,7 +149,7 @@ public struct Engine: Sendable {
                             startedAt: started, durationMs: (context.settings.timeout + overrunGrace) * 1000)]
     }
 
-    static func uniqueKeys(_ results: [CheckResult]) -> [CheckResult] {
+    public static func uniqueKeys(_ results: [CheckResult]) -> [CheckResult] {
         var seen: [String: Int] = [:]
         return results.map { result in
             var result = result
