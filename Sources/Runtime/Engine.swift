@@ -3,7 +3,8 @@ import NativeClients
 import ProbeCore
 import Probes
 
-/// Which checks a run covers: check ids and layer tokens from `--only`; empty means all.
+/// Which checks a run covers: check ids, services (`mongo`: every MongoDB check) and layer tokens from `--only`;
+/// empty means all.
 public struct Selection: Sendable, Equatable {
     public var ids: Set<CheckID>
     public var layers: Set<Layer>
@@ -20,7 +21,13 @@ public struct Selection: Sendable, Equatable {
         var ids: Set<CheckID> = []
         var layers: Set<Layer> = []
         for token in tokens.flatMap({ $0.split(separator: ",").map(String.init) }) {
-            if let id = CheckID(rawValue: token) { ids.insert(id) } else if let layer = Layer(rawValue: token) { layers.insert(layer) } else {
+            if let id = CheckID(rawValue: token) {
+                ids.insert(id)
+            } else if let service = Service(rawValue: token) {
+                ids.formUnion(CheckID.allCases.filter { $0.service == service })
+            } else if let layer = Layer(rawValue: token) {
+                layers.insert(layer)
+            } else {
                 throw SelectionError(token: token)
             }
         }
@@ -35,7 +42,8 @@ public struct Selection: Sendable, Equatable {
 public struct SelectionError: Error, CustomStringConvertible {
     public var token: String
     public var description: String {
-        "'\(token)' is neither a check id nor a layer (layers: \(Layer.allCases.map(\.rawValue).joined(separator: ", ")); "
+        "'\(token)' is not a check id, a service or a layer (layers: \(Layer.allCases.map(\.rawValue).joined(separator: ", ")); "
+            + "services: \(Service.allCases.map(\.rawValue).joined(separator: ", ")); "
             + "checks: \(CheckID.allCases.map(\.rawValue).joined(separator: ", ")))"
     }
 }
@@ -146,7 +154,8 @@ public struct Engine: Sendable {
         return [CheckResult(id: id, status: .critical,
                             summary: "did not finish within its \(Durations.format(seconds: context.settings.timeout)) deadline",
                             hint: "A peer accepts connections but never answers; the check's own timeouts should have fired — report this.",
-                            startedAt: started, durationMs: (context.settings.timeout + overrunGrace) * 1000)]
+                            startedAt: started, durationMs: (context.settings.timeout + overrunGrace) * 1000,
+                            dependsOn: id.service.dependencies.map(Dependency.service) + (id.liveness.map { [.check($0)] } ?? []))]
     }
 
     public static func uniqueKeys(_ results: [CheckResult]) -> [CheckResult] {

@@ -42,7 +42,7 @@ struct CLITests {
         #expect(output.stderr.contains("Unknown option '--bogus'"))
         let only = try run(["run", "--only", "nosuch"])
         #expect(only.code == 3)
-        #expect(only.stderr.contains("'nosuch' is neither a check id nor a layer"))
+        #expect(only.stderr.contains("'nosuch' is not a check id, a service or a layer"))
         let format = try run(["run", "--format", "xml"])
         #expect(format.code == 3)
     }

@@ -70,5 +70,7 @@ struct EngineTests {
         #expect(byID.results.map(\.key) == ["apiserver.ping"])
         #expect(byID.notChecked.first?.reason == "plain HTTP")
         #expect(throws: SelectionError.self) { try Selection(tokens: ["bogus"]) }
+        let service = try Selection(tokens: ["redis"])
+        #expect(CheckID.allCases.filter(service.includes) == [.redisLatency, .redisWrite, .redisStatus])
     }
 }
