@@ -67,10 +67,10 @@ public struct HTTPExpectation: Sendable {
 
     func judge(_ response: HTTPResponse, context: CheckContext, builder: ResultBuilder, place: String) -> CheckResult {
         let metrics = ["status_code": Double(response.status)]
-        let evidence = HTTPWords.excerpt(response)
         func result(_ status: Status, _ summary: String, hint: String? = nil) -> CheckResult {
             builder.result(target: target, service: service, status: status, summary: "\(what): \(summary)", hint: hint,
-                           metrics: metrics, timings: response.timings, evidence: status == .ok ? nil : context.redact(evidence),
+                           metrics: metrics, timings: response.timings,
+                           evidence: status == .ok ? nil : context.redact(HTTPWords.excerpt(response)),
                            dependsOn: dependsOn, provides: status == .ok ? provides : [])
         }
         if HTTPWords.isGatewayError(response.status) {
