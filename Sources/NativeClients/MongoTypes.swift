@@ -106,4 +106,12 @@ public struct MongoFailure: Error, Sendable, CustomStringConvertible {
         default: return false
         }
     }
+
+    /// MongoDB gave no answer at all (not reached, timed out, connection broken), as opposed to a reply that refused.
+    public var gotNoAnswer: Bool {
+        switch kind {
+        case .nameResolution, .serverSelection, .timeout, .io, .deadline: true
+        case .server, .write, .writeConcern, .invalidURI, .other: false
+        }
+    }
 }

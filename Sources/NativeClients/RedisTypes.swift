@@ -101,4 +101,12 @@ public struct RedisFailure: Error, Sendable, CustomStringConvertible {
         default: false
         }
     }
+
+    /// Redis gave no answer at all (not reached, timed out, connection broken), as opposed to an error reply.
+    public var gotNoAnswer: Bool {
+        switch kind {
+        case .nameResolution, .connectionRefused, .connectTimeout, .timeout, .connectionClosed, .io, .deadline: true
+        case .rejected, .protocolError, .other: false
+        }
+    }
 }

@@ -44,6 +44,13 @@ public enum CheckID: String, Codable, Sendable, CaseIterable, Comparable {
         }
     }
 
+    /// What a failure of this check depends on when the store gave no answer: its liveness check (nil otherwise,
+    /// so the service's defaults apply).
+    public func livenessDependency(noAnswer: Bool) -> [Dependency]? {
+        guard noAnswer, let liveness else { return nil }
+        return [.check(liveness)]
+    }
+
     /// Checks that write to the watched system; `run --read-only` skips them.
     public var writes: Bool {
         switch self {

@@ -73,16 +73,9 @@ enum MongoStep {
             hint = "See the error and the MongoDB log."
         }
         return builder.result(status: status, summary: summary, hint: hint, metrics: metrics,
-                              error: context.redact(failure.description), dependsOn: livenessDependency(failure, builder.id),
+                              error: context.redact(failure.description),
+                              dependsOn: builder.id.livenessDependency(noAnswer: failure.gotNoAnswer),
                               reachabilityFailure: failure.isReachability)
-    }
-
-    /// No answer at all from the store: a symptom of `mongo.ping` when that fails too (CheckID.liveness).
-    static func livenessDependency(_ failure: MongoFailure, _ id: CheckID) -> [Dependency]? {
-        switch failure.kind {
-        case .nameResolution, .serverSelection, .timeout, .io, .deadline: id.liveness.map { [.check($0)] }
-        case .server, .write, .writeConcern, .invalidURI, .other: nil
-        }
     }
 }
 

@@ -53,18 +53,11 @@ enum RedisStep {
             hint = "See the error and the Redis log."
         }
         return builder.result(status: status, summary: summary, hint: hint, metrics: metrics,
-                              error: context.redact(failure.description), dependsOn: livenessDependency(failure, builder.id),
+                              error: context.redact(failure.description),
+                              dependsOn: builder.id.livenessDependency(noAnswer: failure.gotNoAnswer),
                               reachabilityFailure: failure.isReachability)
     }
 
-    /// No answer at all from the store: a symptom of `redis.latency` when that fails too (CheckID.liveness).
-    static func livenessDependency(_ failure: RedisFailure, _ id: CheckID) -> [Dependency]? {
-        switch failure.kind {
-        case .nameResolution, .connectionRefused, .connectTimeout, .timeout, .connectionClosed, .io, .deadline:
-            id.liveness.map { [.check($0)] }
-        case .rejected, .protocolError, .other: nil
-        }
-    }
 
     /// A result for an error reply to a command (MISCONF, READONLY, OOM…).
     static func errorReply(_ message: String, command: String, context: CheckContext, builder: ResultBuilder,

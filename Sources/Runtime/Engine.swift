@@ -155,7 +155,7 @@ public struct Engine: Sendable {
                             summary: "did not finish within its \(Durations.format(seconds: context.settings.timeout)) deadline",
                             hint: "A peer accepts connections but never answers; the check's own timeouts should have fired — report this.",
                             startedAt: started, durationMs: (context.settings.timeout + overrunGrace) * 1000,
-                            dependsOn: id.service.dependencies.map(Dependency.service) + (id.liveness.map { [.check($0)] } ?? []))]
+                            dependsOn: id.service.dependencies.map(Dependency.service) + (id.livenessDependency(noAnswer: true) ?? []))]
     }
 
     public static func uniqueKeys(_ results: [CheckResult]) -> [CheckResult] {
