@@ -58,7 +58,6 @@ enum RedisStep {
                               reachabilityFailure: failure.isReachability)
     }
 
-
     /// A result for an error reply to a command (MISCONF, READONLY, OOM…).
     static func errorReply(_ message: String, command: String, context: CheckContext, builder: ResultBuilder,
                            metrics: [String: Double] = [:]) -> CheckResult {
