@@ -1,13 +1,21 @@
-"""Test doubles for the ingress tests: HTTP upstreams that say who they are and what they received, and a DNS
-server standing in for Docker's embedded resolver (127.0.0.11)."""
+"""Test doubles for the ingress tests: HTTP upstreams that say who they are and what they received, a DNS server
+standing in for Docker's embedded resolver (127.0.0.11), and the repository's ClearML double (Tests/doubles) as the
+apiserver, webserver and fileserver behind the ingress."""
 
 from __future__ import annotations
 
 import json
+import select
 import socket
 import struct
+import subprocess
+import sys
 import threading
+import time
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from stack import REPO_DIR, start_process, stop_process
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -130,3 +138,45 @@ class DNSDouble:
     def close(self) -> None:
         self._stop = True
         self.sock.close()
+
+
+class ClearMLDouble:
+    """Tests/doubles/clearml_double.py (apiserver, fileserver and webserver roles on their own loopback ports, plus a
+    control port; see Tests/doubles/README.md) in a process that dies with the test and exits when its stdin
+    closes."""
+
+    SCRIPT = REPO_DIR / "Tests" / "doubles" / "clearml_double.py"
+
+    def __init__(self, *arguments: str, ready_timeout: float = 20.0):
+        self.proc = start_process([sys.executable, str(self.SCRIPT), *arguments], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            readable, _, _ = select.select([self.proc.stdout], [], [], ready_timeout)
+            line = self.proc.stdout.readline() if readable else b""
+            if not line:
+                raise RuntimeError(f"the ClearML double gave no ready line within {ready_timeout} s "
+                                   f"(exit status {self.proc.poll()})")
+            ready = json.loads(line)
+            assert ready["ready"] is True
+            self.ports: dict[str, int] = ready["ports"]
+        except BaseException:
+            stop_process(self.proc)
+            raise
+
+    def control(self, path: str, body: dict | None = None, timeout: float = 10.0):
+        """A control-port call: POST with a JSON body, or GET without one; the JSON answer."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(f"http://127.0.0.1:{self.ports['control']}{path}", data=data,
+                                         method="GET" if body is None else "POST")
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.loads(response.read())
+
+    def close(self) -> tuple[int | None, str]:
+        """Stops the double (stdin EOF, then SIGKILL after 5 s); its exit status and what it wrote to stderr."""
+        self.proc.stdin.close()
+        deadline = time.monotonic() + 5
+        while self.proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        status = self.proc.poll()
+        stop_process(self.proc)
+        return status, self.proc.stderr.read().decode(errors="replace")

@@ -226,6 +226,26 @@ def nginx_test_config(conf: Path, prefix: Path) -> subprocess.CompletedProcess:
                            "-c", str(conf)], capture_output=True, text=True, timeout=30)
 
 
+def start_nginx(prefix: Path, env: dict[str, str]) -> subprocess.Popen:
+    """Renders the templates with `env` into an image-like prefix, has `nginx -t` accept them, starts nginx (dying
+    with the test) and waits until its HTTP and status listeners (and the HTTPS one in https mode) accept."""
+    conf = prepare_nginx_prefix(prefix, env)
+    checked = nginx_test_config(conf, prefix)
+    assert checked.returncode == 0, checked.stderr
+    proc = start_process([NGINX_BINARY, "-p", str(prefix), "-e", str(prefix / "error.log"), "-c", str(conf),
+                          "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        ports = ["CLEARML_INGRESS_HTTP_PORT", "CLEARML_INGRESS_STATUS_PORT"]
+        if env["CLEARML_INGRESS_MODE"] == "https":
+            ports.append("CLEARML_INGRESS_HTTPS_PORT")
+        for name in ports:
+            wait_for_port(int(env[name]), proc)
+    except Exception:
+        stop_process(proc)
+        raise
+    return proc
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

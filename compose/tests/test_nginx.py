@@ -19,7 +19,7 @@ import pytest
 
 from doubles import DNSDouble, Upstream
 from stack import (environment_of, free_port, load_effective, nginx_test_config, prepare_nginx_prefix,
-                   render_templates, start_process, stop_process, wait_for_port, TEMPLATES_DIR)
+                   render_templates, start_nginx, stop_process, TEMPLATES_DIR)
 
 NGINX_ENV = environment_of(load_effective()["services"]["nginx"])
 APP, API, FILES = (NGINX_ENV[f"CLEARML_INGRESS_{k}_HOST"] for k in ("APP", "API", "FILES"))
@@ -92,17 +92,8 @@ def start_ingress(tmp_path_factory, upstreams, certificate):
         })
         env["CLEARML_INGRESS_HTTPS_REDIRECT_PORT"] = env["CLEARML_INGRESS_HTTPS_PORT"]
         env.update(overrides)
-        conf = prepare_nginx_prefix(prefix, env)
-        checked = nginx_test_config(conf, prefix)
-        assert checked.returncode == 0, checked.stderr
-        proc = start_process(["/usr/sbin/nginx", "-p", str(prefix), "-e", str(prefix / "error.log"), "-c", str(conf),
-                              "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        ingress = Ingress(prefix, env, proc)
+        ingress = Ingress(prefix, env, start_nginx(prefix, env))
         started.append(ingress)
-        wait_for_port(ingress.http_port, proc)
-        wait_for_port(ingress.status_port, proc)
-        if env["CLEARML_INGRESS_MODE"] == "https":
-            wait_for_port(ingress.https_port, proc)
         return ingress
 
     yield start
