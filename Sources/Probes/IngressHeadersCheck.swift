@@ -31,6 +31,8 @@ public struct IngressHeadersCheck: Check {
 
     func check(_ target: String, _ url: URL, _ context: CheckContext) async -> CheckResult {
         let builder = ResultBuilder(id: .ingressHeaders)
+        // The headers of a route ride on that route's own result, not on whichever other route failed first.
+        let routeDependency: [Dependency] = [.result("ingress.routes/\(target)")]
         let place = HTTPWords.place(url, connectTo: context.config.ingress.connectTo)
         let path = target == "api" ? url.appendingPathComponent("debug.ping") : url.appendingPathComponent("")
         switch await context.send(context.ingressRequest(url: path)) {
@@ -38,20 +40,20 @@ public struct IngressHeadersCheck: Check {
             return builder.result(target: target, status: .unknown,
                                   summary: "headers not checked: " + HTTPWords.failure(failure, at: place, timeout: context.settings.timeout),
                                   timings: failure.timings, error: context.redact(failure.description),
-                                  dependsOn: [.check(.ingressRoutes)], reachabilityFailure: failure.isReachability)
+                                  dependsOn: routeDependency, reachabilityFailure: failure.isReachability)
         case .success(let response):
             let missing = Self.missing(response, https: url.scheme?.lowercased() == "https")
             let metrics = ["missing_headers": Double(missing.count)]
             if missing.isEmpty {
                 return builder.result(target: target, status: .ok, summary: "security headers present on \(place)",
-                                      metrics: metrics, timings: response.timings, dependsOn: [.check(.ingressRoutes)])
+                                      metrics: metrics, timings: response.timings, dependsOn: routeDependency)
             }
             return builder.result(target: target, status: missingStatus,
                                   summary: "\(place) lacks: \(missing.joined(separator: "; "))",
                                   hint: "Restore the security headers in the ingress config (add_header … always) and server_tokens off.",
                                   metrics: metrics, timings: response.timings,
                                   evidence: response.headers.map { "\($0.name): \($0.value)" }.joined(separator: " | "),
-                                  dependsOn: [.check(.ingressRoutes)])
+                                  dependsOn: routeDependency)
         }
     }
 

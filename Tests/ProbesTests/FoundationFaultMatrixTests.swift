@@ -205,6 +205,10 @@ struct TLSFaultMatrixTests {
         #expect(result.status == .critical)
         #expect(result.summary.contains("expired"))
         #expect(result.evidence?.contains("valid") == true)
+        // Each route's headers could not be read because of that route, not because of another one.
+        for route in ["web", "api", "files"] {
+            #expect(report.result("ingress.headers/\(route)")?.rootCause == "ingress.routes/\(route)")
+        }
     }
 
     @Test("a certificate for another name: critical, says it does not name this host")

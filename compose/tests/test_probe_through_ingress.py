@@ -289,3 +289,4 @@ def test_expired_certificate(clearml, start_ingress, ca):
         tls = run[f"ingress.tls/{route}"]
         assert tls["status"] == "critical" and "expired" in tls["summary"], tls["summary"]
         assert tls["key"] in run.report["root_causes"]
+        assert run[f"ingress.headers/{route}"]["root_cause"] == f"ingress.routes/{route}"
