@@ -10,6 +10,7 @@ import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -148,8 +149,10 @@ class ClearMLDouble:
     SCRIPT = REPO_DIR / "Tests" / "doubles" / "clearml_double.py"
 
     def __init__(self, *arguments: str, ready_timeout: float = 20.0):
+        # stderr to a file: a pipe nobody reads while the tests run could fill up and stall the double.
+        self._stderr = tempfile.TemporaryFile()
         self.proc = start_process([sys.executable, str(self.SCRIPT), *arguments], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                  stdout=subprocess.PIPE, stderr=self._stderr)
         try:
             readable, _, _ = select.select([self.proc.stdout], [], [], ready_timeout)
             line = self.proc.stdout.readline() if readable else b""
@@ -179,4 +182,5 @@ class ClearMLDouble:
             time.sleep(0.05)
         status = self.proc.poll()
         stop_process(self.proc)
-        return status, self.proc.stderr.read().decode(errors="replace")
+        self._stderr.seek(0)
+        return status, self._stderr.read().decode(errors="replace")

@@ -55,6 +55,7 @@ def clearml():
                            "--validate-timeout", "2", "--proxy-timeout", "2")
     yield double
     status, stderr = double.close()
+    assert status == 0, f"the ClearML double did not exit cleanly when its stdin closed: {stderr}"
     assert "auth.logout" not in stderr and "delete_many" not in stderr, f"the probe did what it never must: {stderr}"
 
 
