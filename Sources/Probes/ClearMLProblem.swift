@@ -188,7 +188,9 @@ public struct ClearMLProblem: Sendable, Error {
         default: "The connection broke; see the apiserver's (or the ingress's) log."
         }
         // `words` already names the place, so the action alone leads.
-        return ClearMLProblem(status: .critical, summary: "\(call.action): \(words)", hint: hint, dependsOn: [],
+        // A refused certificate is ingress.tls's finding: this failure is its symptom when that check fails too.
+        let dependsOn: [Dependency] = failure.kind == .tls ? [.check(.ingressTLS)] : []
+        return ClearMLProblem(status: .critical, summary: "\(call.action): \(words)", hint: hint, dependsOn: dependsOn,
                               reachabilityFailure: failure.isReachability, error: redactor.redact(failure.description),
                               timings: failure.timings, isTimeout: failure.kind == .timeout, code: failure.kind == .timeout ? "timeout" : failure.kind.rawValue)
     }

@@ -59,7 +59,8 @@ public struct HTTPExpectation: Sendable {
                 target: target, service: service, status: .critical,
                 summary: "\(what): " + HTTPWords.failure(failure, at: place, timeout: seconds),
                 hint: hint(for: failure), timings: failure.timings, error: context.redact(failure.description),
-                dependsOn: dependsOn, reachabilityFailure: failure.isReachability)
+                dependsOn: failure.kind == .tls ? tlsDependencies(builder) : dependsOn,
+                reachabilityFailure: failure.isReachability)
         case .success(let response):
             return judge(response, context: context, builder: builder, place: place)
         }
@@ -115,6 +116,14 @@ public struct HTTPExpectation: Sendable {
         case .text(let expected):
             return response.text.trimmingCharacters(in: .whitespacesAndNewlines) == expected ? nil : "the body is not '\(expected)'"
         }
+    }
+
+    /// A refused certificate is ingress.tls's finding: a handshake failure here is its symptom when that check fails too.
+    func tlsDependencies(_ builder: ResultBuilder) -> [Dependency] {
+        let base = dependsOn ?? (service ?? builder.id.service).dependencies.map(Dependency.service)
+        // A route's own certificate first (ingress.tls names its results after the routes), else any TLS finding.
+        let own: [Dependency] = builder.id == .ingressRoutes ? [.result("\(CheckID.ingressTLS.rawValue)/\(target)")] : []
+        return base + own + [.check(.ingressTLS)]
     }
 
     func hint(for failure: HTTPFailure) -> String {
