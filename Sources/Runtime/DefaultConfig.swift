@@ -16,7 +16,7 @@ probe:
   # Default deadline of one check (its steps share it), cadence in the sidecar, and when "slow" becomes a warning.
   timeout: ${CLEARML_PROBE_TIMEOUT:-3s}
   interval: ${CLEARML_PROBE_INTERVAL:-30s}
-  slow: 1s
+  slow: ${CLEARML_PROBE_SLOW:-1s}
   state_dir: ${CLEARML_PROBE_STATE_DIR:-}
 
 # Public addresses, as ClearML's SDK knows them (through the ingress). Empty: the ingress checks are not run.
