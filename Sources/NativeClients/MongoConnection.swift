@@ -44,10 +44,7 @@ public struct MongoSession {
     let connection: MongoConnection
     public let deadline: ContinuousClock.Instant
 
-    public var remaining: Double {
-        let left = ContinuousClock.now.duration(to: deadline)
-        return max(0, Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18)
-    }
+    public var remaining: Double { deadline.secondsLeft }
 
     /// Whether `flag` was set earlier on this connection; sets it.
     public func once(_ flag: String) -> Bool { !connection.flags.insert(flag).inserted }
@@ -238,7 +235,7 @@ final class MongoClientHandle {
         while let current = node {
             let host = withUnsafeBytes(of: current.pointee.host) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
             let elapsed = started.duration(to: .now)
-            let left = seconds - (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            let left = seconds - elapsed.seconds
             if host.hasPrefix("/") {
                 resolved += 1  // a Unix socket path
             } else {

@@ -49,10 +49,7 @@ public struct RedisSession {
     public let deadline: ContinuousClock.Instant
 
     /// Seconds left before the deadline.
-    public var remaining: Double {
-        let left = ContinuousClock.now.duration(to: deadline)
-        return max(0, Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18)
-    }
+    public var remaining: Double { deadline.secondsLeft }
 
     /// Connects (resolve, connect, AUTH, CLIENT SETNAME, SELECT) unless an open connection can be reused.
     /// An error reply during the handshake (WRONGPASS, NOAUTH) is a failure of kind `.rejected`.

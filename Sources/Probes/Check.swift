@@ -36,10 +36,7 @@ public struct CheckContext: Sendable {
     }
 
     /// Seconds left before the deadline; a multi-step check gives each step only this.
-    public var remaining: Double {
-        let left = ContinuousClock.now.duration(to: deadline)
-        return max(0, Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18)
-    }
+    public var remaining: Double { deadline.secondsLeft }
 
     /// Redacts every configured secret (and URL userinfo) from text that came from outside.
     public func redact(_ text: String) -> String { Redact.text(text, secrets: config.secrets) }

@@ -127,8 +127,3 @@ public struct ClearMLCall: Sendable {
     }
 }
 
-extension Duration {
-    var milliseconds: Double {
-        Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
-    }
-}

@@ -54,7 +54,7 @@ public struct HTTPExpectation: Sendable {
         switch await context.send(request) {
         case .failure(let failure):
             let waited = started.duration(to: .now)
-            let seconds = Double(waited.components.seconds) + Double(waited.components.attoseconds) / 1e18
+            let seconds = waited.seconds
             return builder.result(
                 target: target, service: service, status: .critical,
                 summary: "\(what): " + HTTPWords.failure(failure, at: place, timeout: seconds),

@@ -86,8 +86,7 @@ public struct ResultBuilder: Sendable {
     }
 
     public var elapsedMs: Double {
-        let elapsed = clock.duration(to: .now)
-        return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        clock.duration(to: .now).milliseconds
     }
 
     public func result(target: String = "", service: Service? = nil, status: Status, summary: String, hint: String? = nil,

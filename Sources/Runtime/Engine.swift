@@ -227,8 +227,3 @@ public actor InFlight {
     public func isRunning(_ id: CheckID) -> Bool { running.contains(id) }
 }
 
-extension Duration {
-    public var milliseconds: Double {
-        Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
-    }
-}

@@ -101,5 +101,5 @@ func timed<T>(_ body: () async throws -> T) async rethrows -> (T, Double) {
     let start = ContinuousClock.now
     let value = try await body()
     let elapsed = start.duration(to: .now)
-    return (value, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    return (value, elapsed.seconds)
 }

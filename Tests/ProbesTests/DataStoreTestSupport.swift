@@ -12,7 +12,7 @@ func runCheck(_ check: some Check, _ id: CheckID, timeout: Double = 1, state: Pr
     let started = ContinuousClock.now
     let results = await check.run(context)
     let elapsed = started.duration(to: .now)
-    return (results[0], Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    return (results[0], elapsed.seconds)
 }
 
 /// Sends commands to a test Redis on a connection of the test's own (not the probe's shared one).

@@ -1,4 +1,5 @@
 import Foundation
+import ProbeCore
 
 /// A clock that moves only when a test says so: sleepers wake when `advance` passes their deadline. Lets the
 /// scheduler, the watchdog and the state saver be tested for hours of schedule in milliseconds, without sleeping.
@@ -14,7 +15,7 @@ public final class SteppingClock: Clock, @unchecked Sendable {
         public static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
         public var description: String { "t+\(offset)" }
         /// Seconds since the clock's zero.
-        public var seconds: Double { Double(offset.components.seconds) + Double(offset.components.attoseconds) / 1e18 }
+        public var seconds: Double { offset.seconds }
     }
 
     private struct Sleeper {

@@ -110,9 +110,3 @@ public struct Scheduler<C: Clock>: ServiceLifecycle.Service where C.Duration == 
     }
 }
 
-extension Duration {
-    /// Seconds as a Double (for the pure cadence arithmetic).
-    public var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}
