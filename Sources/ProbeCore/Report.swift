@@ -11,6 +11,11 @@ public struct Report: Sendable, Equatable {
     public var rootCauses: [String]
     /// Worst status among results that are not symptoms.
     public var status: Status
+    /// True when the report merges the latest result of each check, taken at different times (the sidecar): a
+    /// result then repeats across reports until its check runs again, and alerting observes each sample once (by its
+    /// `startedAt`) and only once the evidence for its role is as new as the failure it judges. False for one pass
+    /// (`run`), where every result is new.
+    public var merged: Bool = false
 
     public init(startedAt: Date, durationMs: Double, results: [CheckResult], notChecked: [NotChecked]) {
         let analysed = RootCauseAnalysis.analyse(results)

@@ -80,7 +80,7 @@ public enum RootCauseAnalysis {
         Status.worst(results.filter { $0.role != .symptom }.map(\.status))
     }
 
-    static func matches(_ result: CheckResult, _ dependency: Dependency) -> Bool {
+    public static func matches(_ result: CheckResult, _ dependency: Dependency) -> Bool {
         switch dependency {
         case .service(let service): result.service == service
         case .check(let id): result.id == id

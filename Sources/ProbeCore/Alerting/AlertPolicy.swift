@@ -22,6 +22,9 @@ public struct AlertPolicy: Sendable, Equatable {
     /// A firing that could not be delivered for this long goes to the dead letters with its pair: the RESOLVED queued
     /// behind it, or the one still to come (never a RESOLVED alone).
     public var giveUpAfter: Double = 24 * 3600
+    /// In a merged report, how long a failure waits for fresh evidence of its dependencies before it is judged on
+    /// what there is (a dependency whose check cannot run again must not hold an outage back for ever).
+    public var evidenceWait: Double = 60
     /// Caps on what the state directory keeps.
     public var maxOutbox: Int = 1000
     public var maxDeadLetters: Int = 200

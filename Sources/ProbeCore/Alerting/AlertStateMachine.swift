@@ -16,6 +16,11 @@ public enum AlertStateMachine {
     public static func observe(_ state: inout CheckAlertState, status: Status, at date: Date, policy: AlertPolicy) -> [CheckAlertTransition] {
         var transitions: [CheckAlertTransition] = []
         if let last = state.lastStatus, last != status { state.changes.append(date) }
+        if let last = state.lastStatus, (last == .ok) == (status == .ok) {
+            state.streak = (state.streak ?? 1) + 1
+        } else {
+            state.streak = 1
+        }
         state.changes.removeAll { date.timeIntervalSince($0) > policy.flappingWindow }
         state.lastStatus = status
         state.lastSeen = date
@@ -49,7 +54,12 @@ public enum AlertStateMachine {
             }
         }
 
-        if !state.flapping, state.changes.count >= policy.flappingChanges {
+        if state.flapping, (state.streak ?? 0) >= stableSamples(policy, ok: status == .ok) {
+            // Stable again for long enough: a real outage after earlier noise pages, a real recovery resolves.
+            state.flapping = false
+            state.changes.removeAll()
+            transitions.append(.flappingStopped)
+        } else if !state.flapping, state.changes.count >= policy.flappingChanges {
             state.flapping = true
             transitions.append(.flappingStarted)
         } else if state.flapping, state.changes.count < policy.flappingStopsBelow {
@@ -57,6 +67,11 @@ public enum AlertStateMachine {
             transitions.append(.flappingStopped)
         }
         return transitions
+    }
+
+    /// Samples in a row on one side of OK that end flapping: twice what it takes to fire (or resolve).
+    static func stableSamples(_ policy: AlertPolicy, ok: Bool) -> Int {
+        2 * (ok ? policy.resolveAfter : policy.fireAfter)
     }
 
     /// A key not seen for a while: flapping ends as its changes age out, so a check that stopped running cannot keep

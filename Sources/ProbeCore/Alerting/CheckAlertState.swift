@@ -26,6 +26,14 @@ public struct CheckAlertState: Sendable, Codable, Equatable {
     public var flapping: Bool = false
     /// The root-cause service this key's failure was last attributed to (its own, or its root cause's).
     public var incidentService: Service?
+    /// When the newest observed sample was taken (its `startedAt`).
+    public var sampleAt: Date?
+    /// When the sample that began the current run of failures was taken; nil while healthy.
+    public var failingSampleAt: Date?
+    /// When the newest sample that changed between OK and not OK was taken.
+    public var changedSampleAt: Date?
+    /// Consecutive samples on the same side of OK (all OK, or all not OK).
+    public var streak: Int?
 
     public init(lastSeen: Date) { self.lastSeen = lastSeen }
 

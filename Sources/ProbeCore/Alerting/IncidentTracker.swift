@@ -56,21 +56,71 @@ public struct IncidentTracker: Sendable {
     // MARK: - Check states
 
     mutating func observe(_ report: Report, at now: Date) {
-        var seen: Set<String> = []
+        retireAndAge(report, at: now)
         for result in report.results {
-            seen.insert(result.key)
             var check = state.checks[result.key] ?? CheckAlertState(lastSeen: now)
             // A store the probe cannot reach while another check proves it serves the stack is the probe's blind
             // spot, not an outage: shown in the report, never paged.
             let status = result.role == .unreachableFromProbe ? .ok : result.status
-            _ = AlertStateMachine.observe(&check, status: status, at: now, policy: policy)
-            if status != .ok { check.incidentService = Self.incidentService(of: result, in: report) }
+            let unseen = !report.merged || check.sampleAt != result.startedAt
+            let fresh = !report.merged || isFresh(result, check: check, in: report, at: now)
+            if unseen && fresh {
+                let wasOK = check.lastStatus.map { $0 == .ok }
+                _ = AlertStateMachine.observe(&check, status: status, at: now, policy: policy)
+                check.sampleAt = result.startedAt
+                if status == .ok {
+                    check.failingSampleAt = nil
+                } else if check.failingSampleAt == nil {
+                    check.failingSampleAt = result.startedAt
+                }
+                if wasOK != (status == .ok) { check.changedSampleAt = result.startedAt }
+            }
+            if fresh, status != .ok { attribute(&check, result, in: report) }
             state.checks[result.key] = check
         }
-        for key in state.checks.keys where !seen.contains(key) {
-            AlertStateMachine.age(&state.checks[key]!, at: now, policy: policy)
-        }
         prune(now: now)
+    }
+
+    /// A key whose check reported without it is retired (a check that now reports per target no longer keeps its
+    /// keyless failure open); keys of checks that did not report age.
+    mutating func retireAndAge(_ report: Report, at now: Date) {
+        let keys = Set(report.results.map(\.key))
+        let reported = Set(report.results.map(\.id.rawValue))
+        for key in Array(state.checks.keys) where !keys.contains(key) {
+            if reported.contains(Self.checkID(ofKey: key)) {
+                state.checks[key] = nil
+            } else {
+                AlertStateMachine.age(&state.checks[key]!, at: now, policy: policy)
+            }
+        }
+    }
+
+    /// `agents.workers/services` → `agents.workers`; `ingress.routes/api#2` → `ingress.routes`.
+    static func checkID(ofKey key: String) -> String {
+        String(key.prefix { $0 != "/" && $0 != "#" })
+    }
+
+    /// Whether the evidence for this result's role is as new as its failure (see `EvidenceFreshness`), or it has
+    /// waited `evidenceWait` for it.
+    func isFresh(_ result: CheckResult, check: CheckAlertState, in report: Report, at now: Date) -> Bool {
+        guard result.status != .ok else { return true }
+        let failing = check.lastStatus.map { $0 != .ok } ?? false
+        let since = failing ? (check.failingSampleAt ?? result.startedAt) : result.startedAt
+        if failing, let wall = check.failingSince, now.timeIntervalSince(wall) >= policy.evidenceWait { return true }
+        let checks = state.checks
+        return EvidenceFreshness.stale(result, in: report, failingSince: since, changedAt: { checks[$0]?.changedSampleAt }).isEmpty
+    }
+
+    /// Which incident a failing key belongs to. A key already in an announced incident stays there when it turns out
+    /// to be a symptom of a deeper root cause: that page is merged into the root cause's incident (which lists it),
+    /// and is resolved when its own checks pass, never as "recovered" while they still fail.
+    func attribute(_ check: inout CheckAlertState, _ result: CheckResult, in report: Report) {
+        let target = Self.incidentService(of: result, in: report)
+        if let current = check.incidentService, current != target, target != result.service, check.isActive,
+           state.incident(current)?.notified == true {
+            return
+        }
+        check.incidentService = target
     }
 
     /// The service whose incident a failing result belongs to: its root cause's service when it is a symptom.
@@ -138,6 +188,16 @@ public struct IncidentTracker: Sendable {
             if !blind.isEmpty {
                 incident.summary += " (unconfirmed root cause: \(blind.joined(separator: ", ")) could not be checked)"
             }
+        }
+        // A page that turned out to be a symptom of this one stays open until its checks pass; this one says so.
+        let symptomKeys = Set(symptoms.map(\.key))
+        let explained = state.incidents.filter { other in
+            other.service != incident.service && other.notified
+                && state.checks.contains { $0.value.incidentService == other.service && $0.value.isActive && symptomKeys.contains($0.key) }
+        }
+        if !explained.isEmpty {
+            incident.summary += " (this also explains the open page for "
+                + explained.map(\.service.displayName).joined(separator: ", ") + ")"
         }
         incident.hint = lead.hint
         incident.evidence = lead.evidence ?? lead.error

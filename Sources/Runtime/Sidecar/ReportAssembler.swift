@@ -6,7 +6,8 @@ import ProbeCore
 /// (re-analysed for root causes over the whole set), handed to the sinks in order, published for the HTTP
 /// endpoint, and counted into cycles.
 public actor ReportAssembler: RunObserver {
-    private let order: [CheckID]
+    private let order: Set<CheckID>
+    private let catalogOrder: [CheckID]
     private let notChecked: [NotChecked]
     private let board: StatusBoard
     private let inFlight: InFlight?
@@ -14,6 +15,7 @@ public actor ReportAssembler: RunObserver {
     private let cycles: CycleEvents
     private let reports: ReportQueue?
     private let logger: Logger
+    private let earlyRuns: EarlyRuns?
     private var latest: [CheckID: [CheckResult]] = [:]
     private var tracker: CycleTracker
     private var snapshot: StatusSnapshot
@@ -21,8 +23,9 @@ public actor ReportAssembler: RunObserver {
     public init(entries: [(id: CheckID, interval: Double)], notChecked: [NotChecked], board: StatusBoard,
                 inFlight: InFlight? = nil, alerts: (any AlertStatusProvider)? = nil, cycles: CycleEvents = CycleEvents(),
                 reports: ReportQueue? = nil, instance: String = "clearml-probe",
-                logger: Logger = Logger(label: "clearml-probe.report")) {
-        order = entries.map(\.id).sorted()
+                logger: Logger = Logger(label: "clearml-probe.report"), earlyRuns: EarlyRuns? = nil) {
+        catalogOrder = entries.map(\.id).sorted()
+        order = Set(catalogOrder)
         self.notChecked = notChecked
         self.board = board
         self.inFlight = inFlight
@@ -30,6 +33,7 @@ public actor ReportAssembler: RunObserver {
         self.cycles = cycles
         self.reports = reports
         self.logger = logger
+        self.earlyRuns = earlyRuns
         tracker = CycleTracker(checks: entries.map(\.id))
         snapshot = StatusSnapshot(
             cadence: Dictionary(entries.map { ($0.id, .init(intervalSeconds: $0.interval, periodSeconds: $0.interval)) },
@@ -40,6 +44,9 @@ public actor ReportAssembler: RunObserver {
 
     public func completed(_ outcome: RunOutcome) async {
         let now = Date()
+        let previous = Dictionary((snapshot.report?.results ?? []).filter { $0.id == outcome.id }.map { ($0.key, $0.status) },
+                                  uniquingKeysWith: { first, _ in first })
+        let previousReport = snapshot.report
         if let results = outcome.results {
             logChanges(from: latest[outcome.id] ?? [], to: results)
             latest[outcome.id] = results
@@ -55,6 +62,16 @@ public actor ReportAssembler: RunObserver {
         snapshot.cadence[outcome.id]?.lastRunAt = now
 
         let report = merged()
+        if let earlyRuns, let results = outcome.results, let start = results.map(\.startedAt).min() {
+            let wanted = EarlyRunPlan.checks(after: outcome.id, previous: previous, report: report, previousReport: previousReport)
+                .intersection(order)
+            if !wanted.isEmpty {
+                logger.debug("early runs for fresh evidence", metadata: [
+                    "probe.check": "\(outcome.id.rawValue)", "probe.early": "\(wanted.map(\.rawValue).sorted().joined(separator: ","))",
+                ])
+                earlyRuns.request(wanted, after: start)
+            }
+        }
         snapshot.report = report
         snapshot.history.retain(keys: Set(report.results.map(\.key)))
         if let inFlight { snapshot.overruns = await inFlight.overruns }
@@ -78,11 +95,13 @@ public actor ReportAssembler: RunObserver {
 
     /// The latest results of every check, in catalog order, analysed as one report.
     func merged() -> Report {
-        let results = order.flatMap { latest[$0] ?? [] }
+        let results = catalogOrder.flatMap { latest[$0] ?? [] }
         let start = results.map(\.startedAt).min() ?? Date()
         let end = results.map { $0.startedAt.addingTimeInterval($0.durationMs / 1000) }.max() ?? start
-        return Report(startedAt: start, durationMs: max(0, end.timeIntervalSince(start) * 1000),
-                      results: Engine.uniqueKeys(results), notChecked: notChecked)
+        var report = Report(startedAt: start, durationMs: max(0, end.timeIntervalSince(start) * 1000),
+                            results: Engine.uniqueKeys(results), notChecked: notChecked)
+        report.merged = true
+        return report
     }
 
     /// One line per status change, not per run (a 30 s cadence for months must not flood the log).

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import ProbeCore
 import ServiceLifecycle
@@ -34,11 +35,14 @@ public struct Scheduler<C: Clock>: ServiceLifecycle.Service where C.Duration == 
     let logger: Logger
     /// How long past its deadline a run may take before the watchdog counts it as late (the engine's grace).
     let overrunGrace: Double
+    /// Requests to run a check before its slot (fresh evidence for alerting).
+    let earlyRuns: EarlyRuns?
 
     public init(entries: [Entry], runner: any CheckRunner, observer: any RunObserver, clock: C,
                 policy: CadencePolicy = CadencePolicy(), maxConcurrency: Int = 4, liveness: Liveness<C>? = nil,
                 random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
-                logger: Logger = Logger(label: "clearml-probe.scheduler"), overrunGrace: Double = 0.25) {
+                logger: Logger = Logger(label: "clearml-probe.scheduler"), overrunGrace: Double = 0.25,
+                earlyRuns: EarlyRuns? = nil) {
         self.entries = entries
         self.runner = runner
         self.observer = observer
@@ -49,6 +53,7 @@ public struct Scheduler<C: Clock>: ServiceLifecycle.Service where C.Duration == 
         self.random = random
         self.logger = logger
         self.overrunGrace = overrunGrace
+        self.earlyRuns = earlyRuns
     }
 
     public func run() async throws {
@@ -72,14 +77,19 @@ public struct Scheduler<C: Clock>: ServiceLifecycle.Service where C.Duration == 
         var next = clock.now.advanced(by: .seconds(cadence.initialDelay(policy, unit: random())))
         liveness?.expect(entry.id, by: next.advanced(by: .seconds(entry.timeout + overrunGrace)))
         defer { liveness?.forget(entry.id) }
+        var lastStart: Date?
+        var lastEarly: C.Instant?
         while !Task.isCancelled {
             do {
-                try await clock.sleep(until: next, tolerance: nil)
+                let notBefore = lastEarly?.advanced(by: .seconds(entry.interval))
+                let early = try await pause(entry.id, until: next, earlyNotBefore: notBefore, lastStart: lastStart)
+                if early { lastEarly = clock.now }
                 try await limit.acquire()
             } catch {
                 return
             }
             let start = clock.now
+            lastStart = Date()
             let results = await runner.run(entry.id)
             await limit.release()
             let end = clock.now
@@ -93,6 +103,42 @@ public struct Scheduler<C: Clock>: ServiceLifecycle.Service where C.Duration == 
             await observer.completed(RunOutcome(
                 id: entry.id, results: results, nextInSeconds: delay, periodSeconds: cadence.period(policy),
                 consecutiveFailures: cadence.consecutiveFailures, backingOff: backingOff))
+        }
+    }
+
+    /// Sleeps until `next`, or until an early run is requested (not before `earlyNotBefore`: one early run per
+    /// interval); true when it woke for an early run. Throws when cancelled.
+    func pause(_ id: CheckID, until next: C.Instant, earlyNotBefore: C.Instant?, lastStart: Date?) async throws -> Bool {
+        guard let earlyRuns else {
+            try await clock.sleep(until: next, tolerance: nil)
+            return false
+        }
+        while true {
+            if clock.now >= next { return false }
+            if earlyRuns.isPending(id) {
+                if let earlyNotBefore, clock.now < earlyNotBefore {
+                    try await clock.sleep(until: min(earlyNotBefore, next), tolerance: nil)
+                    continue
+                }
+                if earlyRuns.take(id, lastStart: lastStart) { return true }
+                continue
+            }
+            let clock = self.clock
+            let woke = await withTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    do { try await clock.sleep(until: next, tolerance: nil) } catch { return false }
+                    return true
+                }
+                group.addTask {
+                    await earlyRuns.wait(id)
+                    return false
+                }
+                let first = await group.next() ?? false
+                group.cancelAll()
+                return first
+            }
+            try Task.checkCancellation()
+            if woke { return false }
         }
     }
 

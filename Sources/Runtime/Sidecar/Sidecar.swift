@@ -40,9 +40,10 @@ public struct Sidecar: Sendable {
         let liveness = Liveness<ContinuousClock>()
         let events = CycleEvents()
         let queue = sinks.isEmpty ? nil : ReportQueue()
+        let earlyRuns = EarlyRuns()
         let assembler = ReportAssembler(entries: entries.map { ($0.id, $0.interval) }, notChecked: notChecked, board: board,
                                         inFlight: inFlight, alerts: alerts, cycles: events, reports: queue, instance: instance,
-                                        logger: logger.child("report"))
+                                        logger: logger.child("report"), earlyRuns: earlyRuns)
         let silences = settings.stateDirectory.map { SilenceAPI(store: SilenceStore(directory: $0)) }
         let server = try HTTPServer(host: settings.listenHost, port: settings.listenPort) {
             SidecarRoutes(board: board, health: liveness, auth: settings.auth, silences: silences).handle($0)
@@ -67,7 +68,8 @@ public struct Sidecar: Sendable {
         }
         services.append(Scheduler(entries: entries, runner: EngineCheckRunner(engine: engine, planned: planned, state: state, readOnly: readOnly),
                                   observer: assembler, clock: clock, policy: policy, maxConcurrency: settings.maxConcurrency,
-                                  liveness: liveness, logger: logger.child("scheduler"), overrunGrace: engine.overrunGrace))
+                                  liveness: liveness, logger: logger.child("scheduler"), overrunGrace: engine.overrunGrace,
+                                  earlyRuns: earlyRuns))
         services.append(LivenessWatchdog(clock: clock, liveness: liveness,
                                          tolerance: LivenessWatchdog<ContinuousClock>.tolerance(intervals: intervals, timeouts: timeouts),
                                          logger: logger.child("watchdog"), onWedged: onWedged))
