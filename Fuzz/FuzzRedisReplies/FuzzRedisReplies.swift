@@ -14,7 +14,7 @@ public func fuzzRedisReplies(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
     for _ in 0..<64 {
         var raw: UnsafeMutableRawPointer?
         guard redisReaderGetReply(reader, &raw) == REDIS_OK, let raw else { break }
-        let reply = RedisConnection.convert(raw.assumingMemoryBound(to: redisReply.self))
+        let reply = RedisContext.convert(raw.assumingMemoryBound(to: redisReply.self))
         freeReplyObject(raw)
         inspect(reply)
     }
