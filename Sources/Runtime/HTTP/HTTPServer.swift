@@ -112,7 +112,9 @@ public final class HTTPServer: Sendable {
         guard !already else { return }
         if started.current { stopped.wait() }
         close(listener)
-        let until = ContinuousClock.now + .milliseconds(Int(limits.deadline * 1000) + 500)
+        // Answers in flight get a moment; idle clients are not waited for (each ends at its own deadline), so a
+        // neighbour holding connections open cannot delay a graceful shutdown.
+        let until = ContinuousClock.now + .milliseconds(min(500, Int(limits.deadline * 1000)))
         while active.current > 0, ContinuousClock.now < until { usleep(10_000) }
     }
 
