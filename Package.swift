@@ -1,4 +1,5 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
 
 let package = Package(
@@ -61,3 +62,23 @@ let package = Package(
         ),
     ]
 )
+
+// Fuzz targets (libFuzzer), one per family of parsers of remote input. Only `scripts/fuzz` builds them
+// (CLEARML_PROBE_FUZZ=1, its own scratch path, -sanitize=fuzzer,address): libFuzzer brings the `main`, so a normal
+// build would not link them.
+if ProcessInfo.processInfo.environment["CLEARML_PROBE_FUZZ"] == "1" {
+    let fuzzTargets: [(String, [Target.Dependency])] = [
+        ("FuzzJSONReplies", ["ProbeCore", "Probes"]),
+        ("FuzzBSON", ["NativeClients", "ProbeCore", "CMongoc"]),
+        ("FuzzRedisReplies", ["NativeClients", "ProbeCore", "CHiredis"]),
+        ("FuzzWebhookAnswers", ["Notifiers", "ProbeCore"]),
+        ("FuzzHTTPRequest", ["Runtime", "ProbeCore"]),
+        ("FuzzSilencesAndConfig", ["Runtime", "Notifiers", "ProbeCore"]),
+    ]
+    package.targets.append(.target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"))
+    for (name, dependencies) in fuzzTargets {
+        package.targets.append(.executableTarget(name: name, dependencies: dependencies + ["CFuzzDriver"], path: "Fuzz/\(name)",
+                                                 swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+        package.products.append(.executable(name: name, targets: [name]))
+    }
+}

@@ -45,22 +45,25 @@ public enum JSONValue: Sendable, Equatable {
     public var string: String? {
         switch self {
         case .string(let value): value
-        case .number(let value): value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
+        case .number(let value): value.isFinite && value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
         case .bool(let value): String(value)
         default: nil
         }
     }
 
+    /// A finite number: `NaN` and infinities (a string `"nan"`, `1e400`) are not numbers a check can use.
     public var double: Double? {
         switch self {
-        case .number(let value): value
-        case .string(let value): Double(value)
+        case .number(let value): value.isFinite ? value : nil
+        case .string(let value): Double(value.trimmingCharacters(in: .whitespaces)).flatMap { $0.isFinite ? $0 : nil }
         case .bool(let value): value ? 1 : 0
         default: nil
         }
     }
 
-    public var int: Int? { double.map { Int($0) } }
+    /// A whole number that fits an `Int`; nil for fractions, non-finite values and anything out of range (`1e300`),
+    /// which a peer may send and `Int(_:)` would trap on.
+    public var int: Int? { double.flatMap { Int(exactly: $0) } }
 
     public var bool: Bool? {
         switch self {

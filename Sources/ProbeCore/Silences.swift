@@ -84,8 +84,12 @@ public struct Silence: Sendable, Equatable, Codable {
 public struct Silences: Sendable, Equatable, Codable {
     public var silences: [Silence]
 
-    /// At most this many are kept (expired ones go first), so the file stays small.
+    /// At most this many silences are kept. When that many are active or pending a new one is refused: a flood of
+    /// junk silences must not push the real ones out. Expired ones make room, oldest first.
     public static let cap = 500
+    /// Longest match and creator name a silence may carry.
+    public static let maxMatchLength = 200
+    public static let maxCreatorLength = 100
     /// The longest silence; a longer quiet is a maintenance window or a config change.
     public static let maximumDuration: Double = 30 * 86400
     /// Expired silences are kept this long for `silence list`, then pruned.
@@ -93,7 +97,12 @@ public struct Silences: Sendable, Equatable, Codable {
 
     public struct Failure: Error, CustomStringConvertible, Equatable {
         public var description: String
-        public init(_ description: String) { self.description = description }
+        /// The cap is reached by silences still in force.
+        public var isFull: Bool
+        public init(_ description: String, isFull: Bool = false) {
+            self.description = description
+            self.isFull = isFull
+        }
     }
 
     public init(silences: [Silence] = []) { self.silences = silences }
@@ -104,8 +113,12 @@ public struct Silences: Sendable, Equatable, Codable {
     @discardableResult
     public mutating func add(match: String, duration: Double, reason: String, createdBy: String? = nil, now: Date,
                              id: String = Silences.newID()) throws(Failure) -> Silence {
+        guard match.count <= Self.maxMatchLength else { throw Failure("the match is longer than \(Self.maxMatchLength) characters") }
+        if let createdBy, createdBy.count > Self.maxCreatorLength {
+            throw Failure("created_by is longer than \(Self.maxCreatorLength) characters")
+        }
         let matcher = try Silence.Matcher.parse(match)
-        guard duration > 0 else { throw Failure("the duration must be positive") }
+        guard duration.isFinite, duration > 0 else { throw Failure("the duration must be positive") }
         guard duration <= Self.maximumDuration else {
             throw Failure("a silence lasts at most 30d (use a maintenance window in alerts.yaml for longer)")
         }
@@ -115,8 +128,17 @@ public struct Silences: Sendable, Equatable, Codable {
         let silence = Silence(id: id, matcher: matcher, reason: reason, createdAt: now,
                               expiresAt: now.addingTimeInterval(duration), createdBy: createdBy)
         prune(now: now)
+        if silences.count >= Self.cap {
+            let inForce = silences.filter { $0.expiresAt > now }.count
+            guard inForce < Self.cap else {
+                throw Failure("\(inForce) silences are in force, the most kept; remove some (clearml-probe silence remove ID) before adding one",
+                              isFull: true)
+            }
+            var expired = silences.indices.filter { silences[$0].expiresAt <= now }.sorted { silences[$0].expiresAt < silences[$1].expiresAt }
+            expired = Array(expired.prefix(silences.count - Self.cap + 1))
+            for index in expired.sorted(by: >) { silences.remove(at: index) }
+        }
         silences.append(silence)
-        if silences.count > Self.cap { silences.removeFirst(silences.count - Self.cap) }
         return silence
     }
 

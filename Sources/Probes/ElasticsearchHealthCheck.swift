@@ -134,11 +134,11 @@ public struct ElasticsearchHealthCheck: Check {
         if let nodes = health["number_of_nodes"]?.double { metrics["nodes"] = nodes }
         switch health["status"]?.string {
         case "red":
-            let count = Int(unassignedPrimaries ?? unassigned)
+            let count = (unassignedPrimaries ?? unassigned).saturatingInt
             return [Finding(.critical, "cluster status red: \(count) primary shard\(count == 1 ? "" : "s") unassigned, those indices cannot take events",
                             hint: "GET _cluster/allocation/explain says why (a lost node, disk watermarks, a corrupt shard).")]
         case "yellow":
-            return [Finding(.warning, "cluster status yellow: \(Int(unassigned)) replica shard\(unassigned == 1 ? "" : "s") unassigned",
+            return [Finding(.warning, "cluster status yellow: \(unassigned.saturatingInt) replica shard\(unassigned == 1 ? "" : "s") unassigned",
                             hint: "ClearML's indices have 0 replicas, so a single node should be green: an index with replicas was added, or a node left.")]
         case "green": return []
         default:
@@ -239,7 +239,7 @@ public struct ElasticsearchHealthCheck: Check {
         let rejected = all.compactMap { $0.at("thread_pool.write.rejected")?.double }.reduce(0, +)
         metrics["write_rejected"] = rejected
         if let increase = await context.state.counterIncrease("\(key)/write_rejected", value: rejected), increase > 0 {
-            findings.append(Finding(.warning, "\(Int(increase)) writes rejected since the previous check (write thread pool full)",
+            findings.append(Finding(.warning, "\(increase.saturatingInt) writes rejected since the previous check (write thread pool full)",
                                     hint: "ES cannot keep up with ClearML's event writes: see heap, disk speed and the number of shards."))
         }
         return findings

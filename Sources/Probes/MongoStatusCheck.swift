@@ -85,9 +85,9 @@ public struct MongoStatusCheck: Check {
             metrics["connections_current"] = current
             metrics["connections_available"] = available
             metrics["connections_used_percent"] = percent
-            connectionWords = String(format: "%d connections (%.0f %% of the limit)", Int(current), percent)
+            connectionWords = String(format: "%d connections (%.0f %% of the limit)", current.saturatingInt, percent)
             if percent > connectionsWarningPercent {
-                findings.append(Finding(.warning, String(format: "%d connections in use, %.0f %% of the limit (%d available)", Int(current), percent, Int(available)),
+                findings.append(Finding(.warning, String(format: "%d connections in use, %.0f %% of the limit (%d available)", current.saturatingInt, percent, available.saturatingInt),
                                         hint: "Near the limit new connections are refused: find the client that leaks them (db.currentOp()), or raise net.maxIncomingConnections / the ulimit."))
             }
         }

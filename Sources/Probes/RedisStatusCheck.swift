@@ -107,19 +107,19 @@ public struct RedisStatusCheck: Check {
         if let rejected = info.number("rejected_connections") {
             metrics["rejected_connections"] = rejected
             if let increase = await context.state.counterIncrease("\(sampleKey)/rejected_connections", value: rejected), increase > 0 {
-                findings.append(Finding(.warning, "\(Int(increase)) connections rejected since the previous check",
+                findings.append(Finding(.warning, "\(increase.saturatingInt) connections rejected since the previous check",
                                         hint: "Redis hit maxclients: find the client that leaks connections (CLIENT LIST), or raise maxclients."))
             }
         }
         let clients = info.number("connected_clients") ?? 0
         metrics["connected_clients"] = clients
-        var clientWords = "\(Int(clients)) clients"
+        var clientWords = "\(clients.saturatingInt) clients"
         if let maxclients, maxclients > 0 {
             metrics["maxclients"] = maxclients
             let percent = clients / maxclients * 100
             metrics["clients_used_percent"] = percent
             if percent > clientsWarningPercent {
-                findings.append(Finding(.warning, String(format: "%d clients of maxclients %d (%.0f %%)", Int(clients), Int(maxclients), percent),
+                findings.append(Finding(.warning, String(format: "%d clients of maxclients %d (%.0f %%)", clients.saturatingInt, maxclients.saturatingInt, percent),
                                         hint: "Near the limit new connections are refused; find the client that leaks connections (CLIENT LIST)."))
             }
         } else {

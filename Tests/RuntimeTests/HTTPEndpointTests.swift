@@ -126,17 +126,78 @@ final class EndpointFixture: @unchecked Sendable {
 }
 
 @Suite struct HTTPRequestHeadTests {
+    static func refusal(_ text: String, limit: Int = 16 * 1024) -> Int? {
+        do {
+            _ = try HTTPRequestHead.frame(Array(text.utf8), limit: limit)
+            return nil
+        } catch {
+            if case .refused(let status, _) = error { return status }
+            return 0
+        }
+    }
+
     @Test func parsesTheHead() throws {
         let head = try HTTPRequestHead.parse(Array("GET /metrics?x=1 HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer t\r\n\r\n".utf8))
         #expect(head.method == "GET")
         #expect(head.path == "/metrics")
         #expect(head.query == "x=1")
         #expect(head.header("authorization") == "Bearer t")
+        let absolute = try HTTPRequestHead.parse(Array("GET http://probe:9469/status HTTP/1.1\r\nHost: other\r\n\r\n".utf8))
+        #expect(absolute.path == "/status")
+        #expect(absolute.header("host") == "probe:9469", "the absolute form's authority replaces Host")
     }
 
-    @Test func incompleteAndMalformed() {
+    @Test func incompleteUntilTheBlankLine() {
         #expect(throws: HTTPRequestHead.ParseError.incomplete) { try HTTPRequestHead.parse(Array("GET / HTTP/1.1\r\nHost: a\r\n".utf8)) }
-        #expect(throws: HTTPRequestHead.ParseError.malformed) { try HTTPRequestHead.parse(Array("NONSENSE\r\n\r\n".utf8)) }
-        #expect(throws: HTTPRequestHead.ParseError.malformed) { try HTTPRequestHead.parse(Array("GET http://x/ HTTP/1.1\r\n\r\n".utf8)) }
+        #expect(throws: HTTPRequestHead.ParseError.self) { try HTTPRequestHead.parse(Array("NONSENSE\r\n\r\n".utf8)) }
+    }
+
+    @Test(arguments: [
+        ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +3\r\n\r\nabc", 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1e3\r\n\r\n", 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc", 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3, 3\r\n\r\nabc", 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length : 3\r\n\r\nabc", 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999999\r\n\r\n", 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", 501),
+        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\nabc", 400),
+        ("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
+        ("GET / HTTP/1.1\r\n\r\n", 400),
+        ("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
+        ("GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", 400),
+        ("GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n", 400),
+        ("GET / HTTP/1.1\r\nHost: a\r\nX: a\u{0}b\r\n\r\n", 400),
+        ("GET / HTTP/1.1\nHost: a\n\r\n\r\n", 400),
+        ("GET  / HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+        ("GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505),
+        ("GET * HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+        ("GET / HTTP/1.1\r\nHost: a\r\nExpect: magic\r\n\r\n", 417),
+        ("\u{16}\u{3}\u{1}\u{2}\u{0}", 400),
+    ])
+    func refusesWhatItDoesNotImplement(request: String, status: Int) {
+        #expect(Self.refusal(request) == status, "\(request.debugDescription)")
+    }
+
+    @Test func headLimitIsExact() {
+        let base = "GET / HTTP/1.1\r\nHost: a\r\nX: "
+        let fits = base + String(repeating: "x", count: 1024 - base.utf8.count - 4) + "\r\n\r\n"
+        #expect(fits.utf8.count == 1024)
+        #expect(Self.refusal(fits, limit: 1024) == nil)
+        let over = base + String(repeating: "x", count: 1024 - base.utf8.count - 3) + "\r\n\r\n"
+        #expect(Self.refusal(over, limit: 1024) == 431)
+        // A huge line is refused as soon as the limit is passed, without its end.
+        #expect(Self.refusal(base + String(repeating: "x", count: 2000), limit: 1024) == 431)
+        let many = "GET / HTTP/1.1\r\nHost: a\r\n" + String(repeating: "X: y\r\n", count: 101) + "\r\n"
+        #expect(Self.refusal(many) == 431)
+    }
+
+    @Test func acceptsWhatClientsSend() throws {
+        let framed = try HTTPRequestHead.frame(Array("\r\nPOST /api/silences HTTP/1.1\r\nHost: [::1]:9469\r\nContent-Type: application/json\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n{}".utf8))
+        #expect(framed.bodyLength == 2)
+        #expect(framed.head.expectsContinue)
+        #expect(framed.head.header("host") == "[::1]:9469")
+        let old = try HTTPRequestHead.parse(Array("GET /healthz HTTP/1.0\r\n\r\n".utf8))
+        #expect(old.version == "HTTP/1.0")
     }
 }

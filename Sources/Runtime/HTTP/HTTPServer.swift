@@ -3,14 +3,23 @@ import Foundation
 import Glibc
 #endif
 
-/// A small HTTP/1.1 server on POSIX sockets, on one thread of its own.
+/// A small HTTP/1.1 server on POSIX sockets: one thread accepts, one short-lived thread serves each connection.
 ///
-/// Why hand-written rather than FlyingFox (+7 s clean build) or Hummingbird (+150 s): the endpoint serves a handful
-/// of internal requests (a Prometheus scrape, a healthcheck, a person's browser) from an in-memory snapshot, so a
-/// single thread that accepts, reads one request head, answers and closes is enough; it adds no dependency, no
-/// build time and the least memory, and it never touches Swift's cooperative pool, so a slow client cannot starve
-/// the scheduler. Every socket has send/receive timeouts, so a client that stalls holds the thread for at most
-/// `ioTimeout`.
+/// Why hand-written rather than swift-nio (NIOHTTP1) or Hummingbird on top of it: the endpoint answers a handful of
+/// internal requests (a Prometheus scrape, a healthcheck, a person's browser, the silence CLI) from an in-memory
+/// snapshot, one request per connection. swift-nio would add its event loops, several megabytes of resident memory
+/// and minutes to every clean build on two cores; the hand-written parser (`HTTPRequestHead.frame`) is small, strict
+/// (RFC 9112 framing, refusing what it does not implement), and fuzzed (`scripts/fuzz`). The server never touches
+/// Swift's cooperative pool, so a slow client cannot starve the scheduler.
+///
+/// What keeps it standing:
+/// - at most `Limits.maxConnections` connections are served at once; past that a connection is answered 503 at once
+///   and closed, instead of waiting behind idle clients;
+/// - each connection has one monotonic deadline (`Limits.deadline`) for reading the request and writing the answer,
+///   so an idle client, a half-sent head or a slow reader holds its slot for at most that long;
+/// - the head is bounded (`Limits.maxHead`, 431 as soon as it is exceeded) and so is the body (`Limits.maxBody`, 413
+///   before the body is read);
+/// - a failing `accept` (EMFILE…) backs off (`AcceptBackoff`) instead of spinning.
 public final class HTTPServer: Sendable {
     public typealias Handler = @Sendable (HTTPRequestHead) -> HTTPServerResponse
 
@@ -18,23 +27,43 @@ public final class HTTPServer: Sendable {
         public var description: String
     }
 
+    /// The endpoint's bounds.
+    public struct Limits: Sendable, Equatable {
+        /// Connections served at once (each holds a thread and a descriptor for at most `deadline`).
+        public var maxConnections: Int
+        /// Seconds from accept to the last byte of the answer.
+        public var deadline: Double
+        /// Bytes of request head (request line and header lines).
+        public var maxHead: Int
+        /// Bytes of request body (the silence API's JSON).
+        public var maxBody: Int
+
+        public init(maxConnections: Int = 256, deadline: Double = 5, maxHead: Int = 16 * 1024, maxBody: Int = 16 * 1024) {
+            self.maxConnections = max(1, maxConnections)
+            self.deadline = min(3600, max(0.05, deadline))
+            self.maxHead = max(256, maxHead)
+            self.maxBody = max(0, maxBody)
+        }
+    }
+
     private let listener: Int32
     private let handler: Handler
-    private let ioTimeout: Double
-    /// The largest request body accepted (the silence API's JSON).
-    private let maxBody: Int
+    public let limits: Limits
     private let stopping = Locked(false)
     private let started = Locked(false)
     private let stopped = DispatchSemaphore(value: 0)
+    /// Connections being served now.
+    private let active = Locked(0)
+    /// Connections answered 503 because the server was full (for tests and the benchmark).
+    private let refusedCount = Locked(0)
     /// The port actually bound (useful with port 0).
     public let port: Int
     public let host: String
 
     /// Binds and listens at once, so a taken port is an error at start, not later.
-    public init(host: String, port: Int, ioTimeout: Double = 2, maxBody: Int = 16 * 1024, handler: @escaping Handler) throws {
+    public init(host: String, port: Int, limits: Limits = Limits(), handler: @escaping Handler) throws {
         self.handler = handler
-        self.maxBody = maxBody
-        self.ioTimeout = ioTimeout
+        self.limits = limits
         self.host = host
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
@@ -46,18 +75,24 @@ public final class HTTPServer: Sendable {
             throw BindError(description: "cannot listen on \(host):\(port): '\(host)' is not a numeric IP address")
         }
         defer { freeaddrinfo(info) }
-        let fd = socket(address.pointee.ai_family, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(address.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw BindError(description: "cannot create a socket: \(String(cString: strerror(errno)))") }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        guard bind(fd, address.pointee.ai_addr, address.pointee.ai_addrlen) == 0, listen(fd, 64) == 0 else {
+        guard bind(fd, address.pointee.ai_addr, address.pointee.ai_addrlen) == 0, listen(fd, 511) == 0 else {
             let reason = String(cString: strerror(errno))
             close(fd)
             throw BindError(description: "cannot listen on \(host):\(port): \(reason)")
         }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         listener = fd
         self.port = Self.boundPort(fd) ?? port
     }
+
+    /// Connections being served at this moment.
+    public var activeConnections: Int { active.current }
+    /// Connections refused with 503 since the start because the server was full.
+    public var refusedConnections: Int { refusedCount.current }
 
     /// Serves on a new thread until `stop()`.
     public func start() {
@@ -71,15 +106,20 @@ public final class HTTPServer: Sendable {
         thread.start()
     }
 
-    /// Stops accepting, waits for the thread to end (at most one request in progress), closes the socket.
+    /// Stops accepting, waits for the accept thread, closes the socket; connections still open end by their deadline.
     public func stop() {
         let already = stopping.withLock { value in defer { value = true }; return value }
         guard !already else { return }
         if started.current { stopped.wait() }
         close(listener)
+        // Answers in flight get a moment; idle clients are not waited for (each ends at its own deadline), so a
+        // neighbour holding connections open cannot delay a graceful shutdown.
+        let until = ContinuousClock.now + .milliseconds(min(500, Int(limits.deadline * 1000)))
+        while active.current > 0, ContinuousClock.now < until { usleep(10_000) }
     }
 
     private func serve() {
+        var backoff = AcceptBackoff()
         while !stopping.current {
             var poller = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
             guard poll(&poller, 1, 200) > 0 else { continue }
@@ -88,60 +128,98 @@ public final class HTTPServer: Sendable {
             let client = withUnsafeMutablePointer(to: &peer) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(listener, $0, &length) }
             }
-            guard client >= 0 else { continue }
-            handle(client, loopback: Self.isLoopback(peer))
-            close(client)
+            guard client >= 0 else {
+                let code = errno
+                if code == EAGAIN || code == EWOULDBLOCK { continue }
+                let wait = backoff.failed(errno: code)
+                if wait > 0 { usleep(UInt32(wait * 1_000_000)) }
+                continue
+            }
+            backoff.succeeded()
+            _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(client, F_SETFD, FD_CLOEXEC)
+            let admitted = active.withLock { count in
+                guard count < limits.maxConnections else { return false }
+                count += 1
+                return true
+            }
+            guard admitted else {
+                refusedCount.withLock { $0 += 1 }
+                Self.refuseBusy(client)
+                continue
+            }
+            let loopback = Self.isLoopback(peer)
+            let connection = Thread { [self] in
+                serveConnection(client, loopback: loopback)
+                close(client)
+                active.withLock { $0 -= 1 }
+            }
+            connection.name = "clearml-probe-http-conn"
+            connection.stackSize = 512 * 1024
+            connection.start()
         }
     }
 
-    private func handle(_ client: Int32, loopback: Bool) {
-        var timeout = timeval(tv_sec: Int(ioTimeout), tv_usec: Int((ioTimeout - Double(Int(ioTimeout))) * 1_000_000))
-        setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var buffer: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        let deadline = Date().addingTimeInterval(ioTimeout)
-        var response: HTTPServerResponse
-        var headOnly = false
-        while true {
-            let count = recv(client, &chunk, chunk.count, 0)
-            if count <= 0 || Date() > deadline {
-                if buffer.isEmpty { return }
-                response = HTTPServerResponse(status: 408, contentType: "text/plain; charset=utf-8", text: "request timeout\n")
-                break
-            }
-            buffer.append(contentsOf: chunk[0..<count])
-            do {
-                var head = try HTTPRequestHead.parse(buffer, fromLoopback: loopback)
-                headOnly = head.method == "HEAD"
-                let length = head.contentLength
-                if length > maxBody {
-                    response = HTTPServerResponse(status: 413, contentType: "text/plain; charset=utf-8", text: "body too large\n")
-                    break
-                }
-                let bodyStart = HTTPRequestHead.headEnd(buffer) ?? buffer.count
-                if buffer.count - bodyStart < length { continue }
-                head.body = Data(buffer[bodyStart..<(bodyStart + length)])
-                response = handler(head)
-                break
-            } catch .incomplete {
-                if buffer.count > 16 * 1024 {
-                    response = HTTPServerResponse(status: 431, contentType: "text/plain; charset=utf-8", text: "request head too large\n")
-                    break
-                }
-            } catch {
-                response = HTTPServerResponse(status: 400, contentType: "text/plain; charset=utf-8", text: "bad request\n")
-                break
-            }
-        }
-        let bytes = [UInt8](response.serialized(headOnly: headOnly))
-        var sent = 0
-        while sent < bytes.count {
-            let count = bytes[sent...].withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard count > 0 else { return }
-            sent += count
-        }
+    /// The server is full: a 503 written once without waiting (it fits in the socket buffer) and the connection closed.
+    static func refuseBusy(_ client: Int32) {
+        let bytes = [UInt8](HTTPServerResponse.plain(503, "too many connections; retry shortly", headers: [("Retry-After", "1")]).serialized())
+        _ = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }
         shutdown(client, Int32(SHUT_WR))
+        close(client)
+    }
+
+    /// One request and its answer, all before the connection's deadline.
+    private func serveConnection(_ client: Int32, loopback: Bool) {
+        let connection = Connection(fd: client, deadline: ContinuousClock.now + .milliseconds(Int(limits.deadline * 1000)))
+        var buffer: [UInt8] = []
+        let response: HTTPServerResponse
+        var headOnly = false
+        reading: while true {
+            let wanted = limits.maxHead + 1 - buffer.count
+            switch connection.read(into: &buffer, atMost: max(1, min(4096, wanted))) {
+            case .closed: return
+            case .timedOut:
+                if buffer.isEmpty { return }
+                response = .plain(408, "request timeout")
+                break reading
+            case .data: break
+            }
+            do throws(HTTPRequestHead.ParseError) {
+                let framed = try HTTPRequestHead.frame(buffer, limit: limits.maxHead, fromLoopback: loopback)
+                var head = framed.head
+                headOnly = head.method == "HEAD"
+                let length = framed.bodyLength
+                guard length <= limits.maxBody else {
+                    response = .plain(413, "request body larger than \(limits.maxBody) bytes")
+                    break reading
+                }
+                let have = buffer.count - framed.headLength
+                if have < length {
+                    if head.expectsContinue, !connection.write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) { return }
+                    while buffer.count - framed.headLength < length {
+                        switch connection.read(into: &buffer, atMost: min(16 * 1024, framed.headLength + length - buffer.count)) {
+                        case .closed: return
+                        case .timedOut:
+                            response = .plain(408, "request timeout (the body did not arrive)")
+                            break reading
+                        case .data: continue
+                        }
+                    }
+                }
+                head.body = Data(buffer[framed.headLength..<(framed.headLength + length)])
+                response = handler(head)
+                break reading
+            } catch {
+                switch error {
+                case .incomplete: continue reading
+                case .refused(let status, let reason):
+                    response = .plain(status, reason)
+                    break reading
+                }
+            }
+        }
+        guard connection.write([UInt8](response.serialized(headOnly: headOnly))) else { return }
+        connection.finish()
     }
 
     static func boundPort(_ fd: Int32) -> Int? {

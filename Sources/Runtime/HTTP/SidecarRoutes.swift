@@ -4,24 +4,32 @@ import Foundation
 ///
 /// `/healthz` is always open, without auth and from any peer: it tells only whether the scheduler is alive (no
 /// result, no name), and the container healthcheck, Compose and an orchestrator's probe must reach it without a
-/// credential. Every other route needs the configured token or basic credentials when auth is on.
+/// credential. Every other route needs the configured token or basic credentials when auth is on, and changing
+/// silences passes `SilenceGuard` too (credential or loopback, JSON, same origin, a Host naming this endpoint).
 public struct SidecarRoutes: Sendable {
     let board: StatusBoard
     let health: any HealthSource
     let auth: HTTPAuth
     /// The alerting's silence endpoints (`/api/silences`), when the sidecar has a state directory.
     let silences: SilenceAPI?
+    let silenceGuard: SilenceGuard
 
-    public init(board: StatusBoard, health: any HealthSource, auth: HTTPAuth = .none, silences: SilenceAPI? = nil) {
+    public init(board: StatusBoard, health: any HealthSource, auth: HTTPAuth = .none, silences: SilenceAPI? = nil,
+                silenceGuard: SilenceGuard = SilenceGuard()) {
         self.board = board
         self.health = health
         self.auth = auth
         self.silences = silences
+        self.silenceGuard = silenceGuard
     }
 
     public func handle(_ request: HTTPRequestHead) -> HTTPServerResponse {
         if request.path == SilenceAPI.path || request.path.hasPrefix(SilenceAPI.path + "/") {
             guard auth.allows(request.header("authorization")) else { return unauthorized() }
+            if let (status, message) = silenceGuard.refusal(request, auth: auth) {
+                return HTTPServerResponse(status: status, headers: [("Content-Type", "application/json")] + common,
+                                          body: SilenceAPI.errorBody(message))
+            }
             guard let silences, let answer = silences.handle(method: request.method, path: request.path, body: request.body) else {
                 return HTTPServerResponse(status: 404, contentType: "application/json",
                                           text: #"{"error":"silences need a state directory (CLEARML_PROBE_STATE_DIR)"}"# + "\n", headers: common)

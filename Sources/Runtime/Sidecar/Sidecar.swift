@@ -45,8 +45,10 @@ public struct Sidecar: Sendable {
                                         inFlight: inFlight, alerts: alerts, cycles: events, reports: queue, instance: instance,
                                         logger: logger.child("report"), earlyRuns: earlyRuns)
         let silences = settings.stateDirectory.map { SilenceAPI(store: SilenceStore(directory: $0)) }
+        let silenceGuard = SilenceGuard(listenHost: settings.listenHost,
+                                        extraHosts: SilenceGuard.hosts(environment: ProcessInfo.processInfo.environment))
         let server = try HTTPServer(host: settings.listenHost, port: settings.listenPort) {
-            SidecarRoutes(board: board, health: liveness, auth: settings.auth, silences: silences).handle($0)
+            SidecarRoutes(board: board, health: liveness, auth: settings.auth, silences: silences, silenceGuard: silenceGuard).handle($0)
         }
 
         var services: [any ServiceLifecycle.Service] = []

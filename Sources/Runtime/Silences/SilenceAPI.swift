@@ -12,7 +12,9 @@ import ProbeCore
 ///
 /// `SILENCE` = `{"id", "match": {"kind": "check|service|layer", "value"}, "reason", "created_at", "expires_at",
 /// "created_by"?, "active"}`; times are RFC 3339 UTC. Other methods → 405; other paths → nil (not ours). The body
-/// of a POST is read by the server (Content-Length, at most `maxBody` bytes). The server applies its auth first.
+/// of a POST is read by the server (Content-Length, at most `maxBody` bytes). The routes apply the auth and
+/// `SilenceGuard` first. When `Silences.cap` silences are active or pending, a new one is refused (507), never made
+/// room for by dropping one.
 public struct SilenceAPI: Sendable {
     public static let path = "/api/silences"
     public static let maxBody = 16 * 1024
@@ -120,7 +122,7 @@ public struct SilenceAPI: Sendable {
             }
             return Response(status: 201, body: Self.json(One(silence: Shown(silence, now: now))))
         } catch let failure as Silences.Failure {
-            return Response(status: 400, body: Self.json(Failure(error: failure.description)))
+            return Response(status: failure.isFull ? 507 : 400, body: Self.json(Failure(error: failure.description)))
         } catch {
             return Response(status: 500, body: Self.json(Failure(error: "\(error)")))
         }
@@ -136,6 +138,9 @@ public struct SilenceAPI: Sendable {
             return Response(status: 500, body: Self.json(Failure(error: "\(error)")))
         }
     }
+
+    /// `{"error": message}`, as every refusal of the API reads.
+    public static func errorBody(_ message: String) -> Data { json(Failure(error: message)) }
 
     static func json<T: Encodable>(_ value: T) -> Data {
         (try? Silences.encoder.encode(value)) ?? Data("{}".utf8)
