@@ -23,7 +23,7 @@ SCHEMA_FILE = Path(__file__).resolve().parent / "compose-spec.json"
 # What a user's .env holds after init.sh on a machine where the images were pinned (the values themselves are
 # placeholders: the tests never pull).
 INIT_VALUES = {
-    "CLEARML_SERVER_IMAGE": "allegroai/clearml:2.0.0-613",
+    "CLEARML_SERVER_IMAGE": "clearml/server@sha256:" + "1" * 64,
     "CLEARML_AGENT_SERVICES_IMAGE": "clearml/clearml-agent-services@sha256:" + "0" * 64,
     "CLEARML_AGENT_ACCESS_KEY": "K" * 30,
     "CLEARML_AGENT_SECRET_KEY": "s" * 56,

@@ -25,7 +25,7 @@ def initialised(tmp_path_factory):
     target = tmp_path_factory.mktemp("stack") / "compose"
     shutil.copytree(COMPOSE_DIR, target, ignore=shutil.ignore_patterns("tests", "__pycache__", ".env", "config",
                                                                        "secrets"))
-    result = subprocess.run(["sh", "init.sh", "--no-pull", "--server-image", "allegroai/clearml:2.0.0-613"],
+    result = subprocess.run(["sh", "init.sh", "--no-pull", "--server-image", "clearml/server:2.3.0-1"],
                             cwd=target, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     return target

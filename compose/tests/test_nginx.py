@@ -78,6 +78,7 @@ def start_ingress(tmp_path_factory, upstreams, certificate):
             "CLEARML_INGRESS_HTTP_PORT": str(free_port()),
             "CLEARML_INGRESS_HTTPS_PORT": str(free_port()),
             "CLEARML_INGRESS_STATUS_PORT": str(free_port()),
+            "CLEARML_INGRESS_LEGACY_FILES_PORT": str(free_port()),
             "CLEARML_INGRESS_APP_UPSTREAM": upstreams["app"].address,
             "CLEARML_INGRESS_API_UPSTREAM": upstreams["api"].address,
             "CLEARML_INGRESS_FILES_UPSTREAM": upstreams["files"].address,
