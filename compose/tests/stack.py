@@ -252,15 +252,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# The leader of each server's process group: when the test process dies it gets SIGTERM (pdeathsig) and kills the
+# whole group, so the server's own children (nginx's workers) die too, not only the process the test started.
+# stdin is passed on explicitly (a background job's stdin would otherwise be /dev/null).
+_GROUP_LEADER = 'trap "kill -KILL 0" TERM; "$@" <&0 & child=$!; wait "$child"'
+
+
 def start_process(argv: list[str], **kwargs) -> subprocess.Popen:
-    """Start a server that is killed when the test process dies (setpriv --pdeathsig KILL)."""
-    return subprocess.Popen(["setpriv", "--pdeathsig", "KILL", "--", *argv], start_new_session=True, **kwargs)
+    """Start a server in a process group of its own that is killed, whole, when the test process dies or
+    stop_process is called."""
+    return subprocess.Popen(["setpriv", "--pdeathsig", "TERM", "--", "sh", "-c", _GROUP_LEADER, "sh", *argv],
+                            start_new_session=True, **kwargs)
 
 
 def stop_process(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
+    """Kill the server's whole process group (also what is left of it after its leader exited)."""
+    try:
         os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=10)
 
 
 def wait_for_port(port: int, proc: subprocess.Popen | None = None, timeout: float = 10.0) -> None:
