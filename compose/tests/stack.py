@@ -254,8 +254,8 @@ def free_port() -> int:
 
 # The leader of each server's process group: when the test process dies it gets SIGTERM (pdeathsig) and kills the
 # whole group, so the server's own children (nginx's workers) die too, not only the process the test started.
-# stdin is passed on explicitly (a background job's stdin would otherwise be /dev/null).
-_GROUP_LEADER = 'trap "kill -KILL 0" TERM; "$@" <&0 & child=$!; wait "$child"'
+# stdin is passed on through fd 3 (a background job's stdin is /dev/null, also for a `<&0` of its own in dash).
+_GROUP_LEADER = 'trap "kill -KILL 0" TERM; exec 3<&0; "$@" <&3 3<&- & child=$!; exec 3<&-; wait "$child"'
 
 
 def start_process(argv: list[str], **kwargs) -> subprocess.Popen:
