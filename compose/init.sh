@@ -406,8 +406,14 @@ if [ "$suffix" != "$want" ]; then
   problems=1
 fi
 if [ "$(env_value COMPOSE_PROJECT_NAME)" = clearml ]; then
-  say "ERROR    COMPOSE_PROJECT_NAME=clearml is the project name of ClearML's own compose file in /opt/clearml: the two stacks would share containers and volumes. Use another name (README \"Backup\")."
-  problems=1
+  official=${CLEARML_OFFICIAL_COMPOSE_FILE:-/opt/clearml/docker-compose.yml}
+  if [ -n "$migrate_from" ] || [ -e "$official" ]; then
+    say "ERROR    COMPOSE_PROJECT_NAME=clearml is the project name of ClearML's own compose file ($official): the two stacks would share containers and volumes. Use another name (README \"Backup\")."
+    problems=1
+  else
+    # An existing stack of this repository's older versions: its volumes are clearml_*; renaming would hide them.
+    say "NOTE     COMPOSE_PROJECT_NAME=clearml is also the project name of ClearML's own compose file: never run that one on this host (README \"Backup\")."
+  fi
 fi
 [ "$problems" -eq 0 ] || die "fix the errors above in .env, then run ./init.sh again"
 

@@ -243,11 +243,19 @@ def test_init_refuses_ports_that_disagree_with_the_public_urls(stack_dir):
     assert result.returncode != 0 and "CLEARML_PUBLIC_PORT_SUFFIX=:8080" in result.stdout
 
 
-def test_the_project_name_is_not_the_official_layouts(stack_dir):
+def test_the_project_name_is_not_the_official_layouts(stack_dir, tmp_path):
     assert read_env_file(COMPOSE_DIR / ".env.example")["COMPOSE_PROJECT_NAME"] != "clearml"
     assert run_init(stack_dir, "--server-image", SERVER).returncode == 0
+    # An older stack of this repository named "clearml" keeps its name (its volumes are clearml_*), with a note.
     result = rerun_with(stack_dir, COMPOSE_PROJECT_NAME="clearml")
-    assert result.returncode != 0 and "COMPOSE_PROJECT_NAME=clearml" in result.stdout
+    assert result.returncode == 0 and "NOTE     COMPOSE_PROJECT_NAME=clearml" in result.stdout
+    # Refused where ClearML's own compose file is on this host: both stacks would share containers and volumes.
+    official = tmp_path / "docker-compose.yml"
+    official.write_text("services: {}\n")
+    result = subprocess.run(["sh", str(stack_dir / "init.sh"), "--no-pull"], cwd=stack_dir, capture_output=True,
+                            text=True, timeout=120, env={"PATH": os.environ["PATH"], "HOME": str(stack_dir),
+                                                         "CLEARML_OFFICIAL_COMPOSE_FILE": str(official)})
+    assert result.returncode != 0 and "ERROR    COMPOSE_PROJECT_NAME=clearml" in result.stdout
 
 
 def test_init_and_readme_warn_that_down_v_deletes_the_data(stack_dir):
