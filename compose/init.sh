@@ -2,7 +2,8 @@
 # One-time setup of the ClearML compose stack: strong secrets, the fixed users, the pinned images and .env.
 #
 #   ./init.sh [--domain clearml.example.com] [--tls] [--agents] [--server-image IMAGE] [--agent-image IMAGE]
-#             [--http-port N] [--https-port N] [--migrate-from /opt/clearml/config] [--no-pull]
+#             [--http-port N] [--https-port N] [--migrate-from /opt/clearml/config [--old-files-url URL]]
+#             [--no-pull]
 #
 # Writes, and never overwrites (delete a file to have it written again):
 #   config/secure.conf                   ClearML's secrets: token and session secrets, the system credentials of
@@ -38,11 +39,12 @@ server_image=""
 agent_image=""
 pull=1
 migrate_from=""
+old_files_url=""
 http_port=""
 https_port=""
 
 usage() {
-  sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 while [ $# -gt 0 ]; do
@@ -58,6 +60,8 @@ while [ $# -gt 0 ]; do
     --no-pull) pull=0; shift ;;
     --migrate-from) migrate_from=${2:?--migrate-from needs a directory}; shift 2 ;;
     --migrate-from=*) migrate_from=${1#*=}; shift ;;
+    --old-files-url) old_files_url=${2:?--old-files-url needs a URL}; shift 2 ;;
+    --old-files-url=*) old_files_url=${1#*=}; shift ;;
     --http-port) http_port=${2:?--http-port needs a value}; shift 2 ;;
     --http-port=*) http_port=${1#*=}; shift ;;
     --https-port) https_port=${2:?--https-port needs a value}; shift 2 ;;
@@ -146,6 +150,9 @@ chmod 700 secrets
 hocon_image=$server_image
 [ -n "$hocon_image" ] || hocon_image=$(env_value CLEARML_SERVER_IMAGE)
 
+if [ -n "$old_files_url" ] && [ -z "$migrate_from" ]; then
+  die "--old-files-url goes with --migrate-from"
+fi
 if [ -n "$migrate_from" ]; then
   [ -d "$migrate_from" ] || die "--migrate-from $migrate_from is not a directory (the old /opt/clearml/config)"
   migrate_from=$(cd "$migrate_from" && pwd)
@@ -250,6 +257,17 @@ else
     set_env CLEARML_REDIS_APPENDONLY no
     # Old links (http://<host>:8081/...) stored in tasks, models and debug images keep working (README "Moving").
     set_env CLEARML_LEGACY_FILES_BIND 0.0.0.0
+    if [ -n "$old_files_url" ]; then
+      # Server-side deletes also match files stored under the old URL (a HOCON list item: quoted, no quotes inside).
+      case "$old_files_url" in
+        http://*|https://*) ;;
+        *) die "--old-files-url $old_files_url: give the old files URL as stored, e.g. http://clearml.example.com:8081" ;;
+      esac
+      case "$old_files_url" in
+        *\"*|*\\*|*" "*|*,*|*"|"*|*"&"*|*"#"*) die "--old-files-url: a URL without quotes, backslashes, spaces, commas, | & or #" ;;
+      esac
+      set_env CLEARML_ASYNC_DELETE_EXTRA_PREFIXES ", \"${old_files_url%/}\""
+    fi
   fi
   if [ -z "$server_image" ]; then
     server_image=$(pin clearml/server:latest)

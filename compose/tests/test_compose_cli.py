@@ -118,3 +118,26 @@ def test_the_sidecar_gets_its_http_token_and_a_read_only_view_of_the_files(compo
     assert len(token) >= 40 and token not in json.dumps(probe)
     mounts = {v["target"]: v for v in probe["volumes"]}
     assert mounts["/mnt/fileserver"]["source"] == "fileserver_data" and mounts["/mnt/fileserver"]["read_only"]
+
+
+def test_after_a_migration_server_side_deletes_also_match_the_old_files_url(compose, tmp_path):
+    """init.sh --old-files-url adds the old http://<host>:8081 prefix to async_delete's list; Compose's value must be
+    a HOCON list ClearML reads as both prefixes."""
+    from pyhocon import ConfigFactory
+
+    old = tmp_path / "old-config"
+    old.mkdir()
+    target = tmp_path / "compose"
+    shutil.copytree(COMPOSE_DIR, target, ignore=shutil.ignore_patterns("tests", "__pycache__", ".env", "config",
+                                                                       "secrets"))
+    result = subprocess.run(["sh", "init.sh", "--no-pull", "--server-image", "clearml/server:2.3.0-1",
+                             "--migrate-from", str(old), "--old-files-url", "http://clearml.old.example:8081/"],
+                            cwd=target, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    services = config(compose, target)["services"]
+    for name in ("apiserver", "async_delete"):
+        value = services[name]["environment"]["CLEARML__services__async_urls_delete__fileserver__url_prefixes"]
+        assert ConfigFactory.parse_string(f"x: {value}")["x"] == ["http://files.clearml.localhost",
+                                                                 "http://clearml.old.example:8081"]
+    legacy = [p for p in services["nginx"]["ports"] if p["target"] == 8081]
+    assert legacy and legacy[0]["host_ip"] == "0.0.0.0", "old links reach the compatibility listener"

@@ -77,6 +77,15 @@ def test_migration_keeps_the_old_fixed_users_and_own_secrets(stack_dir, old_inst
     assert run_check(stack_dir / "config").returncode == 0
 
 
+def test_an_old_files_url_must_be_a_plain_url(stack_dir, old_install):
+    for bad in ("clearml.old:8081", 'http://x"]', "http://a b"):
+        result = run_init(stack_dir, "--server-image", SERVER, "--migrate-from", str(old_install),
+                          "--old-files-url", bad)
+        assert result.returncode != 0 and "--old-files-url" in result.stderr, bad
+        for leftover in (".env", ".env.new"):
+            (stack_dir / leftover).unlink(missing_ok=True)
+
+
 def test_migration_keeps_an_existing_admin_user(stack_dir, tmp_path):
     old = tmp_path / "old"
     old.mkdir()
