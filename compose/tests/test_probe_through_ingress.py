@@ -101,6 +101,7 @@ def start_ingress(clearml, ca):
             "CLEARML_INGRESS_HTTP_PORT": str(free_port()),
             "CLEARML_INGRESS_HTTPS_PORT": str(free_port()),
             "CLEARML_INGRESS_STATUS_PORT": str(free_port()),
+            "CLEARML_INGRESS_LEGACY_FILES_PORT": str(free_port()),
             "CLEARML_INGRESS_APP_UPSTREAM": f"127.0.0.1:{clearml.ports['web']}",
             "CLEARML_INGRESS_API_UPSTREAM": f"127.0.0.1:{clearml.ports['api']}",
             "CLEARML_INGRESS_FILES_UPSTREAM": f"127.0.0.1:{clearml.ports['files']}",
