@@ -120,6 +120,9 @@ checks:
     heap_critical_percent: 90
     disk_warning_free_percent: 20
     disk_critical_free_percent: 10
+    # Writes waiting in a node's write thread-pool queue (ClearML's events wait there before rejections start).
+    write_queue_warning: 200
+    write_queue_critical: 2000
     index_patterns: [events-*, queue_metrics_*, worker_stats_*]
     settings_cache: 5m
     health_wait: 0s
