@@ -83,6 +83,8 @@ checks:
     # plus a random part of the jitter; otherwise the token it already validated.
     fresh_token_every: 10m
     fresh_token_jitter: 5m
+    # Each file is also read with the login cookie only, as the web UI loads plots and debug samples.
+    cookie_name: clearml_token_basic
   agents.workers:
     # Queue: least number of workers listening to it; {} when the stack runs without agents.
     expected: {services: 1}

@@ -65,7 +65,7 @@ ROLES = ("api", "files", "web")
 GENERIC = {"ok", "down", "hang", "slow", "garbage", "5xx"}
 FAULTS = {
     "api": {"mongo_down", "redis_down", "es_disk", "bad_credentials", "revoked", "role_forbidden"},
-    "files": {"token_rejected", "too_large", "unsupported_encoding", "storage_readonly"},
+    "files": {"token_rejected", "too_large", "unsupported_encoding", "storage_readonly", "cookie_ignored"},
     "web": {"api_proxy_down", "files_proxy_down"},
 }
 
@@ -732,9 +732,10 @@ class FilesHandler(BaseHandler):
                 raise Reply(401, "Only bearer token authorization is supported")
             token = value.strip()
         else:
+            # cookie_ignored: fileserver.auth.cookie_names does not list the apiserver's session cookie
             for part in self.headers.get("Cookie", "").split(";"):
                 key, _, value = part.strip().partition("=")
-                if key == COOKIE and value:
+                if key == COOKIE and value and scenario != "cookie_ignored":
                     token = value
         if not token:
             if required:
