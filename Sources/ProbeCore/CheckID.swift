@@ -6,6 +6,7 @@ public enum CheckID: String, Codable, Sendable, CaseIterable, Comparable {
     case apiserverPing = "apiserver.ping"
     case apiserverAuth = "apiserver.auth"
     case fileserverRoundtrip = "fileserver.roundtrip"
+    case fileserverVolume = "fileserver.volume"
     case webserverUI = "webserver.ui"
     case mongoPing = "mongo.ping"
     case mongoWrite = "mongo.write"
@@ -22,7 +23,7 @@ public enum CheckID: String, Codable, Sendable, CaseIterable, Comparable {
         switch self {
         case .ingressRoutes, .ingressTLS, .ingressHeaders: .nginx
         case .apiserverPing, .apiserverAuth: .apiserver
-        case .fileserverRoundtrip: .fileserver
+        case .fileserverRoundtrip, .fileserverVolume: .fileserver
         case .webserverUI: .webserver
         case .mongoPing, .mongoWrite, .mongoStatus: .mongo
         case .redisLatency, .redisWrite, .redisStatus: .redis

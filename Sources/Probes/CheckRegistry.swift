@@ -13,6 +13,7 @@ public enum CheckRegistry {
         case .webserverUI: try WebserverUICheck.plan(options, config)
         case .apiserverAuth: try ApiserverAuthCheck.plan(options, config)
         case .fileserverRoundtrip: try FileserverRoundtripCheck.plan(options, config)
+        case .fileserverVolume: try FileserverVolumeCheck.plan(options, config)
         case .agentsWorkers: try AgentsWorkersCheck.plan(options, config)
         case .queuesBacklog: try QueuesBacklogCheck.plan(options, config)
         case .redisLatency: try RedisLatencyCheck.plan(options, config)

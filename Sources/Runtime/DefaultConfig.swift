@@ -85,6 +85,12 @@ checks:
     fresh_token_jitter: 5m
     # Each file is also read with the login cookie only, as the web UI loads plots and debug samples.
     cookie_name: clearml_token_basic
+  # statvfs of a read-only mount of the fileserver's storage (/mnt/fileserver) in the probe; empty: not run.
+  fileserver.volume:
+    path: ${CLEARML_PROBE_FILESERVER_VOLUME:-}
+    warning_free_percent: 20
+    critical_free_percent: 10
+    critical_free: 1gb
   agents.workers:
     # Queue: least number of workers listening to it; {} when the stack runs without agents.
     expected: {services: 1}
