@@ -12,6 +12,7 @@ public enum CheckRegistry {
         case .apiserverPing: try ApiserverPingCheck.plan(options, config)
         case .webserverUI: try WebserverUICheck.plan(options, config)
         case .apiserverAuth: try ApiserverAuthCheck.plan(options, config)
+        case .apiserverLoginMode: try ApiserverLoginModeCheck.plan(options, config)
         case .fileserverRoundtrip: try FileserverRoundtripCheck.plan(options, config)
         case .fileserverVolume: try FileserverVolumeCheck.plan(options, config)
         case .agentsWorkers: try AgentsWorkersCheck.plan(options, config)

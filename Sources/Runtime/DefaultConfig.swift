@@ -75,6 +75,10 @@ checks:
   apiserver.ping: {}
   # auth.login → queues.get_all (Bearer) → server.info; direct and through the ingress.
   apiserver.auth: {}
+  # login.supported_modes (no credentials): fixed users enforced, no guest, no Elasticsearch startup errors.
+  apiserver.login_mode:
+    expect_fixed_users: ${CLEARML_PROBE_EXPECT_FIXED_USERS:-true}
+    guest_status: warning
   webserver.ui: {}
   # Writes (skipped by --read-only): .clearml-probe/<instance>/<target>-<unique>.bin, deleted again; never /delete_many.
   fileserver.roundtrip:

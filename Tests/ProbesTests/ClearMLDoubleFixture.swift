@@ -72,13 +72,14 @@ final class ClearMLDoubleFixture: @unchecked Sendable {
     static let allChecks = """
       apiserver.ping: {}
       apiserver.auth: {}
+      apiserver.login_mode: {}
       webserver.ui: {}
       fileserver.roundtrip: {}
       agents.workers: {}
       queues.backlog: {}
       ingress.routes: {}
     """
-    static let allCheckIDs: Set<CheckID> = [.apiserverPing, .apiserverAuth, .webserverUI, .fileserverRoundtrip, .agentsWorkers,
+    static let allCheckIDs: Set<CheckID> = [.apiserverPing, .apiserverAuth, .apiserverLoginMode, .webserverUI, .fileserverRoundtrip, .agentsWorkers,
                                             .queuesBacklog, .ingressRoutes]
 
     func loaded(checks: String, timeout: String = "2s", ingress: Bool = true, direct: Bool = true, credentials: String? = nil,
