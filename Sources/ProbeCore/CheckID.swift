@@ -5,7 +5,9 @@ public enum CheckID: String, Codable, Sendable, CaseIterable, Comparable {
     case ingressHeaders = "ingress.headers"
     case apiserverPing = "apiserver.ping"
     case apiserverAuth = "apiserver.auth"
+    case apiserverLoginMode = "apiserver.login_mode"
     case fileserverRoundtrip = "fileserver.roundtrip"
+    case fileserverVolume = "fileserver.volume"
     case webserverUI = "webserver.ui"
     case mongoPing = "mongo.ping"
     case mongoWrite = "mongo.write"
@@ -21,8 +23,8 @@ public enum CheckID: String, Codable, Sendable, CaseIterable, Comparable {
     public var service: Service {
         switch self {
         case .ingressRoutes, .ingressTLS, .ingressHeaders: .nginx
-        case .apiserverPing, .apiserverAuth: .apiserver
-        case .fileserverRoundtrip: .fileserver
+        case .apiserverPing, .apiserverAuth, .apiserverLoginMode: .apiserver
+        case .fileserverRoundtrip, .fileserverVolume: .fileserver
         case .webserverUI: .webserver
         case .mongoPing, .mongoWrite, .mongoStatus: .mongo
         case .redisLatency, .redisWrite, .redisStatus: .redis

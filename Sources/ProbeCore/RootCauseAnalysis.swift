@@ -48,7 +48,7 @@ public enum RootCauseAnalysis {
             }
             results[index] = result
         }
-        return chaseRootCauses(results)
+        return OffNetworkAnalysis.collapse(chaseRootCauses(results))
     }
 
     /// Points every symptom at the end of its chain, whatever order the results were analysed in.

@@ -68,7 +68,8 @@ public struct ClearMLProblem: Sendable, Error {
                            hint: "This says nothing about ClearML's health. Check the probe's credentials "
                                + "(CLEARML_API_ACCESS_KEY, CLEARML_API_SECRET_KEY): create them in the UI (Settings, "
                                + "Workspace, API credentials) or as a fixed user, for the server this address reaches.",
-                           dependsOn: [], code: code)
+                           // When apiserver.login_mode finds fixed users off, the apiserver lost them: that is the cause.
+                           dependsOn: [.check(.apiserverLoginMode)], code: code)
         case (401, 21):
             return problem(.unknown, "the probe is blind: the apiserver cannot decode its Basic credentials (\(code) \(message))",
                            hint: "Check the key and secret for stray characters or quotes; a proxy may also rewrite the Authorization header.",

@@ -13,6 +13,10 @@ public struct ElasticsearchHealthCheck: Check {
         public var heapCritical: Double = 90
         public var diskWarningFreePercent: Double = 20
         public var diskCriticalFreePercent: Double = 10
+        /// Writes waiting in a node's write thread-pool queue: ClearML's event writes wait there (and the SDK with
+        /// them) long before the queue (10000 by default in ES 8) is full and rejections are counted.
+        public var writeQueueWarning: Double = 200
+        public var writeQueueCritical: Double = 2000
         public init() {}
     }
 
@@ -31,6 +35,11 @@ public struct ElasticsearchHealthCheck: Check {
         thresholds.diskWarningFreePercent = try options.double("disk_warning_free_percent", default: 20, range: 0...100)
         thresholds.diskCriticalFreePercent = try options.double("disk_critical_free_percent", default: 10, range: 0...100)
         let patterns = try options.stringList("index_patterns") ?? ["events-*", "queue_metrics_*", "worker_stats_*"]
+        thresholds.writeQueueWarning = try options.double("write_queue_warning", default: 200, range: 1...1_000_000)
+        thresholds.writeQueueCritical = try options.double("write_queue_critical", default: 2000, range: 1...1_000_000)
+        guard thresholds.writeQueueWarning <= thresholds.writeQueueCritical else {
+            throw options.error(key: "write_queue_warning", "must not be above write_queue_critical (\(String(format: "%g", thresholds.writeQueueCritical)))")
+        }
         let cache = try options.duration("settings_cache", default: 300)
         let wait = try options.duration("health_wait", default: 0)
         guard thresholds.heapWarning <= thresholds.heapCritical else {
@@ -59,7 +68,8 @@ public struct ElasticsearchHealthCheck: Check {
     }
 
     static let nodeFilter = ["nodes.*.name", "nodes.*.roles", "nodes.*.jvm.mem.heap_used_percent", "nodes.*.jvm.uptime_in_millis",
-                             "nodes.*.fs.total.total_in_bytes", "nodes.*.fs.total.available_in_bytes", "nodes.*.thread_pool.write.rejected"]
+                             "nodes.*.fs.total.total_in_bytes", "nodes.*.fs.total.available_in_bytes", "nodes.*.thread_pool.write.rejected",
+                             "nodes.*.thread_pool.write.queue", "nodes.*.thread_pool.write.active"]
     static let healthFilter = ["status", "timed_out", "number_of_nodes", "number_of_data_nodes", "unassigned_shards",
                                "unassigned_primary_shards", "active_shards_percent_as_number"]
 
@@ -242,7 +252,20 @@ public struct ElasticsearchHealthCheck: Check {
             findings.append(Finding(.warning, "\(increase.saturatingInt) writes rejected since the previous check (write thread pool full)",
                                     hint: "ES cannot keep up with ClearML's event writes: see heap, disk speed and the number of shards."))
         }
+        findings += judgeWriteQueue(Array(all), metrics: &metrics)
         return findings
+    }
+
+    /// The longest write queue of any node: how long ClearML's log, scalar and debug-image events wait before ES
+    /// indexes them (the apiserver's ES timeout then fails the SDK's report and it seems to freeze).
+    func judgeWriteQueue(_ nodes: [JSONValue], metrics: inout [String: Double]) -> [Finding] {
+        let queues = nodes.compactMap { node in node.at("thread_pool.write.queue")?.double.map { (node["name"]?.string ?? "?", $0) } }
+        guard let (name, longest) = queues.max(by: { $0.1 < $1.1 }) else { return [] }
+        metrics["write_queue"] = longest
+        guard longest > thresholds.writeQueueWarning else { return [] }
+        let status: Status = longest > thresholds.writeQueueCritical ? .critical : .warning
+        return [Finding(status, "\(Int(longest)) writes waiting in the write thread-pool queue of \(name) (\(status == .critical ? "critical" : "warning") above \(Int(status == .critical ? thresholds.writeQueueCritical : thresholds.writeQueueWarning))): ClearML's event writes wait, the SDK's reports stall",
+                        hint: "ES indexes slower than ClearML writes: see heap, disk speed (iowait) and the number of shards; rejections follow when the queue is full.")]
     }
 
     func judgeBlocks(_ answer: JSONValue, metrics: inout [String: Double]) -> [Finding] {

@@ -26,11 +26,18 @@ public struct FileserverRoundtripCheck: Check {
     public var size: Int
     public var freshEvery: Double
     public var freshJitter: Double
+    /// The login cookie the web UI sends instead of an Authorization header (apiserver
+    /// `auth.session_auth_cookie_name`; the fileserver must list it in `fileserver.auth.cookie_names`).
+    public var cookieName: String = "clearml_token_basic"
 
     public static func plan(_ options: ConfigMap, _ config: ProbeConfig) throws -> CheckPlan {
         let size = try options.int("size_bytes", default: 4096, range: 1...(64 * 1024 * 1024))
         let freshEvery = try options.duration("fresh_token_every", default: 600, minimum: 0.1)
         let freshJitter = try options.duration("fresh_token_jitter", default: 300)
+        let cookieName = try options.string("cookie_name", default: "clearml_token_basic")
+        guard !cookieName.isEmpty, cookieName.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
+            throw options.error(key: "cookie_name", "'\(cookieName)' is not a cookie name (letters, digits, - _ .)")
+        }
         if let credentials = config.credentials, freshEvery + freshJitter + 60 > credentials.tokenLifetime {
             throw options.error(key: "fresh_token_every", "fresh_token_every + fresh_token_jitter must stay a minute under "
                                 + "credentials.token_lifetime (\(Durations.format(seconds: credentials.tokenLifetime))): the fileserver reuses the token that long")
@@ -47,8 +54,10 @@ public struct FileserverRoundtripCheck: Check {
         guard !targets.isEmpty else {
             return .notConfigured("no fileserver address (set CLEARML_PROBE_FILESERVER_URL or CLEARML_FILES_HOST)")
         }
-        return .ready(FileserverRoundtripCheck(credentials: credentials, targets: targets, size: size,
-                                               freshEvery: freshEvery, freshJitter: freshJitter))
+        var check = FileserverRoundtripCheck(credentials: credentials, targets: targets, size: size,
+                                             freshEvery: freshEvery, freshJitter: freshJitter)
+        check.cookieName = cookieName
+        return .ready(check)
     }
 
     /// The token for this run and what it proves.
@@ -214,6 +223,21 @@ public struct FileserverRoundtripCheck: Check {
                                       summary: "the file read back from \(place) differs from what was uploaded (\(download.body.count + download.droppedBodyBytes) bytes back, \(size) sent)",
                                       hint: "The storage corrupts data, or a cache in front serves another file; check the volume and any proxy cache.")
                 }
+                // The browser's way: the same file with the login cookie and no Authorization header, as the web UI
+                // loads plots and debug samples (the SDK and the steps above send a Bearer header).
+                var cookieRequest = request("GET", fileURL)
+                cookieRequest.headers = [("Cookie", "\(cookieName)=\(token.value.exposed)")]
+                let byCookie = try await step("cookie_download", cookieRequest)
+                guard byCookie.status == 200, byCookie.body == content else {
+                    let why = byCookie.status == 401
+                        ? "the fileserver rejects the login cookie \(cookieName) that the Bearer header passes: the web UI's plots and debug samples fail to load (401) while SDK uploads work"
+                        : "the file read with the login cookie \(cookieName) gave HTTP \(byCookie.status)\(byCookie.status == 200 ? " with other bytes" : ""), not the file"
+                    throw StepFailure(status: .critical, summary: "the browser's way to \(place): \(why)",
+                                      hint: target.viaIngress
+                                          ? "Let the ingress forward the Cookie header to the fileserver, and list the apiserver's session cookie name in the fileserver's fileserver.auth.cookie_names."
+                                          : "List the apiserver's session cookie name (auth.session_auth_cookie_name) in the fileserver's fileserver.auth.cookie_names (CLEARML__FILESERVER__AUTH__COOKIE_NAMES), or set checks.fileserver.roundtrip.cookie_name.",
+                                      evidence: redactor.redact(HTTPWords.excerpt(byCookie)))
+                }
             } catch {
                 await deleteQuietly(request("DELETE", fileURL), context)
                 throw error
@@ -241,7 +265,7 @@ public struct FileserverRoundtripCheck: Check {
 
         let total = ["upload", "download", "delete", "gone"].compactMap { metrics["\($0)_ms"] }.reduce(0, +)
         let steps = "upload \(Self.ms(metrics["upload_ms"])), download \(Self.ms(metrics["download_ms"])), "
-            + "delete \(Self.ms(metrics["delete_ms"])), 404 after \(Self.ms(metrics["gone_ms"]))"
+            + "with the login cookie \(Self.ms(metrics["cookie_download_ms"])), delete \(Self.ms(metrics["delete_ms"])), 404 after \(Self.ms(metrics["gone_ms"]))"
         let tokenWords = choice.fresh
             ? "with a token it had not seen, validated through the apiserver"
             : "with a token it had validated before"

@@ -138,6 +138,16 @@ public struct RedisStatusCheck: Check {
                                     hint: "Point ClearML and the probe at the primary."))
         }
 
+        // Cluster mode: ClearML's multi-key commands (MGET/DEL over several keys, pipelines over dbs 0/4/8) need all
+        // keys in one slot; a cluster answers CROSSSLOT, and a cluster has only db 0 while ClearML uses 0, 4 and 8.
+        if info["cluster_enabled"] == "1" {
+            metrics["cluster_enabled"] = 1
+            findings.append(Finding(.warning, "Redis runs in cluster mode (cluster_enabled:1): ClearML's multi-key commands fail with CROSSSLOT, and a cluster has no db 4 or 8 (workers, the fileserver's token cache)",
+                                    hint: "Give ClearML a standalone Redis (or a primary/replica pair), not a cluster."))
+        } else if info["cluster_enabled"] == "0" {
+            metrics["cluster_enabled"] = 0
+        }
+
         let base = "Redis \(version), role \(role == "slave" ? "replica" : role)" + (uptime.map { ", up \(Uptime.words($0))" } ?? "")
         if let (status, text, hint) = Finding.summarise(findings) {
             return builder.result(status: status, summary: "\(text) (\(base))", hint: hint, metrics: metrics)

@@ -75,6 +75,10 @@ checks:
   apiserver.ping: {}
   # auth.login → queues.get_all (Bearer) → server.info; direct and through the ingress.
   apiserver.auth: {}
+  # login.supported_modes (no credentials): fixed users enforced, no guest, no Elasticsearch startup errors.
+  apiserver.login_mode:
+    expect_fixed_users: ${CLEARML_PROBE_EXPECT_FIXED_USERS:-true}
+    guest_status: warning
   webserver.ui: {}
   # Writes (skipped by --read-only): .clearml-probe/<instance>/<target>-<unique>.bin, deleted again; never /delete_many.
   fileserver.roundtrip:
@@ -83,6 +87,14 @@ checks:
     # plus a random part of the jitter; otherwise the token it already validated.
     fresh_token_every: 10m
     fresh_token_jitter: 5m
+    # Each file is also read with the login cookie only, as the web UI loads plots and debug samples.
+    cookie_name: clearml_token_basic
+  # statvfs of a read-only mount of the fileserver's storage (/mnt/fileserver) in the probe; empty: not run.
+  fileserver.volume:
+    path: ${CLEARML_PROBE_FILESERVER_VOLUME:-}
+    warning_free_percent: 20
+    critical_free_percent: 10
+    critical_free: 1gb
   agents.workers:
     # Queue: least number of workers listening to it; {} when the stack runs without agents.
     expected: {services: 1}
@@ -120,6 +132,9 @@ checks:
     heap_critical_percent: 90
     disk_warning_free_percent: 20
     disk_critical_free_percent: 10
+    # Writes waiting in a node's write thread-pool queue (ClearML's events wait there before rejections start).
+    write_queue_warning: 200
+    write_queue_critical: 2000
     index_patterns: [events-*, queue_metrics_*, worker_stats_*]
     settings_cache: 5m
     health_wait: 0s

@@ -72,13 +72,15 @@ final class ClearMLDoubleFixture: @unchecked Sendable {
     static let allChecks = """
       apiserver.ping: {}
       apiserver.auth: {}
+      apiserver.login_mode: {}
       webserver.ui: {}
       fileserver.roundtrip: {}
+      fileserver.volume: {path: /tmp, warning_free_percent: 0, critical_free_percent: 0, critical_free: 0b}
       agents.workers: {}
       queues.backlog: {}
       ingress.routes: {}
     """
-    static let allCheckIDs: Set<CheckID> = [.apiserverPing, .apiserverAuth, .webserverUI, .fileserverRoundtrip, .agentsWorkers,
+    static let allCheckIDs: Set<CheckID> = [.apiserverPing, .apiserverAuth, .apiserverLoginMode, .webserverUI, .fileserverRoundtrip, .fileserverVolume, .agentsWorkers,
                                             .queuesBacklog, .ingressRoutes]
 
     func loaded(checks: String, timeout: String = "2s", ingress: Bool = true, direct: Bool = true, credentials: String? = nil,

@@ -30,7 +30,7 @@ import Testing
         Row(code: 401, subcode: 20, message: "Unauthorized (missing credentials)", status: .critical, words: "drops the Authorization header", dependsOn: []),
         Row(code: 401, subcode: 21, message: "Unauthorized (malformed credentials) (x)", status: .unknown, words: "the probe is blind", dependsOn: []),
         Row(code: 401, subcode: 22, message: "Unauthorized (invalid credentials) (failed to locate provided credentials)", status: .unknown,
-            words: "the probe is blind: its key is rejected", dependsOn: []),
+            words: "the probe is blind: its key is rejected", dependsOn: [.check(.apiserverLoginMode)]),
         Row(code: 401, subcode: 10, message: "Unauthorized (bad authentication header type)", status: .critical, words: "a proxy rewrites it", dependsOn: []),
         Row(code: 401, subcode: 30, message: "Invalid token (invalid jwt token): reason=Signature verification failed", status: .critical,
             words: "signed with another key", dependsOn: []),

@@ -41,6 +41,7 @@ struct ElasticsearchHealthCheckTests {
         ("heap95", .critical, "JVM heap of clearml-es01 at 95 %"),
         ("disk_percent", .critical, "below the flood-stage watermark (95% used, capped at 100 GB free)"),
         ("disk_absolute", .critical, "below the flood-stage watermark (500mb free)"),
+        ("write_queue", .warning, "500 writes waiting in the write thread-pool queue of clearml-es01"),
         ("readonly", .critical, "read_only_allow_delete block on events-log-"),
         ("503", .critical, "no elected master"),
         ("garbage", .critical, "not JSON: this is not Elasticsearch"),
@@ -52,6 +53,17 @@ struct ElasticsearchHealthCheckTests {
         #expect(result.summary.contains(words), "\(name): \(result.summary)")
         #expect(seconds < 2 + 0.5)
         try await Self.expectFilterPathEverywhere()
+    }
+
+    @Test func aLongWriteQueueIsCriticalAboveItsThreshold() async throws {
+        try await Self.scenario(["scenario": "write_queue", "write_queue": 2500])
+        let (result, _) = await runCheck(Self.check(), .elasticsearchHealth, timeout: 2)
+        #expect(result.status == .critical, "\(result.summary)")
+        #expect(result.metrics["write_queue"] == 2500)
+        try await Self.scenario(["scenario": "green"])
+        let (healthy, _) = await runCheck(Self.check(), .elasticsearchHealth, timeout: 2)
+        #expect(healthy.status == .ok, "\(healthy.summary)")
+        #expect(healthy.metrics["write_queue"] == 0)
     }
 
     @Test func largeDiskWithinTheHeadroomIsNotFlooded() async throws {

@@ -52,7 +52,7 @@ final class FileserverRoundtripCheckTests {
         #expect(direct.summary.contains("uploaded, read back and deleted 4 KB"))
         #expect(direct.summary.contains("a token it had not seen, validated through the apiserver"))
         #expect(ingress.summary.contains("through the ingress"))
-        for metric in ["upload_ms", "download_ms", "delete_ms", "gone_ms", "size_bytes"] { #expect(direct.metrics[metric] != nil, "\(metric)") }
+        for metric in ["upload_ms", "download_ms", "cookie_download_ms", "delete_ms", "gone_ms", "size_bytes"] { #expect(direct.metrics[metric] != nil, "\(metric)") }
         #expect(direct.metrics["fresh_token"] == 1)
         let counters = try await clearml.counters()
         #expect(counters["files"]?["upload"] == 2 && counters["files"]?["delete"] == 2)
@@ -94,6 +94,22 @@ final class FileserverRoundtripCheckTests {
         #expect(direct.role == .rootCause)
         #expect(report.result("fileserver.roundtrip/ingress")?.rootCause == "fileserver.roundtrip/direct")
         #expect(report.rootCauses == ["fileserver.roundtrip/direct"])
+        try await expectFootprint()
+    }
+
+    @Test func aFileserverThatIgnoresTheLoginCookieFailsTheBrowsersWay() async throws {
+        try await clearml.scenario(files: "cookie_ignored")
+        let report = try await run()
+        #expect(report.result("apiserver.auth/direct")?.status == .ok)
+        let direct = try #require(report.result("fileserver.roundtrip/direct"))
+        #expect(direct.status == .critical)
+        #expect(direct.summary.contains("rejects the login cookie clearml_token_basic"), "\(direct.summary)")
+        #expect(direct.hint?.contains("cookie_names") == true)
+        #expect(direct.role == .rootCause)
+        #expect(report.result("fileserver.roundtrip/ingress")?.role == .symptom)
+        #expect(report.rootCauses == ["fileserver.roundtrip/direct"])
+        // The probe's file is deleted even so.
+        #expect(try await clearml.count("files", "delete") == 2)
         try await expectFootprint()
     }
 

@@ -191,4 +191,19 @@ struct RedisChecksTests {
         #expect(status.result.status == .ok, "\(status.result.summary)")
         #expect(status.result.summary.contains("maxclients unknown"))
     }
+
+    @Test func clusterModeIsAWarningAndStandaloneIsNot() async throws {
+        try await Self.warm()
+        let dir = try TempDirectory("redis-cluster")
+        defer { dir.remove() }
+        let server = try await offPool { try RedisServer(arguments: ["--cluster-enabled", "yes", "--dir", dir.path]) }
+        defer { server.stop() }
+        let status = await runCheck(RedisStatusCheck(store: Self.store(server.port)), .redisStatus)
+        #expect(status.result.status == .warning, "\(status.result.summary)")
+        #expect(status.result.summary.contains("cluster mode"), "\(status.result.summary)")
+        #expect(status.result.metrics["cluster_enabled"] == 1)
+        let standalone = await runCheck(RedisStatusCheck(store: Self.store(Self.healthy.port)), .redisStatus)
+        #expect(standalone.result.metrics["cluster_enabled"] == 0)
+        #expect(!standalone.result.summary.contains("cluster mode"))
+    }
 }

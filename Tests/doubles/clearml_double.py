@@ -50,6 +50,7 @@ SERVER_HEADER = "Werkzeug/3.1.9 Python/3.11.7"
 # Endpoint table: name -> (schema versions, auth). auth: "none" | "required" | "info" (required from server 2.3, §0.3)
 ENDPOINTS = {
     "debug.ping": (["1.0"], "none"),
+    "login.supported_modes": (["2.9"], "none"),
     "auth.login": (["2.1"], "required"),
     "auth.logout": (["2.2"], "required"),
     "auth.validate_token": (["2.1"], "required"),
@@ -64,8 +65,9 @@ API_PATH = re.compile(r"^/?(?:v(?P<ver>\d+\.\d+)/)?(?P<ep>[A-Za-z0-9_]+\.[A-Za-z
 ROLES = ("api", "files", "web")
 GENERIC = {"ok", "down", "hang", "slow", "garbage", "5xx"}
 FAULTS = {
-    "api": {"mongo_down", "redis_down", "es_disk", "bad_credentials", "revoked", "role_forbidden"},
-    "files": {"token_rejected", "too_large", "unsupported_encoding", "storage_readonly"},
+    "api": {"mongo_down", "redis_down", "es_disk", "bad_credentials", "revoked", "role_forbidden", "fixed_users_off",
+            "guest_enabled", "es_connection_error"},
+    "files": {"token_rejected", "too_large", "unsupported_encoding", "storage_readonly", "cookie_ignored"},
     "web": {"api_proxy_down", "files_proxy_down"},
 }
 
@@ -520,7 +522,7 @@ class ApiHandler(BaseHandler):
             raise ApiError(500, 1, f"Internal server error (while authorizing request): err={PYMONGO_ERR}",
                            {"err": PYMONGO_ERR})
         cred = self.double.credentials.get(key)
-        if scenario == "bad_credentials" or cred is None or not hmac.compare_digest(cred["secret"], secret):
+        if scenario in ("bad_credentials", "fixed_users_off") or cred is None or not hmac.compare_digest(cred["secret"], secret):
             raise ApiError(401, 22, "Unauthorized (invalid credentials) (failed to locate provided credentials)")
         return cred
 
@@ -540,6 +542,16 @@ class ApiHandler(BaseHandler):
                                     f"allowed=({', '.join(allowed)})", {"role": cred["role"], "allowed": allowed})
 
     # --- endpoints ------------------------------------------------------------------------------------------------
+    def supported_modes(self, scenario):
+        """login.supported_modes (services/login.py): basic.enabled is the fixed-users mode; jsonmodels drops unset
+        guest fields. fixed_users_off: the apiserver started without its auth.fixed_users config."""
+        guest = {"enabled": False}
+        if scenario == "guest_enabled":
+            guest = {"enabled": True, "name": "Guest", "username": "guest", "password": "guest"}
+        return {"basic": {"enabled": scenario != "fixed_users_off", "guest": guest},
+                "server_errors": {"missed_es_upgrade": False, "es_connection_error": scenario == "es_connection_error"},
+                "sso": {}, "sso_providers": [], "authenticated": self.headers.get("Authorization") is not None}
+
     def call(self, name, params, scenario):
         auth = ENDPOINTS[name][1]
         if auth == "info":
@@ -549,6 +561,8 @@ class ApiHandler(BaseHandler):
             self.require_role(dict(cred, role="guest"), ["admin", "root", "system", "user"])
         if name == "debug.ping":
             return dict(params, msg="ClearML server")
+        if name == "login.supported_modes":
+            return self.supported_modes(scenario)
         if name == "server.info":
             data = {"version": self.double.server_version, "build": self.double.args.server_build,
                     "commit": self.double.args.server_commit}
@@ -732,9 +746,10 @@ class FilesHandler(BaseHandler):
                 raise Reply(401, "Only bearer token authorization is supported")
             token = value.strip()
         else:
+            # cookie_ignored: fileserver.auth.cookie_names does not list the apiserver's session cookie
             for part in self.headers.get("Cookie", "").split(";"):
                 key, _, value = part.strip().partition("=")
-                if key == COOKIE and value:
+                if key == COOKIE and value and scenario != "cookie_ignored":
                     token = value
         if not token:
             if required:

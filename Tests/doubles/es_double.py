@@ -235,6 +235,7 @@ BASE_CONFIG = {
     "user": "elastic",
     "password": "changeme",
     "rejections_per_call": 0,
+    "write_queue": 0,        # writes waiting in the write thread pool (nodes stats thread_pool.write.queue)
     "wait_for_master": False,   # 503: wait master_timeout (default 30s) before answering
 }
 
@@ -254,6 +255,8 @@ SCENARIOS = {
     "disk_ok_large": {"disk_total_bytes": 4 * TB, "disk_available_bytes": 150 * GB},
     "readonly": {"blocked_indices": [f"events-log-{COMPANY}"]},
     "rejections": {"rejections_per_call": 5},
+    # indexing falls behind: writes pile up in the queue (all 2 threads busy) before any is rejected
+    "write_queue": {"write_queue": 500},
     "auth": {"fault": "auth"},
     "503": {"fault": "503"},
     "garbage": {"fault": "garbage"},
@@ -268,7 +271,7 @@ PARAM_ALIASES = {  # scenario params -> config keys
     "watermark_source": "watermark_source", "max_headroom": "max_headroom",
     "blocked_indices": "blocked_indices", "user": "user", "password": "password",
     "amount": "rejections_per_call", "rejections_per_call": "rejections_per_call",
-    "status": "status", "wait_for_master": "wait_for_master",
+    "status": "status", "wait_for_master": "wait_for_master", "write_queue": "write_queue",
 }
 
 STATUS_RANK = {"green": 0, "yellow": 1, "red": 2}
@@ -904,7 +907,8 @@ class ESHandler(BaseHTTPRequestHandler):
                 "snapshot": pool(0), "snapshot_meta": pool(0), "system_critical_read": pool(1),
                 "system_critical_write": pool(1), "system_read": pool(1, done=300),
                 "system_write": pool(1, done=30), "warmer": pool(1, done=50),
-                "write": pool(2, rej=rejected, done=completed),
+                "write": pool(2, active=2 if cfg["write_queue"] else 0, queue=int(cfg["write_queue"]),
+                              rej=rejected, done=completed),
             }
         if "os" in metrics:
             node["os"] = {"timestamp": now, "cpu": {"percent": 3, "load_average":
