@@ -11,6 +11,16 @@ public enum ReportJSON {
         public var checks: [Check]
         public var root_causes: [String]
         public var not_checked: [NotCheckedEntry]
+        /// Per layer: its own status, and the root causes elsewhere that its failing symptoms come from.
+        public var layers: [LayerEntry]
+    }
+
+    public struct LayerEntry: Codable, Sendable {
+        public var layer: String
+        public var status: Status
+        /// "ok", a status word, or "affected" (its own checks pass, some fail as symptoms of another root cause).
+        public var state: String
+        public var affected_by: [String]
     }
 
     public struct Check: Codable, Sendable {
@@ -50,7 +60,12 @@ public enum ReportJSON {
                       evidence: result.evidence, role: result.role.rawValue, root_cause: result.rootCause)
             },
             root_causes: report.rootCauses,
-            not_checked: report.notChecked.map { NotCheckedEntry(id: $0.id.rawValue, layer: $0.id.layer.rawValue, reason: $0.reason) })
+            not_checked: report.notChecked.map { NotCheckedEntry(id: $0.id.rawValue, layer: $0.id.layer.rawValue, reason: $0.reason) },
+            layers: LayerStatus.all(in: report).map { standing in
+                LayerEntry(layer: standing.layer.rawValue, status: standing.status,
+                           state: standing.status == .ok && standing.isAffected ? "affected" : standing.status.rawValue,
+                           affected_by: standing.affectedBy)
+            })
     }
 
     public static func encode(_ report: Report, pretty: Bool = true) -> Data {

@@ -98,6 +98,26 @@ actor Outcomes: RunObserver {
         #expect(await runner.overlaps == 0)
     }
 
+    @Test func anEarlyRunComesAtOnceButAtMostOncePerInterval() async throws {
+        let clock = SteppingClock()
+        let runner = FakeRunner(clock: clock)
+        let early = EarlyRuns()
+        let scheduler = Scheduler(entries: [.init(id: .apiserverPing, interval: 30, timeout: 3)], runner: runner, observer: Outcomes(),
+                                  clock: clock, policy: CadencePolicy(jitter: 0, backoffCap: 300, initialSpread: 0), random: { 0.5 },
+                                  earlyRuns: early)
+        try await Self.running(scheduler) {
+            try await clock.run(for: .seconds(5), step: .seconds(1), minimumSleepers: 1)
+            early.request([.apiserverPing], after: Date())
+            try await clock.run(for: .seconds(5), step: .seconds(1), minimumSleepers: 1)
+            // A second request within the interval waits: the next regular run (one period after the early one) answers it.
+            early.request([.apiserverPing], after: Date())
+            try await clock.run(for: .seconds(60), step: .seconds(1), minimumSleepers: 1)
+        }
+        let starts = await runner.starts[.apiserverPing] ?? []
+        #expect(starts.prefix(4).map { $0.rounded() } == [0, 5, 35, 65], "starts: \(starts)")
+        #expect(await runner.overlaps == 0)
+    }
+
     @Test func jitterKeepsEachPeriodWithinItsBounds() async throws {
         let clock = SteppingClock()
         let runner = FakeRunner(clock: clock)

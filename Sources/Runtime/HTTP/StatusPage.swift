@@ -92,9 +92,16 @@ public enum StatusPage {
         for layer in Layer.allCases {
             let results = report.results.filter { $0.layer == layer }
             guard !results.isEmpty else { continue }
-            let worst = Status.worst(results.filter { $0.role != .symptom }.map(\.status))
-            html += "<section class=\"layer\" id=\"layer-\(layer.rawValue)\"><h2><span class=\"badge \(worst.rawValue)\">\(worst.label)</span> "
-                + "\(escape(layer.rawValue.capitalized))</h2>\n<table><thead><tr><th>Status</th><th>Check</th><th>Summary</th>"
+            guard let standing = LayerStatus.of(layer, in: report) else { continue }
+            let worst = standing.status
+            // Failing only as symptoms of a root cause elsewhere: "affected", never an OK badge above failing rows.
+            let badge = worst == .ok && standing.isAffected
+                ? "<span class=\"badge affected\" data-status=\"affected\">AFFECTED</span>"
+                : "<span class=\"badge \(worst.rawValue)\">\(worst.label)</span>"
+            let affected = standing.isAffected
+                ? " <span class=\"note\">affected by \(standing.affectedBy.map(escape).joined(separator: ", "))</span>" : ""
+            html += "<section class=\"layer\" id=\"layer-\(layer.rawValue)\"><h2>\(badge) "
+                + "\(escape(layer.rawValue.capitalized))\(affected)</h2>\n<table><thead><tr><th>Status</th><th>Check</th><th>Summary</th>"
                 + "<th>Latency</th><th>Recent</th></tr></thead><tbody>\n"
             for result in results {
                 var note = ""
@@ -153,7 +160,7 @@ public enum StatusPage {
     .meta{color:#555;margin:.2em 0}table{border-collapse:collapse;width:100%;background:#fff}
     td,th{padding:.3em .5em;border-bottom:1px solid #eee;text-align:left;vertical-align:top}.num{text-align:right;white-space:nowrap}
     .badge{display:inline-block;min-width:5.5em;text-align:center;border-radius:3px;padding:0 .3em;color:#fff;font-weight:600;font-size:.85em}
-    .ok{background:#2e7d32}.warning{background:#ef8f00}.critical{background:#c62828}.unknown{background:#6d4c9f}
+    .ok{background:#2e7d32}.warning{background:#ef8f00}.critical{background:#c62828}.unknown{background:#6d4c9f}.affected{background:#b26a00}
     .cause{background:#fff;border-left:4px solid #c62828;padding:.4em .8em;margin:.4em 0}.cause p{margin:.2em 0}
     .cause.warning{border-color:#ef8f00}.cause.unknown{border-color:#6d4c9f}.cause.ok{border-color:#2e7d32}
     .hint{color:#333}.evidence code{font-size:.85em;color:#555}.note{color:#777;font-size:.9em}.spark{color:#1565c0}

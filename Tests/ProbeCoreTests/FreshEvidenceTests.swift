@@ -1,0 +1,141 @@
+import Foundation
+import ProbeCore
+import TestSupport
+import Testing
+
+/// The sidecar's reports merge the latest result of every check, each taken at its own time. These tables feed the
+/// tracker such merged reports, sample by sample, the way the scheduler produces them.
+@Suite struct FreshEvidenceTests {
+    static let t0 = AlertFixtures.t0
+
+    static func at(_ seconds: Double) -> Date { t0.addingTimeInterval(seconds) }
+
+    /// One result sampled at `sampled` seconds.
+    static func result(_ id: CheckID, _ status: Status, sampled: Double, target: String = "", summary: String? = nil) -> CheckResult {
+        CheckResult(id: id, target: target, status: status, summary: summary ?? "\(id.rawValue) \(status.rawValue)",
+                    startedAt: at(sampled), reachabilityFailure: status != .ok && id.service.layer == .data)
+    }
+
+    static func merged(_ results: [CheckResult]) -> Report {
+        var report = Report(startedAt: t0, durationMs: 1, results: results, notChecked: [])
+        report.merged = true
+        return report
+    }
+
+    /// Feeds each report at its own second; returns every message.
+    static func feed(_ tracker: inout IncidentTracker, _ reports: [(Double, Report)]) -> [AlertMessage] {
+        reports.flatMap { second, report in tracker.ingest(report, at: at(second), paging: true) }
+    }
+
+    @Test func aRepeatedSampleIsCountedOnce() {
+        var tracker = IncidentTracker(instance: "p")
+        let once = Self.merged([Self.result(.redisLatency, .critical, sampled: 0)])
+        #expect(Self.feed(&tracker, [(1, once), (2, once), (3, once), (4, once)]).isEmpty,
+                "one failing sample seen in four merged reports is one failure, not four")
+        let again = Self.merged([Self.result(.redisLatency, .critical, sampled: 5)])
+        #expect(Self.feed(&tracker, [(6, again)]).map(\.event) == [.firing])
+    }
+
+    @Test func aSymptomSampledBeforeItsRootCauseWasNoticedDoesNotPage() {
+        var tracker = IncidentTracker(instance: "p")
+        // The apiserver's checks ran before the outage began; agents.workers fails first.
+        let before = [Self.result(.apiserverPing, .ok, sampled: 0), Self.result(.apiserverAuth, .ok, sampled: 0)]
+        let stale1 = Self.merged(before + [Self.result(.agentsWorkers, .critical, sampled: 1)])
+        let stale2 = Self.merged(before + [Self.result(.agentsWorkers, .critical, sampled: 3)])
+        #expect(Self.feed(&tracker, [(2, stale1), (4, stale2)]).isEmpty, "judged on the apiserver's results from before the failure")
+        #expect(tracker.state.incidents.isEmpty)
+        // The early runs come back: the apiserver fails its authenticated calls.
+        let fresh1 = Self.merged([Self.result(.apiserverPing, .ok, sampled: 4), Self.result(.apiserverAuth, .critical, sampled: 4),
+                                  Self.result(.agentsWorkers, .critical, sampled: 3)])
+        let fresh2 = Self.merged([Self.result(.apiserverPing, .ok, sampled: 6), Self.result(.apiserverAuth, .critical, sampled: 6),
+                                  Self.result(.agentsWorkers, .critical, sampled: 5)])
+        let messages = Self.feed(&tracker, [(5, fresh1), (7, fresh2)])
+        #expect(messages.map(\.event) == [.firing])
+        #expect(messages.map(\.service) == [.apiserver], "the apiserver, not the agents")
+        #expect(messages.first?.symptoms.map(\.key) == ["agents.workers"])
+    }
+
+    @Test func aRealRootCauseStillPagesOnceItsDependenciesAreFresh() {
+        var tracker = IncidentTracker(instance: "p")
+        let reports = (0..<3).map { step -> (Double, Report) in
+            let s = Double(step) * 2
+            return (s + 1.5, Self.merged([Self.result(.apiserverPing, .ok, sampled: s + 1), Self.result(.apiserverAuth, .ok, sampled: s + 1),
+                                          Self.result(.agentsWorkers, .critical, sampled: s)]))
+        }
+        let messages = Self.feed(&tracker, reports)
+        #expect(messages.map(\.service) == [.agents])
+    }
+
+    @Test func aStaleSymptomAfterTheHealIsNeitherARootCauseNorARecovery() throws {
+        var tracker = IncidentTracker(instance: "p")
+        let down1 = Self.merged([Self.result(.redisLatency, .critical, sampled: 0), Self.result(.apiserverAuth, .critical, sampled: 0.5)])
+        let down2 = Self.merged([Self.result(.redisLatency, .critical, sampled: 2), Self.result(.apiserverAuth, .critical, sampled: 2.5)])
+        let firing = Self.feed(&tracker, [(1, down1), (3, down2)])
+        #expect(firing.map(\.service) == [.redis])
+        // Redis heals; apiserver.auth's newest sample is still the failing one from before the heal.
+        let healed1 = Self.merged([Self.result(.redisLatency, .ok, sampled: 4), Self.result(.apiserverAuth, .critical, sampled: 2.5)])
+        let healed2 = Self.merged([Self.result(.redisLatency, .ok, sampled: 6), Self.result(.apiserverAuth, .critical, sampled: 2.5)])
+        #expect(Self.feed(&tracker, [(5, healed1), (7, healed2)]).isEmpty,
+                "no page for the apiserver from a sample taken before Redis came back, and no RESOLVED while it still fails")
+        let ok1 = Self.merged([Self.result(.redisLatency, .ok, sampled: 6), Self.result(.apiserverAuth, .ok, sampled: 7)])
+        let ok2 = Self.merged([Self.result(.redisLatency, .ok, sampled: 8), Self.result(.apiserverAuth, .ok, sampled: 9)])
+        let resolved = Self.feed(&tracker, [(8, ok1), (10, ok2)])
+        #expect(resolved.map(\.event) == [.resolved])
+        #expect(resolved.first?.incidentID == firing.first?.incidentID)
+    }
+
+    @Test func aKeyItsCheckNoLongerReportsIsRetired() {
+        var tracker = IncidentTracker(instance: "p")
+        let keyless = { (s: Double) in Self.merged([Self.result(.apiserverPing, .ok, sampled: s + 0.5),
+                                                    Self.result(.apiserverAuth, .ok, sampled: s + 0.5),
+                                                    Self.result(.agentsWorkers, .critical, sampled: s)]) }
+        let firing = Self.feed(&tracker, [(1, keyless(0)), (3, keyless(2))])
+        #expect(firing.map(\.service) == [.agents])
+        let perQueue = { (s: Double) in Self.merged([Self.result(.apiserverPing, .ok, sampled: s), Self.result(.apiserverAuth, .ok, sampled: s),
+                                                     Self.result(.agentsWorkers, .ok, sampled: s, target: "services")]) }
+        let messages = Self.feed(&tracker, [(5, perQueue(4)), (7, perQueue(6))])
+        #expect(messages.map(\.event) == [.resolved], "the keyless failure does not hold the incident open for ever")
+        #expect(tracker.state.checks["agents.workers"] == nil)
+        #expect(tracker.state.incidents.isEmpty)
+    }
+
+    @Test func anAnnouncedPageThatTurnsOutToBeASymptomIsNotResolvedWhileItFails() {
+        var tracker = IncidentTracker(instance: "p")
+        let agentsOnly = { (s: Double) in Self.merged([Self.result(.apiserverPing, .ok, sampled: s + 0.5),
+                                                       Self.result(.apiserverAuth, .ok, sampled: s + 0.5),
+                                                       Self.result(.agentsWorkers, .critical, sampled: s)]) }
+        let first = Self.feed(&tracker, [(1, agentsOnly(0)), (3, agentsOnly(2))])
+        #expect(first.map(\.service) == [.agents])
+        let apiDown = { (s: Double) in Self.merged([Self.result(.apiserverPing, .critical, sampled: s),
+                                                    Self.result(.apiserverAuth, .critical, sampled: s),
+                                                    Self.result(.agentsWorkers, .critical, sampled: s + 0.5)]) }
+        let second = Self.feed(&tracker, [(5, apiDown(4)), (7, apiDown(6)), (9, apiDown(8))])
+        #expect(second.map(\.event) == [.firing])
+        #expect(second.map(\.service) == [.apiserver])
+        #expect(second.first?.summary.contains("also explains the open page for agents") == true)
+        #expect(tracker.state.incidents.map(\.service).sorted { $0.rawValue < $1.rawValue } == [.agents, .apiserver])
+        let healthy = { (s: Double) in Self.merged([Self.result(.apiserverPing, .ok, sampled: s), Self.result(.apiserverAuth, .ok, sampled: s),
+                                                    Self.result(.agentsWorkers, .ok, sampled: s + 0.5)]) }
+        let end = Self.feed(&tracker, [(11, healthy(10)), (13, healthy(12))])
+        #expect(end.filter { $0.event == .resolved }.map(\.service).sorted { $0.rawValue < $1.rawValue } == [.agents, .apiserver])
+        #expect(end.allSatisfy { $0.event == .resolved })
+    }
+}
+
+@Suite struct FlappingYieldsToARealOutageTests {
+    @Test func noiseThenASustainedFailurePages() {
+        var policy = AlertPolicy()
+        policy.flappingChanges = 4
+        var state = CheckAlertState(lastSeen: .distantPast)
+        var transitions: [CheckAlertTransition] = []
+        let noise: [Status] = [.critical, .ok, .critical, .ok, .critical]
+        let outage: [Status] = Array(repeating: .critical, count: 4)
+        for (index, status) in (noise + outage).enumerated() {
+            transitions += AlertStateMachine.observe(&state, status: status, at: Date(timeIntervalSince1970: Double(index) * 30), policy: policy)
+        }
+        #expect(transitions.contains(.flappingStarted))
+        #expect(transitions.last == .flappingStopped, "four failures in a row are an outage, not noise")
+        #expect(!state.flapping)
+        #expect(state.phase == .firing)
+    }
+}
