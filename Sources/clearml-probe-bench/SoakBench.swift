@@ -75,9 +75,7 @@ struct SoakBench: AsyncParsableCommand {
                 + "  other service \(pad("\(record.wrongService.count)", 2, left: true))  fault→FIRING \(firing)\(late)"
                 + "  heal→RESOLVED \(resolved)  \(record.asWanted ? "ok" : "NOT as wanted")")
             if !record.asWanted {
-                for message in record.beforeFault { say("      before the fault: \(message)") }
-                for message in record.messages { say("      \(message)") }
-                if let detail = record.healthyBefore { say("      not healthy before the fault: \(detail)") }
+                for line in record.report.split(separator: "\n").dropFirst() { say("    \(line)") }
             }
         }
         await stack.stop()
