@@ -61,6 +61,7 @@ BASE_CONFIG = {
     "hang_commands": [],             # only these commands are never answered
     "errors": {},                    # {"insert": {"code": 11600, "codeName": ..., "errmsg": ...}}
     "delay_ms": 0,                   # answer non-handshake commands after this delay
+    "down": False,                   # mongod stopped: listener closed (connections refused), open ones dropped
 }
 
 SCENARIOS = {
@@ -74,6 +75,7 @@ SCENARIOS = {
     "connections_high": {"connections": {"current": 850, "available": 150, "totalCreated": 9000}},
     "disk_low": {"fs_total_size": 100 * GB, "fs_used_size": 98 * GB},
     "restart": {},
+    "down": {"down": True},
 }
 
 
@@ -112,6 +114,7 @@ class State:
             self.indexes = {}     # (db, coll) -> [index names]
             self.conn_ids = {}    # client port -> connectionId
             self.next_conn_id = 1
+        LISTENER.follow(self)
 
     def set_scenario(self, body):
         name = body.get("scenario", "ok")
@@ -137,12 +140,51 @@ class State:
                 self.next_conn_id = 1
             elif "uptime_s" in body:
                 self.started = time.time() - float(body["uptime_s"])
+        LISTENER.follow(self)
         return self.describe()
 
     def describe(self):
         return {"scenario": self.scenario, "config": ext(self.config)}
 
 
+class Listener:
+    """The MongoDB port, open or closed as the scenario says. `down` is mongod stopped: the listening socket is
+    closed (a connect is refused, as from a stopped mongod) and open connections are dropped; any other scenario
+    (or /reset) binds the same port again, as a restarted mongod would."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.server = None
+        self.port = 0
+
+    def start(self, port):
+        with self.lock:
+            self.server = self._open(port)
+            self.port = self.server.port
+            return self.port
+
+    @staticmethod
+    def _open(port):
+        server = MockupDB(port=port, request_timeout=int(1e6))
+        server._address = (double_support.LOOPBACK, port)  # MockupDB binds "localhost"; pin loopback IPv4
+        server.autoresponds(handle)
+        server.run()
+        return server
+
+    def follow(self, state):
+        """Called after every scenario change: closes or reopens the port to match `config["down"]`."""
+        if not self.port:
+            return  # not started yet (the initial reset)
+        down = bool(state.config.get("down"))
+        with self.lock:
+            if down and self.server is not None:
+                self.server.stop()
+                self.server = None
+            elif not down and self.server is None:
+                self.server = self._open(self.port)
+
+
+LISTENER = Listener()
 STATE = State()
 
 
@@ -548,10 +590,7 @@ def main():
     ap.add_argument("--no-stdin-watch", action="store_true")
     a = ap.parse_args()
 
-    server = MockupDB(port=a.port, request_timeout=int(1e6))
-    server._address = (double_support.LOOPBACK, a.port)  # MockupDB binds "localhost"; pin loopback IPv4
-    server.autoresponds(handle)
-    STATE.port = server.run()
+    STATE.port = LISTENER.start(a.port)
 
     ctl = double_support.serve(a.control_port, ControlHandler)
     if a.scenario != "ok":

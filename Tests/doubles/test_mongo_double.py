@@ -12,7 +12,7 @@ import urllib.request
 import bson
 import pytest
 from pymongo import MongoClient, WriteConcern
-from pymongo.errors import NetworkTimeout, NotPrimaryError, OperationFailure, WriteConcernError
+from pymongo.errors import AutoReconnect, NetworkTimeout, NotPrimaryError, OperationFailure, WriteConcernError
 
 from double_client import launch
 
@@ -244,6 +244,21 @@ def test_restart_drops_uptime(mongo, client):
     scenario(mongo, "restart", uptime_s=3)
     after = c.admin.command("serverStatus")["uptime"]
     assert after < before and after < 60
+
+
+def test_down_refuses_and_ok_listens_again_on_the_same_port(mongo, client):
+    c = client()
+    assert c.admin.command("ping")["ok"] == 1.0
+    scenario(mongo, "down")
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", mongo["mongo"]), timeout=1).close()
+    with pytest.raises(AutoReconnect):
+        c.admin.command("ping")  # the open connection was dropped, a new one is refused
+    scenario(mongo, "ok")
+    assert client().admin.command("ping")["ok"] == 1.0
+    scenario(mongo, "down")
+    control(mongo["control"], "/reset", {})
+    socket.create_connection(("127.0.0.1", mongo["mongo"]), timeout=1).close()
 
 
 def test_injected_error_and_control_validation(mongo, client):

@@ -1,0 +1,56 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// A real `clearml-probe serve` with every check configured (ingress over HTTPS through a real nginx, the ClearML
+/// double, a real redis-server, the MongoDB and Elasticsearch doubles), a 2 s interval, a short grace and nothing but
+/// the generic webhook: what a person on call receives for each outage, one at a time with the stack healthy in
+/// between. Wanted: silence while healthy; per outage exactly one FIRING naming the service that broke and exactly
+/// one RESOLVED of the same incident after the heal, nothing else. One set of servers and one serve process for the
+/// whole suite (the kill test restarts it with the same state directory).
+@Suite(.serialized, .timeLimit(.minutes(3))) struct ServeOutageTests {
+    static let stack: Result<StackUnderTest, Error> = Result {
+        try StackUnderTest(StackUnderTest.Settings(binary: Binary.path, interval: 2, grace: 6))
+    }
+
+    static let everyCheck: Set<String> = [
+        "ingress.routes", "ingress.tls", "ingress.headers", "apiserver.ping", "apiserver.auth", "webserver.ui",
+        "fileserver.roundtrip", "agents.workers", "queues.backlog", "mongo.ping", "mongo.write", "mongo.status",
+        "redis.latency", "redis.write", "redis.status", "elasticsearch.health",
+    ]
+
+    @Test func aHealthyStackSendsNothing() async throws {
+        let stack = try Self.stack.get()
+        let received = try await stack.prepare()
+        print("healthy stack after the grace: \(received.count) message(s)" + received.map { "\n  \($0)" }.joined())
+        #expect(received.isEmpty, "messages while everything was healthy:\n\(received.map(\.description).joined(separator: "\n"))")
+        let reported = await stack.reportedCheckIDs()
+        #expect(reported == Self.everyCheck, "checks not reported: \(Self.everyCheck.subtracting(reported).sorted())")
+    }
+
+    @Test(arguments: StackUnderTest.Outage.allCases)
+    func oneOutageGivesOneFiringAndItsResolved(_ outage: StackUnderTest.Outage) async throws {
+        let stack = try Self.stack.get()
+        let record = try await stack.run(outage)
+        print(record.report)
+        Self.expectAsWanted(record)
+    }
+
+    @Test func killedInTheMiddleOfARedisOutageAndRestartedStillOneFiringAndOneResolved() async throws {
+        let stack = try Self.stack.get()
+        let record = try await stack.run(.redis, killServeAfterFiring: true)
+        print(record.report)
+        Self.expectAsWanted(record)
+    }
+
+    /// One FIRING naming the root cause, its RESOLVED after the heal, nothing else, nothing while healthy. The
+    /// record's report (printed above) has every message with its time.
+    static func expectAsWanted(_ record: OutageRecord, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(record.healthyBefore == nil, "the stack was not healthy before the fault", sourceLocation: sourceLocation)
+        #expect(record.beforeFault.map(\.description) == [], "messages while healthy, before the fault", sourceLocation: sourceLocation)
+        #expect(record.firings.map(\.service) == [record.outage.rootCause], "the services the FIRING messages named",
+                sourceLocation: sourceLocation)
+        #expect(record.resolved != nil, "a RESOLVED of the FIRING's incident after the heal", sourceLocation: sourceLocation)
+        #expect(record.extra.map(\.description) == [], "messages besides the FIRING and its RESOLVED", sourceLocation: sourceLocation)
+    }
+}
