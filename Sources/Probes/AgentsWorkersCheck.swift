@@ -71,7 +71,7 @@ public struct AgentsWorkersCheck: Check {
             let listening = workers.filter { $0.queues.contains(entry.queue) }
             let newest = listening.map(\.age).min()
             var metrics: [String: Double] = ["workers": Double(listening.count), "expected_workers": Double(entry.count)]
-            if let newest { metrics["newest_report_age_s"] = newest.rounded() }
+            if let newest { metrics["newest_report_age_seconds"] = newest.rounded() }
             let window = Durations.format(seconds: maxAge)
             let status: Status
             let summary: String

@@ -89,9 +89,11 @@ public struct QueuesBacklogCheck: Check {
         if !others.isEmpty {
             let failing = others.filter { $0.status != .ok }
             let worst = Status.worst(failing.map(\.status))
+            let more = others.count == 1 ? "1 more queue" : "\(others.count) more queues"
             let summary = failing.isEmpty
-                ? "\(others.count) more queues, none with a problem"
-                : "\(failing.count) of \(others.count) more queues have a problem: " + failing.prefix(3).map(\.summary).joined(separator: "; ")
+                ? "\(more), none with a problem"
+                : "\(failing.count) of \(more) \(failing.count == 1 ? "has" : "have") a problem: "
+                    + failing.prefix(3).map(\.summary).joined(separator: "; ")
             var result = builder.result(target: Self.othersTarget, status: worst, summary: summary,
                                         hint: failing.first?.hint, metrics: ["queues": Double(others.count)],
                                         dependsOn: Array(Set(failing.flatMap(\.dependsOn))).sorted { "\($0)" < "\($1)" })
@@ -103,7 +105,7 @@ public struct QueuesBacklogCheck: Check {
 
     func judge(_ queue: Queue, _ builder: ResultBuilder) -> CheckResult {
         var metrics: [String: Double] = ["waiting_tasks": Double(queue.waiting), "workers": Double(queue.workers)]
-        if let oldest = queue.oldestWait { metrics["oldest_wait_s"] = oldest.rounded() }
+        if let oldest = queue.oldestWait { metrics["oldest_wait_seconds"] = oldest.rounded() }
         let count = queue.waiting >= maxTaskEntries ? "at least \(queue.waiting)" : "\(queue.waiting)"
         let tasks = queue.waiting == 1 ? "1 task" : "\(count) tasks"
         let oldest = queue.oldestWait.map { "oldest waiting \(Durations.format(seconds: $0))" }
@@ -114,7 +116,7 @@ public struct QueuesBacklogCheck: Check {
         var dependsOn: [Dependency] = [.service(.apiserver)]
         if queue.waiting > 0 && queue.workers == 0 {
             status = noWorker.status
-            summary = "\(tasks) wait on queue \(queue.name) and no worker listens to it" + (oldest.map { " (\($0))" } ?? "")
+            summary = "\(tasks) \(queue.waiting == 1 ? "waits" : "wait") on queue \(queue.name) and no worker listens to it" + (oldest.map { " (\($0))" } ?? "")
             hint = "Start an agent for this queue (clearml-agent daemon --queue \(queue.name)), or move the tasks to a queue that has one."
             dependsOn.append(.check(.agentsWorkers))
         } else if queue.waiting > 0, let wait = queue.oldestWait, wait > maxWait {

@@ -51,7 +51,7 @@ final class AgentsAndQueuesCheckTests {
         #expect(services.role == .rootCause)
         let backlog = try #require(report.result("queues.backlog/services"))
         #expect(backlog.status == .warning)
-        #expect(backlog.summary.contains("1 task wait on queue services and no worker listens"))
+        #expect(backlog.summary.contains("1 task waits on queue services and no worker listens"))
         #expect(backlog.rootCause == "agents.workers/services")
     }
 
@@ -78,7 +78,7 @@ final class AgentsAndQueuesCheckTests {
         #expect(backlog.status == .warning)
         #expect(backlog.summary.contains("has waited 45 min") && backlog.summary.contains("1 worker listens"), "\(backlog.summary)")
         #expect(backlog.metrics["waiting_tasks"] == 2)
-        #expect((backlog.metrics["oldest_wait_s"] ?? 0) >= 2690)
+        #expect((backlog.metrics["oldest_wait_seconds"] ?? 0) >= 2690)
         #expect(backlog.role == .rootCause)
     }
 
@@ -93,7 +93,7 @@ final class AgentsAndQueuesCheckTests {
         #expect(report.result("queues.backlog/b")?.status == .ok)
         let others = try #require(report.result("queues.backlog/\(QueuesBacklogCheck.othersTarget)"))
         #expect(others.status == .critical)
-        #expect(others.summary.contains("1 of 1 more queues"))
+        #expect(others.summary.contains("1 of 1 more queue has a problem"))
         #expect(report.result("queues.backlog/c") == nil)
     }
 
