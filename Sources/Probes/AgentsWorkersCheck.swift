@@ -49,7 +49,9 @@ public struct AgentsWorkersCheck: Check {
         let envelope: ClearMLEnvelope
         switch reply {
         case .failure(let problem):
-            return [problem.result(builder, target: "")]
+            // The same keys as a success (one per expected queue), so an alert opened by the failure resolves.
+            return expected.isEmpty ? [problem.result(builder, target: "")]
+                : expected.map { problem.result(builder, target: $0.queue) }
         case .success(let value):
             envelope = value
         }

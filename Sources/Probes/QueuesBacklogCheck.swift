@@ -18,6 +18,9 @@ public struct QueuesBacklogCheck: Check {
     public var maxQueues: Int
     public var noWorker: Severity
     public var workerMaxAge: Double
+    /// Queues that `agents.workers` expects workers on: a no-worker backlog there depends on that queue's
+    /// `agents.workers/<queue>` result; on any other queue it is its own root cause.
+    public var workerQueues: Set<String> = []
 
     /// The target that sums up queues beyond `max_queues`.
     public static let othersTarget = "other-queues"
@@ -38,8 +41,36 @@ public struct QueuesBacklogCheck: Check {
                                          maxQueues: maxQueues, noWorker: noWorker, workerMaxAge: workerMaxAge))
     }
 
+    /// Ties this check to the queues `agents.workers` is configured to expect workers on.
+    public static func linked(_ checks: [ConfiguredCheck]) -> [ConfiguredCheck] {
+        guard let agents = checks.first(where: { $0.id == .agentsWorkers }), case .ready(let check) = agents.plan,
+              let workers = check as? AgentsWorkersCheck else { return checks }
+        return checks.map { configured in
+            guard configured.id == .queuesBacklog, case .ready(let check) = configured.plan,
+                  var backlog = check as? QueuesBacklogCheck else { return configured }
+            backlog.workerQueues = Set(workers.expected.map(\.queue))
+            var linked = configured
+            linked.plan = .ready(backlog)
+            return linked
+        }
+    }
+
+    /// Where a failure before the queues are listed is reported: the targets of the latest success, else the
+    /// queues `agents.workers` expects, else the check itself.
+    func failureTargets(_ context: CheckContext) async -> [String] {
+        let known = await context.state.knownTargets(.queuesBacklog)
+        if !known.isEmpty { return known }
+        return workerQueues.isEmpty ? [""] : workerQueues.sorted()
+    }
+
+    func failed(_ problem: ClearMLProblem, _ builder: ResultBuilder, _ context: CheckContext) async -> [CheckResult] {
+        await failureTargets(context).map { problem.result(builder, target: $0) }
+    }
+
     struct Queue {
         var name: String
+        /// The name as the apiserver gave it (matches `agents.workers` targets from the config).
+        var rawName: String
         var waiting: Int
         var oldestWait: Double?
         var workers: Int
@@ -52,14 +83,14 @@ public struct QueuesBacklogCheck: Check {
                                                     context, credentials: credentials)
         let queuesEnvelope: ClearMLEnvelope
         switch queuesReply {
-        case .failure(let problem): return [problem.result(builder, target: "")]
+        case .failure(let problem): return await failed(problem, builder, context)
         case .success(let envelope): queuesEnvelope = envelope
         }
         let workersReply = await ClearMLSession.read("workers.get_all", parameters: ["last_seen": Int(workerMaxAge.rounded(.up))],
                                                      context, credentials: credentials)
         let workersEnvelope: ClearMLEnvelope
         switch workersReply {
-        case .failure(let problem): return [problem.result(builder, target: "")]
+        case .failure(let problem): return await failed(problem, builder, context)
         case .success(let envelope): workersEnvelope = envelope
         }
 
@@ -75,13 +106,14 @@ public struct QueuesBacklogCheck: Check {
             guard let rawName = item["name"]?.string else { return nil }
             let entries = item["entries"]?.array ?? []
             let oldest = entries.compactMap { ClearMLTime.parse($0["added"]) }.min()
-            return Queue(name: redactor.redact(Evidence.excerpt(rawName, limit: 64)), waiting: entries.count,
+            return Queue(name: redactor.redact(Evidence.excerpt(rawName, limit: 64)), rawName: rawName, waiting: entries.count,
                          oldestWait: oldest.map { max(0, now.timeIntervalSince($0)) }, workers: listeners[rawName] ?? 0)
         }.sorted { $0.name < $1.name }
 
         guard !queues.isEmpty else {
             var result = builder.result(status: .ok, summary: "no queues", metrics: ["queues": 0])
             result.durationMs = builder.elapsedMs
+            await context.state.setKnownTargets(.queuesBacklog, [""])
             return [result]
         }
         var results = queues.prefix(maxQueues).map { judge($0, builder) }
@@ -100,6 +132,7 @@ public struct QueuesBacklogCheck: Check {
             result.durationMs = builder.elapsedMs
             results.append(result)
         }
+        await context.state.setKnownTargets(.queuesBacklog, results.map(\.target))
         return results
     }
 
@@ -118,7 +151,8 @@ public struct QueuesBacklogCheck: Check {
             status = noWorker.status
             summary = "\(tasks) \(queue.waiting == 1 ? "waits" : "wait") on queue \(queue.name) and no worker listens to it" + (oldest.map { " (\($0))" } ?? "")
             hint = "Start an agent for this queue (clearml-agent daemon --queue \(queue.name)), or move the tasks to a queue that has one."
-            dependsOn.append(.check(.agentsWorkers))
+            // Tied to this queue's own workers only: a backlog on `default` is no symptom of `services`' agent.
+            if workerQueues.contains(queue.rawName) { dependsOn.append(.result("\(CheckID.agentsWorkers.rawValue)/\(queue.rawName)")) }
         } else if queue.waiting > 0, let wait = queue.oldestWait, wait > maxWait {
             status = .warning
             summary = "the oldest of \(tasks) on queue \(queue.name) has waited \(Durations.format(seconds: wait)) "

@@ -100,18 +100,21 @@ final class AgentsAndQueuesCheckTests {
     @Test func redisDownIsASymptomOfAuth() async throws {
         try await clearml.scenario(api: "redis_down")
         let report = try await run()
-        let workers = try #require(report.result("agents.workers"))
+        // Failures before anything is listed keep the keys of a success: one per expected (or known) queue.
+        let workers = try #require(report.result("agents.workers/services"))
         #expect(workers.status == .critical)
         #expect(workers.summary.contains("Redis"))
         #expect(workers.role == .symptom)
-        #expect(report.result("queues.backlog")?.role == .symptom)
+        #expect(report.result("agents.workers") == nil)
+        #expect(report.result("queues.backlog/services")?.role == .symptom)
+        #expect(report.result("queues.backlog") == nil)
     }
 
     @Test func mongoTimeoutAndBlindProbe() async throws {
         try await clearml.scenario(api: "bad_credentials")
         let blind = try await run()
-        #expect(blind.result("agents.workers")?.status == .unknown)
-        #expect(blind.result("agents.workers")?.summary.contains("no token") == true)
+        #expect(blind.result("agents.workers/services")?.status == .unknown)
+        #expect(blind.result("agents.workers/services")?.summary.contains("no token") == true)
         #expect(blind.results.allSatisfy { $0.status != .critical })
 
         try await clearml.reset()
@@ -120,8 +123,41 @@ final class AgentsAndQueuesCheckTests {
             await clearml.run(try clearml.loaded(checks: "  agents.workers: {}\n  apiserver.auth: {}", timeout: "1s"),
                               only: [.agentsWorkers, .apiserverAuth])
         }
-        #expect(report.result("agents.workers")?.status != .ok)
+        #expect(report.result("agents.workers/services")?.status != .ok)
         #expect(report.result("apiserver.auth/direct")?.summary.contains("MongoDB") == true)
         #expect(seconds < 1 + 0.5 + 0.5)
+    }
+
+    @Test func failuresKeepTheKeysOfTheLatestSuccess() async throws {
+        try await clearml.state(["queues": [["name": "default"], ["name": "gpu"], ["name": "services"]]])
+        let state = ProbeState()
+        let loaded = try clearml.loaded(checks: "  agents.workers: {}\n  queues.backlog: {}\n  apiserver.auth: {}")
+        let healthy = await clearml.run(loaded, only: [.agentsWorkers, .queuesBacklog, .apiserverAuth], state: state)
+        let keys = Set(healthy.results.filter { $0.id == .queuesBacklog || $0.id == .agentsWorkers }.map(\.key))
+        #expect(keys == ["agents.workers/services", "queues.backlog/default", "queues.backlog/gpu", "queues.backlog/services"])
+
+        try await clearml.scenario(api: "mongo_down:100")
+        let failing = await clearml.run(loaded, only: [.agentsWorkers, .queuesBacklog, .apiserverAuth], state: state)
+        let failed = failing.results.filter { $0.id == .queuesBacklog || $0.id == .agentsWorkers }
+        #expect(Set(failed.map(\.key)) == keys)
+        #expect(failed.allSatisfy { $0.status != .ok })
+    }
+
+    @Test func backlogWithoutAnyWorkerIsItsOwnRootCauseNotASymptomOfAnotherQueue() async throws {
+        try await clearml.state(["workers": [],
+                                 "queues": [["name": "default", "entries": [["task": "t1", "added": Self.ago(60)]]],
+                                            ["name": "services", "entries": [["task": "t2", "added": Self.ago(60)]]]]])
+        let report = try await run("  agents.workers: {}\n  queues.backlog:\n    no_worker_status: critical")
+        #expect(report.result("agents.workers/services")?.status == .critical)
+        let services = try #require(report.result("queues.backlog/services"))
+        #expect(services.role == .symptom)
+        #expect(services.rootCause == "agents.workers/services")
+        // No worker is expected on `default`: its waiting task is a root cause of its own, not a symptom of `services`.
+        let other = try #require(report.result("queues.backlog/default"))
+        #expect(other.status == .critical)
+        #expect(other.summary.contains("1 task waits on queue default"))
+        #expect(other.role == .rootCause)
+        #expect(other.rootCause == nil)
+        #expect(report.rootCauses.contains("queues.backlog/default"))
     }
 }
