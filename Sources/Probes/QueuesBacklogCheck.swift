@@ -13,6 +13,9 @@ public struct QueuesBacklogCheck: Check {
     }
 
     public var credentials: ProbeConfig.Credentials
+    /// The largest apiserver reply this check reads (`max_reply`).
+    public var maxReply: Int = Self.defaultMaxReply
+    public static let defaultMaxReply = 16 * 1024 * 1024
     public var maxWait: Double
     public var maxTaskEntries: Int
     public var maxQueues: Int
@@ -31,14 +34,17 @@ public struct QueuesBacklogCheck: Check {
         let maxQueues = try options.int("max_queues", default: 50, range: 1...500)
         let noWorker = try options.choice("no_worker_status", default: Severity.warning)
         let workerMaxAge = try options.duration("worker_max_age", default: 600, minimum: 1)
+        let maxReply = try ClearMLCall.maxReply(options, default: defaultMaxReply)
         guard let credentials = config.credentials else {
             return .notConfigured("no credentials (set CLEARML_API_ACCESS_KEY and CLEARML_API_SECRET_KEY)")
         }
         guard !ClearMLEndpoint.all(config).isEmpty else {
             return .notConfigured("no apiserver address (set CLEARML_PROBE_APISERVER_URL or CLEARML_API_HOST)")
         }
-        return .ready(QueuesBacklogCheck(credentials: credentials, maxWait: maxWait, maxTaskEntries: maxTaskEntries,
-                                         maxQueues: maxQueues, noWorker: noWorker, workerMaxAge: workerMaxAge))
+        var check = QueuesBacklogCheck(credentials: credentials, maxWait: maxWait, maxTaskEntries: maxTaskEntries,
+                                       maxQueues: maxQueues, noWorker: noWorker, workerMaxAge: workerMaxAge)
+        check.maxReply = maxReply
+        return .ready(check)
     }
 
     /// Ties this check to the queues `agents.workers` is configured to expect workers on.
@@ -80,14 +86,14 @@ public struct QueuesBacklogCheck: Check {
         let builder = ResultBuilder(id: .queuesBacklog)
         let queuesReply = await ClearMLSession.read("queues.get_all", parameters: ["only_fields": ["id", "name", "entries"],
                                                                                    "max_task_entries": maxTaskEntries],
-                                                    context, credentials: credentials)
+                                                    context, credentials: credentials, maxReply: maxReply)
         let queuesEnvelope: ClearMLEnvelope
         switch queuesReply {
         case .failure(let problem): return await failed(problem, builder, context)
         case .success(let envelope): queuesEnvelope = envelope
         }
         let workersReply = await ClearMLSession.read("workers.get_all", parameters: ["last_seen": Int(workerMaxAge.rounded(.up))],
-                                                     context, credentials: credentials)
+                                                     context, credentials: credentials, maxReply: maxReply)
         let workersEnvelope: ClearMLEnvelope
         switch workersReply {
         case .failure(let problem): return await failed(problem, builder, context)

@@ -160,4 +160,19 @@ final class AgentsAndQueuesCheckTests {
         #expect(other.rootCause == nil)
         #expect(report.rootCauses.contains("queues.backlog/default"))
     }
+
+    @Test func aReplyAboveTheCapIsAFindingNamingTheKeyToRaise() async throws {
+        let workers = (0..<400).map { ["id": "worker-\($0)", "queues": ["services"], "last_activity_time": NSNull()] as [String: Any] }
+        try await clearml.state(["workers": workers])
+        let small = try await run("  agents.workers:\n    max_reply: 64kb", only: [.agentsWorkers, .apiserverAuth])
+        let capped = try #require(small.result("agents.workers/services"))
+        #expect(capped.status == .unknown)
+        #expect(capped.summary.contains("the reply of workers.get_all"), "\(capped.summary)")
+        #expect(capped.summary.contains("exceeds 64 KB: raise checks.agents.workers.max_reply"), "\(capped.summary)")
+        #expect(!capped.summary.contains("envelope"))
+
+        let roomy = try await run("  agents.workers:\n    max_reply: 4mb", only: [.agentsWorkers, .apiserverAuth])
+        #expect(roomy.result("agents.workers/services")?.status == .ok)
+        #expect(roomy.result("agents.workers/services")?.metrics["workers"] == 400)
+    }
 }
