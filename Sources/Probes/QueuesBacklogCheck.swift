@@ -25,6 +25,10 @@ public struct QueuesBacklogCheck: Check {
     /// `agents.workers/<queue>` result; on any other queue it is its own root cause.
     public var workerQueues: Set<String> = []
 
+    /// Queues per `queues.get_all` page (the apiserver's default and largest page), and the most pages read.
+    static let pageSize = 500
+    static let maxPages = 40
+
     /// The target that sums up queues beyond `max_queues`.
     public static let othersTarget = "other-queues"
 
@@ -84,13 +88,27 @@ public struct QueuesBacklogCheck: Check {
 
     public func run(_ context: CheckContext) async -> [CheckResult] {
         let builder = ResultBuilder(id: .queuesBacklog)
-        let queuesReply = await ClearMLSession.read("queues.get_all", parameters: ["only_fields": ["id", "name", "entries"],
-                                                                                   "max_task_entries": maxTaskEntries],
-                                                    context, credentials: credentials, maxReply: maxReply)
-        let queuesEnvelope: ClearMLEnvelope
-        switch queuesReply {
-        case .failure(let problem): return await failed(problem, builder, context)
-        case .success(let envelope): queuesEnvelope = envelope
+        // The apiserver returns at most `pageSize` queues per call (its Mongo `max_page_size`, 500 by default, also
+        // when no page is asked for): page through them in a stable order.
+        var listed: [(rawName: String, waiting: Int, oldest: Date?)] = []
+        for page in 0..<Self.maxPages {
+            let reply = await ClearMLSession.read("queues.get_all", parameters: ["only_fields": ["id", "name", "entries"],
+                                                                              "max_task_entries": maxTaskEntries,
+                                                                              "order_by": ["id"], "page": page,
+                                                                              "page_size": Self.pageSize],
+                                                  context, credentials: credentials, maxReply: maxReply)
+            let envelope: ClearMLEnvelope
+            switch reply {
+            case .failure(let problem): return await failed(problem, builder, context)
+            case .success(let value): envelope = value
+            }
+            let items = envelope.data["queues"]?.array ?? []
+            for item in items {
+                guard let rawName = item["name"]?.string else { continue }
+                let entries = item["entries"]?.array ?? []
+                listed.append((rawName, entries.count, entries.compactMap { ClearMLTime.parse($0["added"]) }.min()))
+            }
+            if items.count < Self.pageSize { break }
         }
         let workersReply = await ClearMLSession.read("workers.get_all", parameters: ["last_seen": Int(workerMaxAge.rounded(.up))],
                                                      context, credentials: credentials, maxReply: maxReply)
@@ -108,12 +126,9 @@ public struct QueuesBacklogCheck: Check {
             for name in Set((worker["queues"]?.array ?? []).compactMap { $0["name"]?.string }) { listeners[name, default: 0] += 1 }
         }
         let redactor = Redactor(context.config.secrets)
-        let queues = (queuesEnvelope.data["queues"]?.array ?? []).compactMap { item -> Queue? in
-            guard let rawName = item["name"]?.string else { return nil }
-            let entries = item["entries"]?.array ?? []
-            let oldest = entries.compactMap { ClearMLTime.parse($0["added"]) }.min()
-            return Queue(name: redactor.redact(Evidence.excerpt(rawName, limit: 64)), rawName: rawName, waiting: entries.count,
-                         oldestWait: oldest.map { max(0, now.timeIntervalSince($0)) }, workers: listeners[rawName] ?? 0)
+        let queues = listed.map { item in
+            Queue(name: redactor.redact(Evidence.excerpt(item.rawName, limit: 64)), rawName: item.rawName, waiting: item.waiting,
+                  oldestWait: item.oldest.map { max(0, now.timeIntervalSince($0)) }, workers: listeners[item.rawName] ?? 0)
         }.sorted { $0.name < $1.name }
 
         guard !queues.isEmpty else {

@@ -175,4 +175,20 @@ final class AgentsAndQueuesCheckTests {
         #expect(roomy.result("agents.workers/services")?.status == .ok)
         #expect(roomy.result("agents.workers/services")?.metrics["workers"] == 400)
     }
+
+    @Test func queuesBeyondTheServersPageOf500AreJudgedToo() async throws {
+        var queues: [[String: Any]] = (0..<1200).map { ["name": String(format: "q%04d", $0)] }
+        queues[1150]["entries"] = [["task": "late", "added": Self.ago(30)]]
+        try await clearml.state(["queues": queues])
+        let report = try await run("  queues.backlog:\n    no_worker_status: critical", only: [.queuesBacklog, .apiserverAuth])
+        let others = try #require(report.result("queues.backlog/\(QueuesBacklogCheck.othersTarget)"))
+        #expect(others.metrics["queues"] == 1150)
+        #expect(others.status == .critical)
+        #expect(others.summary.contains("1 task waits on queue q1150"), "\(others.summary)")
+        #expect(report.results.filter { $0.id == .queuesBacklog }.count == 51)
+        let pages = try await clearml.double.requests().compactMap { $0["body"] as? String }
+            .filter { $0.contains("max_task_entries") }
+        #expect(pages.count == 3, "\(pages)")
+        #expect(pages.allSatisfy { $0.contains("\"page_size\":500") })
+    }
 }

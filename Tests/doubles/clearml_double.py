@@ -629,6 +629,7 @@ class ApiHandler(BaseHandler):
             queues = [q for q in queues if q["id"] in ids]
         if not (params.get("search_hidden") or params.get("id") or params.get("name")):
             queues = [q for q in queues if "k8s-glue" not in q["tags"]]
+        queues = page_of_queues(queues, params)
         out = []
         for q in queues:
             entries = [{"task": e["task"], "added": iso(e["added"])} for e in q["entries"]]
@@ -669,6 +670,21 @@ class ApiHandler(BaseHandler):
                         "task": w.get("task"), "project": w.get("project"), "queue": None, "queues": wq,
                         "tags": w.get("tags", []), "system_tags": w.get("system_tags", [])})
         return out
+
+
+MAX_PAGE_SIZE = 500  # apiserver mongo.max_page_size default: get_all returns at most this many, asked or not
+
+
+def page_of_queues(queues, params):
+    """queues.get_all paging as the real server does it: order_by, then page/page_size capped at MAX_PAGE_SIZE
+    (page_size defaults to it, so an unpaged call also gets only the first 500)."""
+    order = params.get("order_by") or []
+    for field in reversed(order if isinstance(order, list) else [order]):
+        name = str(field).lstrip("-")
+        queues = sorted(queues, key=lambda q: str(q.get(name, "")), reverse=str(field).startswith("-"))
+    size = min(int(params.get("page_size") or MAX_PAGE_SIZE), MAX_PAGE_SIZE)
+    page = int(params.get("page") or 0)
+    return queues[page * size:(page + 1) * size]
 
 
 # ---------------------------------------------------------------------------------------------------------------
