@@ -7,7 +7,7 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clearml-probe-bench",
         abstract: "Measure clearml-probe against reference tools on this machine.",
-        subcommands: [HTTPBench.self, EngineBench.self, MicroBench.self, RedisBench.self]
+        subcommands: [HTTPBench.self, EngineBench.self, MicroBench.self, RedisBench.self, FleetBench.self]
     )
 }
 
