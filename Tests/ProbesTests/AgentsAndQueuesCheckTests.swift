@@ -1,6 +1,6 @@
 import Foundation
 import ProbeCore
-import Probes
+@testable import Probes
 import Runtime
 import Testing
 import TestSupport
@@ -190,5 +190,30 @@ final class AgentsAndQueuesCheckTests {
             .filter { $0.contains("max_task_entries") }
         #expect(pages.count == 3, "\(pages)")
         #expect(pages.allSatisfy { $0.contains("\"page_size\":500") })
+    }
+}
+
+/// The apiserver's time forms, read without a formatter, agree with the general ISO-8601 path.
+@Suite struct ClearMLTimeTests {
+    @Test(arguments: ["2026-01-01T00:00:00.123000+00:00", "2025-02-28T23:59:59Z", "2024-02-29T12:30:00.5+02:00",
+                      "1999-12-31T23:59:59-05:30", "2026-07-04T08:09:10"])
+    func fastPathMatchesTheFormatter(_ text: String) throws {
+        let fast = try #require(ClearMLTime.fast(text))
+        var plain = text
+        var fraction = 0.0
+        if let dot = plain.firstIndex(of: ".") {
+            let digits = plain[plain.index(after: dot)...].prefix { $0.isNumber }
+            fraction = Double("0." + digits) ?? 0
+            plain.removeSubrange(dot..<digits.endIndex)
+        }
+        if !plain.dropFirst(10).contains("+"), !plain.dropFirst(10).contains("-"), !plain.hasSuffix("Z") { plain += "Z" }
+        let formatter = ISO8601DateFormatter()
+        let expected = try #require(formatter.date(from: plain)).addingTimeInterval(fraction)
+        #expect(abs(fast.timeIntervalSince(expected)) < 0.000_001, "\(text): \(fast) vs \(expected)")
+    }
+
+    @Test(arguments: ["", "yesterday", "2026-13-01T00:00:00Z", "2026-01-01T00:00:00+0000x", "2026-01-01"])
+    func otherFormsAreLeftToTheGeneralPath(_ text: String) {
+        #expect(ClearMLTime.fast(text) == nil)
     }
 }
