@@ -10,6 +10,9 @@ import ProbeCore
 /// services agent registers a sub-worker `clearml-services:service:<task id>` per task it runs).
 public struct AgentsWorkersCheck: Check {
     public var credentials: ProbeConfig.Credentials
+    /// The largest apiserver reply this check reads (`max_reply`).
+    public var maxReply: Int = Self.defaultMaxReply
+    public static let defaultMaxReply = 16 * 1024 * 1024
     /// Queue name and the least number of workers expected on it, by name.
     public var expected: [(queue: String, count: Int)]
     public var maxAge: Double
@@ -27,13 +30,16 @@ public struct AgentsWorkersCheck: Check {
             }
         }
         let maxAge = try options.duration("max_age", default: 600, minimum: 1)
+        let maxReply = try ClearMLCall.maxReply(options, default: defaultMaxReply)
         guard let credentials = config.credentials else {
             return .notConfigured("no credentials (set CLEARML_API_ACCESS_KEY and CLEARML_API_SECRET_KEY)")
         }
         guard !ClearMLEndpoint.all(config).isEmpty else {
             return .notConfigured("no apiserver address (set CLEARML_PROBE_APISERVER_URL or CLEARML_API_HOST)")
         }
-        return .ready(AgentsWorkersCheck(credentials: credentials, expected: expected, maxAge: maxAge))
+        var check = AgentsWorkersCheck(credentials: credentials, expected: expected, maxAge: maxAge)
+        check.maxReply = maxReply
+        return .ready(check)
     }
 
     /// A worker as the check sees it: only what it needs, no id kept.
@@ -45,11 +51,13 @@ public struct AgentsWorkersCheck: Check {
     public func run(_ context: CheckContext) async -> [CheckResult] {
         let builder = ResultBuilder(id: .agentsWorkers)
         let reply = await ClearMLSession.read("workers.get_all", parameters: ["last_seen": Int(maxAge.rounded(.up))], context,
-                                              credentials: credentials)
+                                              credentials: credentials, maxReply: maxReply)
         let envelope: ClearMLEnvelope
         switch reply {
         case .failure(let problem):
-            return [problem.result(builder, target: "")]
+            // The same keys as a success (one per expected queue), so an alert opened by the failure resolves.
+            return expected.isEmpty ? [problem.result(builder, target: "")]
+                : expected.map { problem.result(builder, target: $0.queue) }
         case .success(let value):
             envelope = value
         }
@@ -71,7 +79,7 @@ public struct AgentsWorkersCheck: Check {
             let listening = workers.filter { $0.queues.contains(entry.queue) }
             let newest = listening.map(\.age).min()
             var metrics: [String: Double] = ["workers": Double(listening.count), "expected_workers": Double(entry.count)]
-            if let newest { metrics["newest_report_age_s"] = newest.rounded() }
+            if let newest { metrics["newest_report_age_seconds"] = newest.rounded() }
             let window = Durations.format(seconds: maxAge)
             let status: Status
             let summary: String

@@ -74,7 +74,7 @@ public struct ApiserverAuthCheck: Check {
         } else if grant.login == nil {
             steps.append("token reused (\(Durations.format(seconds: Date().timeIntervalSince(token.obtainedAt))) old)")
         }
-        metrics["token_age_s"] = Date().timeIntervalSince(token.obtainedAt).rounded()
+        metrics["token_age_seconds"] = Date().timeIntervalSince(token.obtainedAt).rounded()
 
         // The authenticated call: Mongo (queues) and Redis (every Bearer call checks revoked tokens).
         var queues = await queuesCall(endpoint, token, context, grant: grant, redactor: redactor, reserve: reserve)

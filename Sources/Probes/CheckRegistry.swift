@@ -71,6 +71,6 @@ public struct LoadedConfig: Sendable {
         }
         try checksMap.finish()
         try root.finish()
-        return LoadedConfig(config: config, checks: checks)
+        return LoadedConfig(config: config, checks: QueuesBacklogCheck.linked(checks))
     }
 }

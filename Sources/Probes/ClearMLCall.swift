@@ -64,6 +64,24 @@ public struct ClearMLCall: Sendable {
     public var auth: ClearMLAuth
     /// Where the call goes, for people ("the apiserver at apiserver:8008").
     public var place: String
+    /// The largest reply kept; a longer one is a finding naming `maxReplyKey`, never "not a ClearML envelope".
+    public var maxReplyBytes: Int = ClearMLCall.defaultMaxReply
+    /// The config key that raises `maxReplyBytes` (`checks.agents.workers.max_reply`).
+    public var maxReplyKey: String?
+
+    public static let defaultMaxReply = 1024 * 1024
+
+    /// `max_reply` of a check's options: a size (`16mb`), between 64 KB and 256 MB.
+    public static func maxReply(_ options: ConfigMap, default defaultValue: Int) throws -> Int {
+        guard let text = try options.string("max_reply") else { return defaultValue }
+        guard let bytes = ByteSize.parse(text) else {
+            throw options.error(key: "max_reply", "'\(text)' is not a size (use a number with a unit: 512kb, 16mb)")
+        }
+        guard (64 * 1024...256 * 1024 * 1024).contains(Int(bytes)) else {
+            throw options.error(key: "max_reply", "must be between 64kb and 256mb (got \(text))")
+        }
+        return Int(bytes)
+    }
 
     public init(_ action: String, on endpoint: ClearMLEndpoint, parameters: [String: any Sendable] = [:], auth: ClearMLAuth,
                 config: ProbeConfig) {
@@ -81,9 +99,11 @@ public struct ClearMLCall: Sendable {
         var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
         if let header = auth.header { headers.append(header) }
         let url = endpoint.base.appendingPathComponent(action)
-        return endpoint.viaIngress
+        var request = endpoint.viaIngress
             ? context.ingressRequest(method: "POST", url: url, headers: headers, body: body)
-            : context.directRequest(method: "POST", url: url, headers: headers, body: body, maxBodyBytes: 1024 * 1024)
+            : context.directRequest(method: "POST", url: url, headers: headers, body: body)
+        request.maxBodyBytes = maxReplyBytes
+        return request
     }
 
     /// Sends the call, leaving `reserve` seconds of the deadline unused (for a `debug.ping` that explains a timeout).
@@ -105,6 +125,16 @@ public struct ClearMLCall: Sendable {
             let waited = started.duration(to: .now).milliseconds / 1000
             return .failure(ClearMLProblem.transport(failure, call: self, waited: waited, redactor: redactor))
         case .success(let response):
+            if response.droppedBodyBytes > 0 {
+                let size = ByteSize.format(Double(response.body.count + response.droppedBodyBytes))
+                let cap = ByteSize.format(Double(maxReplyBytes))
+                let key = maxReplyKey ?? "the check's max_reply"
+                return .failure(ClearMLProblem(status: .unknown,
+                                               summary: "the reply of \(action) (\(size)) exceeds \(cap): raise \(key)",
+                                               hint: "The apiserver answered; the probe keeps at most \(cap) of a reply. "
+                                                   + "Set \(key) above \(size) (e.g. \(ByteSize.format(Double(2 * (response.body.count + response.droppedBodyBytes))).replacingOccurrences(of: " ", with: "").lowercased())).",
+                                               timings: response.timings, code: "reply too large"))
+            }
             if response.status == 200, let envelope = ClearMLEnvelope(body: response.body), envelope.resultCode == 200 {
                 return .success((envelope, response))
             }

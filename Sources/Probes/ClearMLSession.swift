@@ -61,7 +61,8 @@ public enum ClearMLSession {
     /// the session (a login only when the reuse window is over), the call on the first configured path, and any
     /// failure already phrased for people. Every failure also depends on `apiserver.auth`, which says why the API fails.
     public static func read(_ action: String, parameters: [String: any Sendable], _ context: CheckContext,
-                            credentials: ProbeConfig.Credentials) async -> Result<ClearMLEnvelope, ClearMLProblem> {
+                            credentials: ProbeConfig.Credentials,
+                            maxReply: Int = ClearMLCall.defaultMaxReply) async -> Result<ClearMLEnvelope, ClearMLProblem> {
         guard let endpoint = ClearMLEndpoint.all(context.config).first else {
             return .failure(ClearMLProblem(status: .unknown, summary: "no apiserver address", code: "not configured"))
         }
@@ -74,7 +75,9 @@ public enum ClearMLSession {
                                            dependsOn: [.check(.apiserverAuth)], code: "no token"))
         }
         let redactor = await redactor(context, credentials: credentials)
-        let call = ClearMLCall(action, on: endpoint, parameters: parameters, auth: .bearer(token.value), config: context.config)
+        var call = ClearMLCall(action, on: endpoint, parameters: parameters, auth: .bearer(token.value), config: context.config)
+        call.maxReplyBytes = maxReply
+        call.maxReplyKey = "checks.\(context.id.rawValue).max_reply"
         switch await call.send(context, reserve: reserve, basicLoginWorked: grant.loggedIn, redactor: redactor) {
         case .success(let reply):
             return .success(reply.envelope)

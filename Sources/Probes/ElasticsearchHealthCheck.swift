@@ -121,7 +121,7 @@ public struct ElasticsearchHealthCheck: Check {
             findings += judgeBlocks(answer.json, metrics: &metrics)
         }
 
-        let uptime = metrics["uptime_s"]
+        let uptime = metrics["uptime_seconds"]
         let base = "Elasticsearch \(version), \(health["status"]?.string ?? "?")" + (uptime.map { ", up \(Uptime.words($0))" } ?? "")
         if let (status, text, hint) = Finding.summarise(findings) {
             return [builder.result(status: status, summary: "\(text) (\(base))", hint: hint, metrics: metrics)]
@@ -240,7 +240,7 @@ public struct ElasticsearchHealthCheck: Check {
         let key = "elasticsearch.health/\(store.display)"
         let uptimes = all.compactMap { $0.at("jvm.uptime_in_millis")?.double }
         if let shortest = uptimes.min() {
-            metrics["uptime_s"] = shortest / 1000
+            metrics["uptime_seconds"] = shortest / 1000
             if await context.state.restarted("\(key)/uptime_s", uptimeSeconds: shortest / 1000) {
                 findings.append(Finding(.warning, "an Elasticsearch node restarted \(Uptime.words(shortest / 1000)) ago",
                                         hint: "See why in its log (OOM kill, crash, deploy)."))

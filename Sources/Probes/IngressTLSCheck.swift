@@ -72,7 +72,8 @@ public struct IngressTLSCheck: Check {
         let earliest = chain.compactMap(\.notAfter).min() ?? leafExpiry
         let leafDays = leafExpiry.timeIntervalSince(now) / 86400
         let earliestDays = earliest.timeIntervalSince(now) / 86400
-        let metrics = ["leaf_expiry_days": leafDays.rounded(toPlaces: 2), "chain_earliest_expiry_days": earliestDays.rounded(toPlaces: 2)]
+        let metrics = ["leaf_expiry_seconds": leafExpiry.timeIntervalSince(now).rounded(),
+                       "chain_earliest_expiry_seconds": earliest.timeIntervalSince(now).rounded()]
         let which = earliest < leafExpiry ? "a chain certificate" : "the leaf certificate"
         let status: Status = earliestDays < criticalDays ? .critical : (earliestDays < warningDays ? .warning : .ok)
         let summary = status == .ok

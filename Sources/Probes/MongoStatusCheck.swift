@@ -71,7 +71,7 @@ public struct MongoStatusCheck: Check {
         let version = status["version"]?.string ?? "?"
         let uptime = status["uptime"]?.double
         if let uptime {
-            metrics["uptime_s"] = uptime
+            metrics["uptime_seconds"] = uptime
             if await context.state.restarted("mongo.status/\(store.display)/uptime_s", uptimeSeconds: uptime) {
                 findings.append(Finding(.warning, "MongoDB restarted \(Uptime.words(uptime)) ago",
                                         hint: "See why in its log (OOM kill, crash, deploy)."))
@@ -161,7 +161,7 @@ public struct MongoStatusCheck: Check {
                 }
             }
         }
-        metrics["replication_lag_s"] = worstLag
+        metrics["replication_lag_seconds"] = worstLag
         metrics["members"] = Double(members.count)
         metrics["members_unhealthy"] = Double(unhealthy.count)
         if !unhealthy.isEmpty {

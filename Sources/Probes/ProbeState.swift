@@ -10,6 +10,9 @@ public actor ProbeState {
         public var samples: [String: Sample] = [:]
         /// Free-form remembered values (e.g. the last time a fresh token was used), keyed by check.
         public var marks: [String: Date] = [:]
+        /// The targets of a check's latest successful run, keyed by check id: a failure before the targets are
+        /// known is reported under the same keys, so what a failure opened, a success closes.
+        public var targets: [String: [String]]? = nil
 
         public init() {}
     }
@@ -42,6 +45,12 @@ public actor ProbeState {
     public func mark(_ key: String) -> Date? { snapshot.marks[key] }
 
     public func setMark(_ key: String, _ date: Date = Date()) { snapshot.marks[key] = date }
+
+    public func knownTargets(_ check: CheckID) -> [String] { snapshot.targets?[check.rawValue] ?? [] }
+
+    public func setKnownTargets(_ check: CheckID, _ targets: [String]) {
+        snapshot.targets = (snapshot.targets ?? [:]).merging([check.rawValue: targets]) { $1 }
+    }
 
     public func secret(_ key: String, now: Date = Date()) -> Secret? {
         guard let entry = secrets[key], entry.expires > now else { return nil }

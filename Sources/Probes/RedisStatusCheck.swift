@@ -65,7 +65,7 @@ public struct RedisStatusCheck: Check {
         let version = info["redis_version"] ?? "?"
         let uptime = info.number("uptime_in_seconds")
         if let uptime {
-            metrics["uptime_s"] = uptime
+            metrics["uptime_seconds"] = uptime
             if await context.state.restarted("\(sampleKey)/uptime_s", uptimeSeconds: uptime) {
                 findings.append(Finding(.warning, "Redis restarted \(Uptime.words(uptime)) ago",
                                         hint: "See why in its log (OOM kill, crash, deploy); ClearML's queued state survives only with persistence."))

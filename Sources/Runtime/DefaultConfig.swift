@@ -99,6 +99,8 @@ checks:
     # Queue: least number of workers listening to it; {} when the stack runs without agents.
     expected: {services: 1}
     max_age: 10m
+    # Largest workers.get_all reply read (0.5-1.5 KB per worker); a bigger one is a finding naming this key.
+    max_reply: 16mb
   queues.backlog:
     # A task waiting longer than this (while a worker listens) is a warning.
     max_wait: 30m
@@ -106,6 +108,8 @@ checks:
     no_worker_status: warning
     worker_max_age: 10m
     max_task_entries: 100
+    # Largest queues.get_all / workers.get_all reply read; a bigger one is a finding naming this key.
+    max_reply: 16mb
     max_queues: 50
   # Data layer (thresholds from shared/facts/datastores.md). Writes go only to probe-owned names: docs/footprint.md.
   mongo.ping: {}

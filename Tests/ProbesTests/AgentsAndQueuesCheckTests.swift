@@ -1,6 +1,6 @@
 import Foundation
 import ProbeCore
-import Probes
+@testable import Probes
 import Runtime
 import Testing
 import TestSupport
@@ -51,7 +51,7 @@ final class AgentsAndQueuesCheckTests {
         #expect(services.role == .rootCause)
         let backlog = try #require(report.result("queues.backlog/services"))
         #expect(backlog.status == .warning)
-        #expect(backlog.summary.contains("1 task wait on queue services and no worker listens"))
+        #expect(backlog.summary.contains("1 task waits on queue services and no worker listens"))
         #expect(backlog.rootCause == "agents.workers/services")
     }
 
@@ -78,7 +78,7 @@ final class AgentsAndQueuesCheckTests {
         #expect(backlog.status == .warning)
         #expect(backlog.summary.contains("has waited 45 min") && backlog.summary.contains("1 worker listens"), "\(backlog.summary)")
         #expect(backlog.metrics["waiting_tasks"] == 2)
-        #expect((backlog.metrics["oldest_wait_s"] ?? 0) >= 2690)
+        #expect((backlog.metrics["oldest_wait_seconds"] ?? 0) >= 2690)
         #expect(backlog.role == .rootCause)
     }
 
@@ -93,25 +93,28 @@ final class AgentsAndQueuesCheckTests {
         #expect(report.result("queues.backlog/b")?.status == .ok)
         let others = try #require(report.result("queues.backlog/\(QueuesBacklogCheck.othersTarget)"))
         #expect(others.status == .critical)
-        #expect(others.summary.contains("1 of 1 more queues"))
+        #expect(others.summary.contains("1 of 1 more queue has a problem"))
         #expect(report.result("queues.backlog/c") == nil)
     }
 
     @Test func redisDownIsASymptomOfAuth() async throws {
         try await clearml.scenario(api: "redis_down")
         let report = try await run()
-        let workers = try #require(report.result("agents.workers"))
+        // Failures before anything is listed keep the keys of a success: one per expected (or known) queue.
+        let workers = try #require(report.result("agents.workers/services"))
         #expect(workers.status == .critical)
         #expect(workers.summary.contains("Redis"))
         #expect(workers.role == .symptom)
-        #expect(report.result("queues.backlog")?.role == .symptom)
+        #expect(report.result("agents.workers") == nil)
+        #expect(report.result("queues.backlog/services")?.role == .symptom)
+        #expect(report.result("queues.backlog") == nil)
     }
 
     @Test func mongoTimeoutAndBlindProbe() async throws {
         try await clearml.scenario(api: "bad_credentials")
         let blind = try await run()
-        #expect(blind.result("agents.workers")?.status == .unknown)
-        #expect(blind.result("agents.workers")?.summary.contains("no token") == true)
+        #expect(blind.result("agents.workers/services")?.status == .unknown)
+        #expect(blind.result("agents.workers/services")?.summary.contains("no token") == true)
         #expect(blind.results.allSatisfy { $0.status != .critical })
 
         try await clearml.reset()
@@ -120,8 +123,97 @@ final class AgentsAndQueuesCheckTests {
             await clearml.run(try clearml.loaded(checks: "  agents.workers: {}\n  apiserver.auth: {}", timeout: "1s"),
                               only: [.agentsWorkers, .apiserverAuth])
         }
-        #expect(report.result("agents.workers")?.status != .ok)
+        #expect(report.result("agents.workers/services")?.status != .ok)
         #expect(report.result("apiserver.auth/direct")?.summary.contains("MongoDB") == true)
         #expect(seconds < 1 + 0.5 + 0.5)
+    }
+
+    @Test func failuresKeepTheKeysOfTheLatestSuccess() async throws {
+        try await clearml.state(["queues": [["name": "default"], ["name": "gpu"], ["name": "services"]]])
+        let state = ProbeState()
+        let loaded = try clearml.loaded(checks: "  agents.workers: {}\n  queues.backlog: {}\n  apiserver.auth: {}")
+        let healthy = await clearml.run(loaded, only: [.agentsWorkers, .queuesBacklog, .apiserverAuth], state: state)
+        let keys = Set(healthy.results.filter { $0.id == .queuesBacklog || $0.id == .agentsWorkers }.map(\.key))
+        #expect(keys == ["agents.workers/services", "queues.backlog/default", "queues.backlog/gpu", "queues.backlog/services"])
+
+        try await clearml.scenario(api: "mongo_down:100")
+        let failing = await clearml.run(loaded, only: [.agentsWorkers, .queuesBacklog, .apiserverAuth], state: state)
+        let failed = failing.results.filter { $0.id == .queuesBacklog || $0.id == .agentsWorkers }
+        #expect(Set(failed.map(\.key)) == keys)
+        #expect(failed.allSatisfy { $0.status != .ok })
+    }
+
+    @Test func backlogWithoutAnyWorkerIsItsOwnRootCauseNotASymptomOfAnotherQueue() async throws {
+        try await clearml.state(["workers": [],
+                                 "queues": [["name": "default", "entries": [["task": "t1", "added": Self.ago(60)]]],
+                                            ["name": "services", "entries": [["task": "t2", "added": Self.ago(60)]]]]])
+        let report = try await run("  agents.workers: {}\n  queues.backlog:\n    no_worker_status: critical")
+        #expect(report.result("agents.workers/services")?.status == .critical)
+        let services = try #require(report.result("queues.backlog/services"))
+        #expect(services.role == .symptom)
+        #expect(services.rootCause == "agents.workers/services")
+        // No worker is expected on `default`: its waiting task is a root cause of its own, not a symptom of `services`.
+        let other = try #require(report.result("queues.backlog/default"))
+        #expect(other.status == .critical)
+        #expect(other.summary.contains("1 task waits on queue default"))
+        #expect(other.role == .rootCause)
+        #expect(other.rootCause == nil)
+        #expect(report.rootCauses.contains("queues.backlog/default"))
+    }
+
+    @Test func aReplyAboveTheCapIsAFindingNamingTheKeyToRaise() async throws {
+        let workers = (0..<400).map { ["id": "worker-\($0)", "queues": ["services"], "last_activity_time": NSNull()] as [String: Any] }
+        try await clearml.state(["workers": workers])
+        let small = try await run("  agents.workers:\n    max_reply: 64kb", only: [.agentsWorkers, .apiserverAuth])
+        let capped = try #require(small.result("agents.workers/services"))
+        #expect(capped.status == .unknown)
+        #expect(capped.summary.contains("the reply of workers.get_all"), "\(capped.summary)")
+        #expect(capped.summary.contains("exceeds 64 KB: raise checks.agents.workers.max_reply"), "\(capped.summary)")
+        #expect(!capped.summary.contains("envelope"))
+
+        let roomy = try await run("  agents.workers:\n    max_reply: 4mb", only: [.agentsWorkers, .apiserverAuth])
+        #expect(roomy.result("agents.workers/services")?.status == .ok)
+        #expect(roomy.result("agents.workers/services")?.metrics["workers"] == 400)
+    }
+
+    @Test func queuesBeyondTheServersPageOf500AreJudgedToo() async throws {
+        var queues: [[String: Any]] = (0..<1200).map { ["name": String(format: "q%04d", $0)] }
+        queues[1150]["entries"] = [["task": "late", "added": Self.ago(30)]]
+        try await clearml.state(["queues": queues])
+        let report = try await run("  queues.backlog:\n    no_worker_status: critical", only: [.queuesBacklog, .apiserverAuth])
+        let others = try #require(report.result("queues.backlog/\(QueuesBacklogCheck.othersTarget)"))
+        #expect(others.metrics["queues"] == 1150)
+        #expect(others.status == .critical)
+        #expect(others.summary.contains("1 task waits on queue q1150"), "\(others.summary)")
+        #expect(report.results.filter { $0.id == .queuesBacklog }.count == 51)
+        let pages = try await clearml.double.requests().compactMap { $0["body"] as? String }
+            .filter { $0.contains("max_task_entries") }
+        #expect(pages.count == 3, "\(pages)")
+        #expect(pages.allSatisfy { $0.contains("\"page_size\":500") })
+    }
+}
+
+/// The apiserver's time forms, read without a formatter, agree with the general ISO-8601 path.
+@Suite struct ClearMLTimeTests {
+    @Test(arguments: ["2026-01-01T00:00:00.123000+00:00", "2025-02-28T23:59:59Z", "2024-02-29T12:30:00.5+02:00",
+                      "1999-12-31T23:59:59-05:30", "2026-07-04T08:09:10"])
+    func fastPathMatchesTheFormatter(_ text: String) throws {
+        let fast = try #require(ClearMLTime.fast(text))
+        var plain = text
+        var fraction = 0.0
+        if let dot = plain.firstIndex(of: ".") {
+            let digits = plain[plain.index(after: dot)...].prefix { $0.isNumber }
+            fraction = Double("0." + digits) ?? 0
+            plain.removeSubrange(dot..<digits.endIndex)
+        }
+        if !plain.dropFirst(10).contains("+"), !plain.dropFirst(10).contains("-"), !plain.hasSuffix("Z") { plain += "Z" }
+        let formatter = ISO8601DateFormatter()
+        let expected = try #require(formatter.date(from: plain)).addingTimeInterval(fraction)
+        #expect(abs(fast.timeIntervalSince(expected)) < 0.000_001, "\(text): \(fast) vs \(expected)")
+    }
+
+    @Test(arguments: ["", "yesterday", "2026-13-01T00:00:00Z", "2026-01-01T00:00:00+0000x", "2026-01-01"])
+    func otherFormsAreLeftToTheGeneralPath(_ text: String) {
+        #expect(ClearMLTime.fast(text) == nil)
     }
 }

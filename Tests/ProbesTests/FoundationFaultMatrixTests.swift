@@ -190,7 +190,7 @@ struct TLSFaultMatrixTests {
         let report = try await tls(fixture.tlsGood)
         let result = try #require(report.result("ingress.tls/web"))
         #expect(result.status == .ok, "\(result.summary)")
-        #expect((result.metrics["leaf_expiry_days"] ?? 0) > 80)
+        #expect((result.metrics["leaf_expiry_seconds"] ?? 0) > 80 * 86400)
         #expect(report.result("ingress.routes/api")?.status == .ok)
         #expect(report.result("ingress.routes/web")?.timings["tls_ms"] ?? 0 > 0)
         #expect(report.result("ingress.headers/web")?.status == .ok)

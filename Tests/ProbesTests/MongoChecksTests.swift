@@ -40,7 +40,7 @@ struct MongoChecksTests {
         #expect(status.result.status == .ok, "\(status.result.summary)")
         #expect(status.result.summary.contains("MongoDB 7.0.22"))
         #expect(status.result.metrics["disk_free_percent"] == 60)
-        #expect(status.result.metrics["uptime_s"] ?? 0 > 4 * 86400)
+        #expect(status.result.metrics["uptime_seconds"] ?? 0 > 4 * 86400)
 
         let handshake = try await Self.double.requests().first { ["isMaster", "ismaster", "hello"].contains($0["command"] as? String ?? "") }
         let application = ((handshake?["doc"] as? [String: Any])?["client"] as? [String: Any])?["application"] as? [String: Any]

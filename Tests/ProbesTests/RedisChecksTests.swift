@@ -34,7 +34,7 @@ struct RedisChecksTests {
         #expect(status.result.status == .ok, "\(status.result.summary)")
         #expect(status.result.summary.contains("Redis 7"))
         #expect(status.result.metrics["maxclients"] != nil)
-        #expect(status.result.metrics["uptime_s"] != nil)
+        #expect(status.result.metrics["uptime_seconds"] != nil)
 
         let clients = await redisAdmin(Self.healthy.port, ["CLIENT", "LIST"])?.text ?? ""
         #expect(clients.contains("name=clearml-probe"), "CLIENT SETNAME so operators see who it is")

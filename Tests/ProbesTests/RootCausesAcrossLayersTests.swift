@@ -42,7 +42,7 @@ final class RootCausesAcrossLayersTests {
         let report = try await run(extra: [mongo])
         #expect(report.rootCauses == ["mongo.ping"], "\(report.rootCauses) \(TextReport(colour: false).render(report))")
         #expect(report.result("apiserver.auth/direct")?.summary.contains("500/1") == true)
-        for key in ["apiserver.auth/direct", "apiserver.auth/ingress", "agents.workers", "queues.backlog"] {
+        for key in ["apiserver.auth/direct", "apiserver.auth/ingress", "agents.workers/services", "queues.backlog/services"] {
             #expect(report.result(key)?.rootCause == "mongo.ping", "\(key)")
         }
         #expect(report.result("apiserver.ping")?.status == .ok)

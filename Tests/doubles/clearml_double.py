@@ -643,6 +643,7 @@ class ApiHandler(BaseHandler):
             queues = [q for q in queues if q["id"] in ids]
         if not (params.get("search_hidden") or params.get("id") or params.get("name")):
             queues = [q for q in queues if "k8s-glue" not in q["tags"]]
+        queues = page_of_queues(queues, params)
         out = []
         for q in queues:
             entries = [{"task": e["task"], "added": iso(e["added"])} for e in q["entries"]]
@@ -673,16 +674,72 @@ class ApiHandler(BaseHandler):
             for qname in w.get("queues", []):
                 q = queues.get(qname, {"id": hashlib.md5(qname.encode()).hexdigest(), "name": qname, "entries": []})
                 first = q["entries"][0]["task"] if q["entries"] else None
-                wq.append({"id": q["id"], "name": q["name"], "display_name": q.get("display_name") or q["name"],
-                           "next_task": {"id": first} if first else None, "num_tasks": len(q["entries"])})
+                entry = {"id": q["id"], "name": q["name"], "num_tasks": len(q["entries"])}
+                if q.get("display_name"):
+                    entry["display_name"] = q["display_name"]
+                if first:
+                    entry["next_task"] = {"id": first}
+                wq.append(entry)
             registered = parse_time(w.get("register_time"), seen - 60)
-            out.append({"id": w["id"], "key": f"worker_{COMPANY['id']}_probe-user-id_{w['id']}",
-                        "user": {"id": "__services_agent__", "name": "services_agent"}, "company": COMPANY,
-                        "ip": w.get("ip", "172.18.0.9"), "register_time": iso(registered),
-                        "register_timeout": timeout, "last_activity_time": iso(seen), "last_report_time": iso(seen),
-                        "task": w.get("task"), "project": w.get("project"), "queue": None, "queues": wq,
-                        "tags": w.get("tags", []), "system_tags": w.get("system_tags", [])})
+            entry = {"company": COMPANY, "id": w["id"], "ip": w.get("ip", "172.18.0.9"),
+                     "key": f"worker_{COMPANY['id']}_probe-user-id_{w['id']}", "last_activity_time": iso(seen),
+                     "last_report_time": iso(seen), "queues": wq, "register_time": iso(registered),
+                     "register_timeout": timeout, "system_tags": w.get("system_tags", []), "tags": w.get("tags", []),
+                     "user": {"id": "__services_agent__", "name": "services_agent"}}
+            # a busy worker adds its task, project and current queue; an idle one omits them (not null)
+            for field in ("task", "project"):
+                if w.get(field):
+                    entry[field] = w[field]
+            if w.get("queue"):
+                q = queues.get(w["queue"], {"id": hashlib.md5(w["queue"].encode()).hexdigest(), "name": w["queue"]})
+                entry["queue"] = {"id": q["id"], "name": q["name"]}
+            out.append(entry)
         return out
+
+
+def fleet_state(workers, queues, waiting_every=10, waiting=100, busy_every=3, now=None):
+    """A real-size fleet for benchmarks: `queues` queues (100 waiting tasks on every tenth, the oldest 5 min old) and
+    `workers` workers spread over them, each listening to one queue (every 50th also to `services`), every third busy.
+    Entries follow the real v2.3.0 workers.get_all shape (user, company, ip, times, key, register_timeout, queues
+    with num_tasks; a busy worker adds task, project and queue) via `workers()` below."""
+    now = time.time() if now is None else now
+    names = ["services", "default"] + [f"fleet-queue-{i:04d}" for i in range(max(0, queues - 2))]
+    qs = []
+    for i, name in enumerate(names[:queues]):
+        entries = []
+        if i % waiting_every == waiting_every - 1:
+            entries = [{"task": hashlib.md5(f"{name}-{j}".encode()).hexdigest(), "added": now - 300 + j}
+                       for j in range(waiting)]
+        qs.append({"name": name, "entries": entries, "system_tags": ["default"] if name == "default" else []})
+    ws = []
+    for i in range(workers):
+        listen = [names[(i % max(1, queues - 1)) + 1 if queues > 1 else 0]]
+        if i % 50 == 0:
+            listen.append("services")
+        w = {"id": f"gpu-node-{i:05d}:gpu{i % 8}", "queues": listen, "last_activity_time": now - (i % 30),
+             "ip": f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}", "tags": ["gpu", "a100"]}
+        if i % busy_every == 0:
+            task = hashlib.md5(f"task-{i}".encode()).hexdigest()
+            w["task"] = {"id": task, "name": f"train resnet50 sweep {i}", "running_time": 3600 + i, "last_iteration": i}
+            w["project"] = {"id": hashlib.md5(f"p{i % 40}".encode()).hexdigest(), "name": f"team-{i % 40}/vision"}
+            w["queue"] = listen[0]
+        ws.append(w)
+    return {"queues": qs, "workers": ws}
+
+
+MAX_PAGE_SIZE = 500  # apiserver mongo.max_page_size default: get_all returns at most this many, asked or not
+
+
+def page_of_queues(queues, params):
+    """queues.get_all paging as the real server does it: order_by, then page/page_size capped at MAX_PAGE_SIZE
+    (page_size defaults to it, so an unpaged call also gets only the first 500)."""
+    order = params.get("order_by") or []
+    for field in reversed(order if isinstance(order, list) else [order]):
+        name = str(field).lstrip("-")
+        queues = sorted(queues, key=lambda q: str(q.get(name, "")), reverse=str(field).startswith("-"))
+    size = min(int(params.get("page_size") or MAX_PAGE_SIZE), MAX_PAGE_SIZE)
+    page = int(params.get("page") or 0)
+    return queues[page * size:(page + 1) * size]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -995,6 +1052,11 @@ class ControlHandler(double_support.ControlHandler):
                 with d.lock:
                     d.set_state(body)
                 return self.reply(200, {"ok": True})
+            if self.path == "/fleet":
+                state = fleet_state(int(body.get("workers", 1000)), int(body.get("queues", 200)))
+                with d.lock:
+                    d.set_state(state)
+                return self.reply(200, {"workers": len(state["workers"]), "queues": len(state["queues"])})
             if self.path == "/reset":
                 d.reset()
                 return self.reply(200, {"ok": True})

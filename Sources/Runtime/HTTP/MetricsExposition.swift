@@ -121,11 +121,20 @@ public enum MetricsExposition {
         ["check": result.id.rawValue, "target": result.target]
     }
 
-    /// `p99_ms` → (`p99_seconds`, value/1000); `heap_used_percent` → (`heap_used_ratio`, value/100).
+    /// `p99_ms` → (`p99_seconds`, value/1000); `heap_used_percent` → (`heap_used_ratio`, value/100); `_seconds`,
+    /// `_bytes`, `_ratio`, `_total` and plain counts stay as they are.
     static func baseUnit(_ name: String, _ value: Double) -> (String, Double) {
         let clean = sanitize(name)
         if clean.hasSuffix("_ms") { return (String(clean.dropLast(3)) + "_seconds", value / 1000) }
         if clean.hasSuffix("_percent") { return (String(clean.dropLast(8)) + "_ratio", value / 100) }
+        // Abbreviated or non-base time units (never used by the catalog's checks, kept out of /metrics anyway).
+        for (suffix, factor) in [("_s", 1.0), ("_sec", 1), ("_secs", 1), ("_minutes", 60), ("_hours", 3600), ("_days", 86400)]
+        where clean.hasSuffix(suffix) {
+            return (String(clean.dropLast(suffix.count)) + "_seconds", value * factor)
+        }
+        for (suffix, factor) in [("_kb", 1e3), ("_mb", 1e6), ("_gb", 1e9)] where clean.hasSuffix(suffix) {
+            return (String(clean.dropLast(suffix.count)) + "_bytes", value * factor)
+        }
         return (clean, value)
     }
 
