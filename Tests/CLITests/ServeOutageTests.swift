@@ -16,7 +16,7 @@ import Testing
     static let everyCheck: Set<String> = [
         "ingress.routes", "ingress.tls", "ingress.headers", "apiserver.ping", "apiserver.auth", "webserver.ui",
         "fileserver.roundtrip", "agents.workers", "queues.backlog", "mongo.ping", "mongo.write", "mongo.status",
-        "redis.latency", "redis.write", "redis.status", "elasticsearch.health",
+        "redis.latency", "redis.write", "redis.status", "elasticsearch.health", "apiserver.login_mode", "fileserver.volume",
     ]
 
     @Test func aHealthyStackSendsNothing() async throws {

@@ -122,6 +122,8 @@ public actor StackUnderTest {
             "CLEARML_PROBE_INSTANCE": "e2e",
             "CLEARML_PROBE_INTERVAL": Self.duration(settings.interval),
             "CLEARML_PROBE_GRACE": Self.duration(settings.grace),
+            // fileserver.volume: a tmpfs with room to spare stands in for the fileserver's volume.
+            "CLEARML_PROBE_FILESERVER_VOLUME": FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory(),
             "CLEARML_PROBE_STATE_DIR": state.path,
             "CLEARML_PROBE_APISERVER_URL": clearml.url("api").absoluteString,
             "CLEARML_PROBE_WEBSERVER_URL": clearml.url("web").absoluteString,

@@ -250,7 +250,7 @@ def test_healthy_stack_over_https(clearml, https_ingress, ca):
     for route in ("web", "api", "files"):
         tls = run[f"ingress.tls/{route}"]
         assert tls["status"] == "ok", tls["summary"]
-        assert 88 <= tls["metrics"]["leaf_expiry_days"] <= 90
+        assert 88 * 86400 <= tls["metrics"]["leaf_expiry_seconds"] <= 90 * 86400
         assert re.search(r"valid for 8[89] more days", tls["summary"]), tls["summary"]
 
 

@@ -13,9 +13,13 @@ public enum CheckAlertTransition: Sendable, Equatable {
 /// follows the mildest of the last N failures (so it moves up and down only when N results agree), flapping when the
 /// status changed too often within a window.
 public enum AlertStateMachine {
-    public static func observe(_ state: inout CheckAlertState, status: Status, at date: Date, policy: AlertPolicy) -> [CheckAlertTransition] {
+    /// `countsForFlapping` is false for a change the key's own service did not make (a symptom following its root
+    /// cause elsewhere): flapping is about the service, not about what happened around it.
+    public static func observe(_ state: inout CheckAlertState, status: Status, at date: Date, policy: AlertPolicy,
+                               countsForFlapping: Bool = true) -> [CheckAlertTransition] {
         var transitions: [CheckAlertTransition] = []
-        if let last = state.lastStatus, last != status { state.changes.append(date) }
+        // Only OK ↔ not OK is a change of state; critical ↔ unknown is the same outage seen differently.
+        if countsForFlapping, let last = state.lastStatus, (last == .ok) != (status == .ok) { state.changes.append(date) }
         if let last = state.lastStatus, (last == .ok) == (status == .ok) {
             state.streak = (state.streak ?? 1) + 1
         } else {

@@ -66,14 +66,16 @@ public struct IncidentTracker: Sendable {
             let fresh = !report.merged || isFresh(result, check: check, in: report, at: now)
             if unseen && fresh {
                 let wasOK = check.lastStatus.map { $0 == .ok }
-                _ = AlertStateMachine.observe(&check, status: status, at: now, policy: policy)
+                // A symptom's changes (it fails and heals with its root cause) do not make it flap.
+                let own = status == .ok ? (check.incidentService ?? result.service) == result.service : result.role != .symptom
+                _ = AlertStateMachine.observe(&check, status: status, at: now, policy: policy, countsForFlapping: own)
                 check.sampleAt = result.startedAt
                 if status == .ok {
                     check.failingSampleAt = nil
                 } else if check.failingSampleAt == nil {
                     check.failingSampleAt = result.startedAt
                 }
-                if wasOK != (status == .ok) { check.changedSampleAt = result.startedAt }
+                if let wasOK, wasOK != (status == .ok) { check.changedSampleAt = result.startedAt }
             }
             if fresh, status != .ok { attribute(&check, result, in: report) }
             state.checks[result.key] = check
@@ -108,6 +110,12 @@ public struct IncidentTracker: Sendable {
         let since = failing ? (check.failingSampleAt ?? result.startedAt) : result.startedAt
         if failing, let wall = check.failingSince, now.timeIntervalSince(wall) >= policy.evidenceWait { return true }
         let checks = state.checks
+        // A failure that was a symptom of another service stands on its own only with a sample taken after that
+        // service last changed (it may still be failing from before its root cause recovered).
+        if let previous = check.incidentService, previous != result.service, result.role != .symptom {
+            let causeChanged = report.results.filter { $0.service == previous }.compactMap { checks[$0.key]?.changedSampleAt }.max()
+            if let causeChanged, result.startedAt < causeChanged { return false }
+        }
         return EvidenceFreshness.stale(result, in: report, failingSince: since, changedAt: { checks[$0]?.changedSampleAt }).isEmpty
     }
 
@@ -212,6 +220,10 @@ public struct IncidentTracker: Sendable {
             return [message(.flapping, for: &incident, now: now, report: report)]
         }
         incident.flappingNotified = false
+        if let notified = incident.notifiedSeverity, incident.severity < notified {
+            // Milder while it recovers (the critical checks pass first): worth no page; a later worsening is.
+            incident.notifiedSeverity = incident.severity
+        }
         if incident.notifiedSeverity != incident.severity {
             let previous = incident.notifiedSeverity
             incident.notifiedSeverity = incident.severity
