@@ -84,6 +84,26 @@ import Testing
         #expect(resolved.first?.incidentID == firing.first?.incidentID)
     }
 
+    @Test func theOrderOfAReportsResultsDoesNotMakeAStaleSymptomARootCause() throws {
+        // As in the sidecar's merged report (ingress first, data stores last), the dependent comes before the
+        // dependency it rests on: the apiserver's check before Redis's. Observing in that order judged the stale apiserver sample against
+        // Redis's previous change, and it paged as an apiserver failure of its own right after the heal.
+        var tracker = IncidentTracker(instance: "p")
+        let down = { (s: Double) in Self.merged([Self.result(.apiserverAuth, .critical, sampled: s + 0.5),
+                                                 Self.result(.redisLatency, .critical, sampled: s)]) }
+        let firing = Self.feed(&tracker, [(1, down(0)), (3, down(2))])
+        #expect(firing.map(\.service) == [.redis])
+        let healed = { (s: Double) in Self.merged([Self.result(.apiserverAuth, .critical, sampled: 2.5),
+                                                   Self.result(.redisLatency, .ok, sampled: s)]) }
+        #expect(Self.feed(&tracker, [(5, healed(4)), (7, healed(6))]).isEmpty,
+                "no page for the apiserver from its sample of before the heal, whatever the order of the results")
+        let ok = { (s: Double) in Self.merged([Self.result(.apiserverAuth, .ok, sampled: s + 1),
+                                               Self.result(.redisLatency, .ok, sampled: s)]) }
+        let resolved = Self.feed(&tracker, [(8, ok(6)), (10, ok(8))])
+        #expect(resolved.map(\.event) == [.resolved])
+        #expect(resolved.first?.incidentID == firing.first?.incidentID)
+    }
+
     @Test func aKeyItsCheckNoLongerReportsIsRetired() {
         var tracker = IncidentTracker(instance: "p")
         let keyless = { (s: Double) in Self.merged([Self.result(.apiserverPing, .ok, sampled: s + 0.5),

@@ -57,7 +57,7 @@ public struct IncidentTracker: Sendable {
 
     mutating func observe(_ report: Report, at now: Date) {
         retireAndAge(report, at: now)
-        for result in report.results {
+        for result in Self.evidenceFirst(report.results) {
             var check = state.checks[result.key] ?? CheckAlertState(lastSeen: now)
             // A store the probe cannot reach while another check proves it serves the stack is the probe's blind
             // spot, not an outage: shown in the report, never paged.
@@ -81,6 +81,24 @@ public struct IncidentTracker: Sendable {
             state.checks[result.key] = check
         }
         prune(now: now)
+    }
+
+    /// The order in which one report's results are observed: what a verdict rests on before the verdict. Passing
+    /// results first (they may have just changed, which makes older failures that relied on them stale), then
+    /// symptoms (a failing dependency explains them whatever its age), then the rest with dependencies before
+    /// dependents. Observed in report order, a root cause sampled before its dependency recovered would be judged
+    /// against the dependency's previous change and page as a failure of its own.
+    static func evidenceFirst(_ results: [CheckResult]) -> [CheckResult] {
+        let depth = Dictionary(uniqueKeysWithValues: Service.dependencyOrder.enumerated().map { ($1, $0) })
+        func rank(_ result: CheckResult) -> Int {
+            if result.status == .ok || result.role == .unreachableFromProbe { return 0 }
+            if result.role == .symptom { return 1 }
+            return 2 + (depth[result.service] ?? depth.count)
+        }
+        return results.enumerated().sorted { a, b in
+            let (ra, rb) = (rank(a.element), rank(b.element))
+            return ra != rb ? ra < rb : a.offset < b.offset
+        }.map(\.element)
     }
 
     /// A key whose check reported without it is retired (a check that now reports per target no longer keeps its
