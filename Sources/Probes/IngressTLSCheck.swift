@@ -70,7 +70,6 @@ public struct IngressTLSCheck: Check {
         }
         let now = Date()
         let earliest = chain.compactMap(\.notAfter).min() ?? leafExpiry
-        let leafDays = leafExpiry.timeIntervalSince(now) / 86400
         let earliestDays = earliest.timeIntervalSince(now) / 86400
         let metrics = ["leaf_expiry_seconds": leafExpiry.timeIntervalSince(now).rounded(),
                        "chain_earliest_expiry_seconds": earliest.timeIntervalSince(now).rounded()]
