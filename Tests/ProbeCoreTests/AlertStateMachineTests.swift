@@ -45,6 +45,16 @@ import Testing
         Row(name: "flapping after too many changes, stable when they age out",
             statuses: [.ok, .critical, .ok, .critical, .ok, .critical, .ok],
             expected: ["", "", "", "", "flap", "", ""], flappingChanges: 4),
+        Row(name: "outages and recoveries that held are incidents, not flapping",
+            statuses: [.ok, .ok, .ok, .ok] + [Status](repeating: .critical, count: 4) + [.ok, .ok, .ok, .ok]
+                + [Status](repeating: .critical, count: 4) + [.ok, .ok, .ok, .ok] + [Status](repeating: .critical, count: 4)
+                + [.ok, .ok, .ok, .ok],
+            expected: ["", "", "", ""] + ["", "fire:critical", "", ""] + ["", "resolve", "", ""] + ["", "fire:critical", "", ""]
+                + ["", "resolve", "", ""] + ["", "fire:critical", "", ""] + ["", "resolve", "", ""],
+            flappingChanges: 4),
+        Row(name: "short stretches after a long one still flap",
+            statuses: [.ok, .ok, .ok, .ok, .critical, .critical, .ok, .critical, .critical, .ok, .critical, .critical],
+            expected: ["", "", "", "", "", "fire:critical", "", "", "", "", "flap", ""], flappingChanges: 4),
     ]
 
     @Test(arguments: rows)

@@ -15,11 +15,18 @@ public enum CheckAlertTransition: Sendable, Equatable {
 public enum AlertStateMachine {
     /// `countsForFlapping` is false for a change the key's own service did not make (a symptom following its root
     /// cause elsewhere): flapping is about the service, not about what happened around it.
+    ///
+    /// A change counts towards flapping only when it ends a short stretch: fewer samples in a row than it takes to
+    /// leave flapping (twice `fire_after` for a failure, twice `resolve_after` for a recovery). An outage that held
+    /// and a recovery that held were each paged once and honestly; a service down a minute three times in an hour is
+    /// three incidents, not noise. Only OK ↔ not OK is a change; critical ↔ unknown is the same outage seen otherwise.
     public static func observe(_ state: inout CheckAlertState, status: Status, at date: Date, policy: AlertPolicy,
                                countsForFlapping: Bool = true) -> [CheckAlertTransition] {
         var transitions: [CheckAlertTransition] = []
-        // Only OK ↔ not OK is a change of state; critical ↔ unknown is the same outage seen differently.
-        if countsForFlapping, let last = state.lastStatus, (last == .ok) != (status == .ok) { state.changes.append(date) }
+        if countsForFlapping, let last = state.lastStatus, (last == .ok) != (status == .ok),
+           (state.streak ?? 0) < stableSamples(policy, ok: last == .ok) {
+            state.changes.append(date)
+        }
         if let last = state.lastStatus, (last == .ok) == (status == .ok) {
             state.streak = (state.streak ?? 1) + 1
         } else {
