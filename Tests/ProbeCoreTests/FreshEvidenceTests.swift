@@ -104,6 +104,25 @@ import Testing
         #expect(resolved.first?.incidentID == firing.first?.incidentID)
     }
 
+    @Test func flappingThatEndsWhileEverythingPassesIsNoNewPage() {
+        // redis.latency blips until it flaps; redis.status (slower, its last sample already OK) still waits for its
+        // second OK sample when the latency check's flapping ends.
+        var policy = AlertPolicy()
+        policy.flappingChanges = 4
+        var tracker = IncidentTracker(policy: policy, instance: "p")
+        let latency: [Status] = [.critical, .critical, .ok, .critical, .ok, .critical, .ok, .ok, .ok, .ok, .ok]
+        let statusSampled: [Double] = [0, 1, 2, 3, 4, 5, 6, 6, 6, 6, 10]
+        let reports = latency.indices.map { step -> (Double, Report) in
+            let sampled = statusSampled[step]
+            let status: Status = sampled < 6 ? .critical : .ok
+            return (Double(step) + 0.5, Self.merged([Self.result(.redisLatency, latency[step], sampled: Double(step)),
+                                                     Self.result(.redisStatus, status, sampled: sampled)]))
+        }
+        let messages = Self.feed(&tracker, reports)
+        #expect(messages.map(\.event) == [.firing, .flapping, .resolved],
+                "flapping that ends with every check passing is followed by the RESOLVED, not a new FIRING")
+    }
+
     @Test func aKeyItsCheckNoLongerReportsIsRetired() {
         var tracker = IncidentTracker(instance: "p")
         let keyless = { (s: Double) in Self.merged([Self.result(.apiserverPing, .ok, sampled: s + 0.5),

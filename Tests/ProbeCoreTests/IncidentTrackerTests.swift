@@ -136,6 +136,17 @@ import Testing
         #expect(Set(messages.map(\.incidentID)).count == 1)
     }
 
+    @Test func cannotBeCheckedThenFailingIsOnePage() {
+        // nginx stopped: the TLS check cannot connect (unknown) a moment before the route check finds the refusal.
+        var tracker = IncidentTracker(instance: "clearml-probe")
+        let unknown = F.report(failing: [.nginx: .unknown])
+        let critical = F.report(failing: [.nginx: .critical])
+        let messages = Self.feed(&tracker, [(0, unknown), (1, unknown), (2, critical), (3, critical), (4, critical)])
+        #expect(messages.map(\.event) == [.firing], "one outage, one page: \(messages.map(\.title))")
+        let healthy = F.healthy()
+        #expect(Self.feed(&tracker, [(5, healthy), (6, healthy)]).map(\.event) == [.resolved])
+    }
+
     @Test func remindersWhileFiringAreCapped() {
         var policy = AlertPolicy()
         policy.reminderInterval = 3600

@@ -46,7 +46,7 @@ public struct IncidentTracker: Sendable {
             }
             var incident = state.incident(service) ?? open(service, keys: keys, now: now)
             refresh(&incident, keys: keys, report: report)
-            if paging { messages += announce(&incident, now: now, report: report) }
+            if paging { messages += announce(&incident, keys: keys, now: now, report: report) }
             kept.append(incident)
         }
         state.incidents = kept
@@ -229,8 +229,13 @@ public struct IncidentTracker: Sendable {
         incident.evidence = lead.evidence ?? lead.error
     }
 
-    /// Says what has not been said yet: the first firing, a severity change, one flapping notice, or a reminder.
-    mutating func announce(_ incident: inout IncidentState, now: Date, report: Report) -> [AlertMessage] {
+    /// Says what has not been said yet: the first firing, a worsening, one flapping notice, or a reminder.
+    ///
+    /// A worsening pages only from a degraded incident (warning) to one that is down or cannot be checked: unknown →
+    /// critical is the same outage seen by a second check a moment later (nginx stopped: the TLS check cannot
+    /// connect, then the route check finds the refusal), and easing while it heals is no page either. After a
+    /// FLAPPING notice the incident pages again when flapping ends only if something of it still fails.
+    mutating func announce(_ incident: inout IncidentState, keys: [String], now: Date, report: Report) -> [AlertMessage] {
         if incident.flapping {
             guard !incident.flappingNotified else { return [] }
             incident.flappingNotified = true
@@ -238,8 +243,13 @@ public struct IncidentTracker: Sendable {
             return [message(.flapping, for: &incident, now: now, report: report)]
         }
         incident.flappingNotified = false
-        if let notified = incident.notifiedSeverity, incident.severity < notified {
-            // Milder while it recovers (the critical checks pass first): worth no page; a later worsening is.
+        if let notified = incident.notifiedSeverity, incident.severity != notified,
+           notified != .warning || incident.severity < notified {
+            incident.notifiedSeverity = incident.severity
+        }
+        if incident.notifiedSeverity == nil, incident.notified,
+           !keys.contains(where: { key in report.result(key).map { $0.status != .ok } ?? false }) {
+            // Flapping ended with every check of it passing: the RESOLVED follows, no new page.
             incident.notifiedSeverity = incident.severity
         }
         if incident.notifiedSeverity != incident.severity {
