@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ProbeCore
 import NativeClients
 import Runtime
 
@@ -32,7 +33,15 @@ struct HealthcheckCommand: AsyncParsableCommand {
             }
         }
         var headers: [(name: String, value: String)] = []
-        if let token = ProcessInfo.processInfo.environment["CLEARML_PROBE_HTTP_TOKEN"], !token.isEmpty {
+        // The same token the sidecar reads: the variable, or the file `CLEARML_PROBE_HTTP_TOKEN_FILE` names (the
+        // compose stack passes it as a Docker secret).
+        let token: String?
+        do {
+            token = try EnvironmentSubstitution().value(of: "CLEARML_PROBE_HTTP_TOKEN")
+        } catch {
+            throw ValidationError(error.description)
+        }
+        if let token, !token.isEmpty {
             headers.append(("Authorization", "Bearer \(token)"))
         }
         let request = HTTPRequest(url: target, headers: headers, connectTimeout: min(timeout, 2), timeout: timeout, maxBodyBytes: 4096)

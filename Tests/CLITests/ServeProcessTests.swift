@@ -89,6 +89,12 @@ enum Binary {
         #expect(healthy == 0, "\(healthyOutput)")
         let (fromEnv, _) = try Binary.run(["healthcheck"], env: ["CLEARML_PROBE_LISTEN": "0.0.0.0:\(port)"])
         #expect(fromEnv == 0, "healthcheck reads CLEARML_PROBE_LISTEN and asks loopback")
+        // The token comes from where the sidecar reads it, the Docker secret's file too; a file it cannot read is
+        // named, not ignored.
+        let (badFile, badFileOutput) = try Binary.run(["healthcheck", "--url", "http://127.0.0.1:\(port)/healthz"],
+                                                      env: ["CLEARML_PROBE_HTTP_TOKEN_FILE": "/nonexistent/probe-token"])
+        #expect(badFile != 0)
+        #expect(badFileOutput.contains("CLEARML_PROBE_HTTP_TOKEN_FILE names '/nonexistent/probe-token', which cannot be read"), "\(badFileOutput)")
 
         let start = Date()
         kill(serve.process.processIdentifier, SIGTERM)
