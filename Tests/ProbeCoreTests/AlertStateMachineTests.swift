@@ -52,8 +52,13 @@ import Testing
             expected: ["", "", "", ""] + ["", "fire:critical", "", ""] + ["", "resolve", "", ""] + ["", "fire:critical", "", ""]
                 + ["", "resolve", "", ""] + ["", "fire:critical", "", ""] + ["", "resolve", "", ""],
             flappingChanges: 4),
-        Row(name: "short stretches after a long one still flap",
-            statuses: [.ok, .ok, .ok, .ok, .critical, .critical, .ok, .critical, .critical, .ok, .critical, .critical],
+        Row(name: "short outages that fired and recoveries that resolved are incidents (a failing check slows down)",
+            statuses: Array(repeating: [Status.ok, .ok, .ok, .critical, .critical, .critical], count: 4).flatMap { $0 } + [.ok, .ok],
+            expected: Array(repeating: ["", "resolve", "", "", "fire:critical", ""], count: 4).flatMap { $0 }.enumerated()
+                .map { $0.offset == 1 ? "" : $0.element } + ["", "resolve"],
+            flappingChanges: 4),
+        Row(name: "blips while it fires still flap",
+            statuses: [.ok, .ok, .ok, .ok, .critical, .critical, .ok, .critical, .ok, .critical, .ok, .critical],
             expected: ["", "", "", "", "", "fire:critical", "", "", "", "", "flap", ""], flappingChanges: 4),
     ]
 

@@ -10,7 +10,7 @@ public struct AlertPolicy: Sendable, Equatable {
     public var reminderInterval: Double = 4 * 3600
     /// Reminders per incident at most.
     public var maxReminders: Int = 6
-    /// Short-lived status changes (see `AlertStateMachine.observe`) within `flappingWindow` that make a check flapping.
+    /// Unconfirmed status changes (blips; see `AlertStateMachine.observe`) within `flappingWindow` that make a check flapping.
     public var flappingChanges: Int = 6
     public var flappingWindow: Double = 30 * 60
     /// Seconds after start before anything pages (at least the stack's start period).

@@ -16,15 +16,17 @@ public enum AlertStateMachine {
     /// `countsForFlapping` is false for a change the key's own service did not make (a symptom following its root
     /// cause elsewhere): flapping is about the service, not about what happened around it.
     ///
-    /// A change counts towards flapping only when it ends a short stretch: fewer samples in a row than it takes to
-    /// leave flapping (twice `fire_after` for a failure, twice `resolve_after` for a recovery). An outage that held
-    /// and a recovery that held were each paged once and honestly; a service down a minute three times in an hour is
-    /// three incidents, not noise. Only OK ↔ not OK is a change; critical ↔ unknown is the same outage seen otherwise.
+    /// A change counts towards flapping only when it ends a stretch that never got confirmed: a failure shorter than
+    /// `fire_after` samples, or a recovery shorter than `resolve_after`, the blips the thresholds keep quiet (and a
+    /// single sample always, so that `fire_after: 1` still has flapping). An outage
+    /// that fired and a recovery that resolved were each paged once and honestly (a failing check slows down, so an
+    /// outage of a minute may be only three samples): a service down a minute five times in half an hour is five
+    /// incidents, not noise. Only OK ↔ not OK is a change; critical ↔ unknown is the same outage seen otherwise.
     public static func observe(_ state: inout CheckAlertState, status: Status, at date: Date, policy: AlertPolicy,
                                countsForFlapping: Bool = true) -> [CheckAlertTransition] {
         var transitions: [CheckAlertTransition] = []
         if countsForFlapping, let last = state.lastStatus, (last == .ok) != (status == .ok),
-           (state.streak ?? 0) < stableSamples(policy, ok: last == .ok) {
+           (state.streak ?? 0) < max(2, last == .ok ? policy.resolveAfter : policy.fireAfter) {
             state.changes.append(date)
         }
         if let last = state.lastStatus, (last == .ok) == (status == .ok) {
