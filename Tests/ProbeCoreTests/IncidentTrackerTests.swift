@@ -162,7 +162,7 @@ import Testing
     @Test func flappingSendsOneNoticeThenQuietThenResolves() {
         var policy = AlertPolicy()
         policy.fireAfter = 1
-        policy.resolveAfter = 1
+        policy.resolveAfter = 2
         policy.flappingChanges = 4
         policy.flappingWindow = 600
         var tracker = IncidentTracker(policy: policy, instance: "clearml-probe")
@@ -171,10 +171,21 @@ import Testing
         var reports: [(Double, Report)] = []
         for minute in 0..<12 { reports.append((Double(minute), minute % 2 == 0 ? down : healthy)) }
         let storm = Self.feed(&tracker, reports)
-        // fire, resolve, fire, resolve, then one flapping notice instead of a storm
-        #expect(storm.map(\.event) == [.firing, .resolved, .firing, .resolved, .flapping])
+        // It fired, then keeps failing every other sample: one flapping notice instead of a storm.
+        #expect(storm.map(\.event) == [.firing, .flapping])
         let calm = Self.feed(&tracker, (12..<30).map { (Double($0), healthy) })
         #expect(calm.map(\.event) == [.resolved], "once stable again, exactly one RESOLVED")
+    }
+
+    @Test func blipsThatNeverFiredSendNothing() {
+        // A latency check on a starved host: one slow sample now and then, never two in a row.
+        var policy = AlertPolicy()
+        policy.flappingChanges = 4
+        var tracker = IncidentTracker(policy: policy, instance: "clearml-probe")
+        let slow = F.report(failing: [.redis: .warning])
+        let healthy = F.healthy()
+        let reports = (0..<20).map { (Double($0), $0 % 3 == 0 ? slow : healthy) }
+        #expect(Self.feed(&tracker, reports).isEmpty, "no FLAPPING for a page that was never sent")
     }
 
     @Test func unconfirmedRootCausePagesAsSuch() {

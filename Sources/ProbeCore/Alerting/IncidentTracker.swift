@@ -233,11 +233,15 @@ public struct IncidentTracker: Sendable {
     ///
     /// A worsening pages only from a degraded incident (warning) to one that is down or cannot be checked: unknown →
     /// critical is the same outage seen by a second check a moment later (nginx stopped: the TLS check cannot
-    /// connect, then the route check finds the refusal), and easing while it heals is no page either. After a
-    /// FLAPPING notice the incident pages again when flapping ends only if something of it still fails.
+    /// connect, then the route check finds the refusal), and easing while it heals is no page either. FLAPPING is
+    /// said once and only for an announced incident; after it the incident pages again when flapping ends only if
+    /// something of it still fails.
     mutating func announce(_ incident: inout IncidentState, keys: [String], now: Date, report: Report) -> [AlertMessage] {
         if incident.flapping {
-            guard !incident.flappingNotified else { return [] }
+            // Only a page already sent is worth a FLAPPING notice ("quiet until it is stable"). Blips that never
+            // fired (a latency check on a starved host, a reconnect right after a recovery) are shown on the status
+            // page, not paged: nobody was woken, so there is nothing to call off.
+            guard incident.notified, !incident.flappingNotified else { return [] }
             incident.flappingNotified = true
             incident.notifiedSeverity = nil
             return [message(.flapping, for: &incident, now: now, report: report)]
