@@ -9,6 +9,7 @@ public enum CheckID: String, Codable, Sendable, CaseIterable, Comparable {
     case fileserverRoundtrip = "fileserver.roundtrip"
     case fileserverVolume = "fileserver.volume"
     case webserverUI = "webserver.ui"
+    case webserverBrowser = "webserver.browser"
     case mongoPing = "mongo.ping"
     case mongoWrite = "mongo.write"
     case mongoStatus = "mongo.status"
@@ -25,7 +26,7 @@ public enum CheckID: String, Codable, Sendable, CaseIterable, Comparable {
         case .ingressRoutes, .ingressTLS, .ingressHeaders: .nginx
         case .apiserverPing, .apiserverAuth, .apiserverLoginMode: .apiserver
         case .fileserverRoundtrip, .fileserverVolume: .fileserver
-        case .webserverUI: .webserver
+        case .webserverUI, .webserverBrowser: .webserver
         case .mongoPing, .mongoWrite, .mongoStatus: .mongo
         case .redisLatency, .redisWrite, .redisStatus: .redis
         case .elasticsearchHealth: .elasticsearch

@@ -11,6 +11,7 @@ public enum CheckRegistry {
         case .ingressHeaders: try IngressHeadersCheck.plan(options, config)
         case .apiserverPing: try ApiserverPingCheck.plan(options, config)
         case .webserverUI: try WebserverUICheck.plan(options, config)
+        case .webserverBrowser: try WebserverBrowserCheck.plan(options, config)
         case .apiserverAuth: try ApiserverAuthCheck.plan(options, config)
         case .apiserverLoginMode: try ApiserverLoginModeCheck.plan(options, config)
         case .fileserverRoundtrip: try FileserverRoundtripCheck.plan(options, config)

@@ -80,6 +80,10 @@ checks:
     expect_fixed_users: ${CLEARML_PROBE_EXPECT_FIXED_USERS:-true}
     guest_status: warning
   webserver.ui: {}
+  # The browser's path (reads only): CORS preflights from the web origin to the api and files hosts (when they are
+  # other origins), configuration.json's apiBaseUrl/fileBaseUrl, and the UI page's first script. `origin` defaults to
+  # the web host's (CLEARML_WEB_HOST, else the webserver's).
+  webserver.browser: {}
   # Writes (skipped by --read-only): .clearml-probe/<instance>/<target>-<unique>.bin, deleted again; never /delete_many.
   fileserver.roundtrip:
     size_bytes: 4096

@@ -68,7 +68,7 @@ FAULTS = {
     "api": {"mongo_down", "redis_down", "es_disk", "bad_credentials", "revoked", "role_forbidden", "fixed_users_off",
             "guest_enabled", "es_connection_error"},
     "files": {"token_rejected", "too_large", "unsupported_encoding", "storage_readonly", "cookie_ignored"},
-    "web": {"api_proxy_down", "files_proxy_down"},
+    "web": {"api_proxy_down", "files_proxy_down", "assets_missing", "configuration_unreachable", "configuration_proxies"},
 }
 
 
@@ -127,8 +127,17 @@ def nginx_page(code, title):
             f"</center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n").encode()
 
 
+# The Angular build's index.html: hashed bundles loaded relative to <base href> (clearml-web's build output).
+MAIN_JS = "main-4NB3F7QX.js"
 INDEX_HTML = (b'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>ClearML</title>\n'
-              b'<base href="/">\n</head>\n<body>\n<sm-root></sm-root>\n</body>\n</html>\n')
+              b'<base href="/">\n</head>\n<body>\n<sm-root></sm-root>\n'
+              b'<script src="polyfills-FFHMD2TL.js" type="module"></script>'
+              b'<script src="' + MAIN_JS.encode() + b'" type="module"></script>\n</body>\n</html>\n')
+SCRIPTS = {"/polyfills-FFHMD2TL.js", "/" + MAIN_JS}
+JS = "application/javascript"  # nginx's mime.types for .js
+# configuration.json as an admin's WEBSERVER__* variables write it (§4); the default is {}.
+CONFIGURATIONS = {"configuration_unreachable": {"apiBaseUrl": "http://127.0.0.1:9/api", "fileBaseUrl": "http://127.0.0.1:9/files"},
+                  "configuration_proxies": {"apiBaseUrl": "/api", "fileBaseUrl": "/files"}}
 HTML = "text/html; charset=utf-8"
 
 
@@ -990,7 +999,11 @@ class WebHandler(BaseHandler):
             raise Reply(405, nginx_page(405, "Not Allowed"))
         if path == "/configuration.json":
             self.double.count("web", "configuration.json")
-            raise Reply(200, b"{}", "application/json")
+            raise Reply(200, json.dumps(CONFIGURATIONS.get(scenario, {})).encode(), "application/json")
+        if path in SCRIPTS and scenario != "assets_missing":
+            self.double.count("web", "asset")
+            raise Reply(200, b"export {};\n", JS)
+        # try_files $uri /index.html: every other path (a missing bundle too) gets the page itself.
         self.double.count("web", "index")
         raise Reply(200, INDEX_HTML, "text/html", SECURITY_HEADERS)
 

@@ -308,6 +308,29 @@ def test_webserver_and_proxy(double):
     assert_refused(double["web"])
 
 
+def test_ui_assets_configuration_and_cors(double):
+    page = http(double["web"], "/")[2].decode()
+    scripts = [part.split('"')[0] for part in page.split('<script src="')[1:]]
+    assert scripts and all(name.endswith(".js") for name in scripts)
+    for name in scripts:  # the bundles the page loads are served as scripts, HEAD too
+        for method in ("GET", "HEAD"):
+            status, hdrs, raw = http(double["web"], "/" + name, method)
+            assert status == 200 and hdrs["Content-Type"] == "application/javascript" and (raw == b"") == (method == "HEAD")
+    control(double, "/scenario", {"web": "assets_missing"})  # try_files falls back to the page for a missing bundle
+    status, hdrs, raw = http(double["web"], "/" + scripts[-1])
+    assert status == 200 and hdrs["Content-Type"] == "text/html" and raw.startswith(b"<!DOCTYPE html>")
+    control(double, "/scenario", {"web": "configuration_proxies"})
+    assert json.loads(http(double["web"], "/configuration.json")[2]) == {"apiBaseUrl": "/api", "fileBaseUrl": "/files"}
+    control(double, "/scenario", {"web": "configuration_unreachable"})
+    assert set(json.loads(http(double["web"], "/configuration.json")[2])) == {"apiBaseUrl", "fileBaseUrl"}
+    preflight = {"Origin": "https://app.example", "Access-Control-Request-Method": "POST"}
+    status, hdrs, raw = http(double["api"], "/auth.login", "OPTIONS", headers=preflight)
+    assert (status, raw) == (200, b"") and hdrs["Access-Control-Allow-Origin"] == "https://app.example"
+    assert hdrs["Access-Control-Allow-Credentials"] == "true"
+    status, hdrs, _ = http(double["files"], "/", "OPTIONS", headers=preflight)
+    assert status == 200 and hdrs["Access-Control-Allow-Origin"] == "*" and "Access-Control-Allow-Credentials" not in hdrs
+
+
 def test_requests_are_recorded_redacted(double):
     token = login(double)
     http(double["files"], "/", headers={"Authorization": f"Bearer {token}"})
