@@ -19,6 +19,7 @@ public enum CheckID: String, Codable, Sendable, CaseIterable, Comparable {
     case elasticsearchHealth = "elasticsearch.health"
     case agentsWorkers = "agents.workers"
     case queuesBacklog = "queues.backlog"
+    case tasksStale = "tasks.stale"
 
     /// The service this check gives evidence of; direct-path results of ingress checks may name another service.
     public var service: Service {
@@ -30,7 +31,7 @@ public enum CheckID: String, Codable, Sendable, CaseIterable, Comparable {
         case .mongoPing, .mongoWrite, .mongoStatus: .mongo
         case .redisLatency, .redisWrite, .redisStatus: .redis
         case .elasticsearchHealth: .elasticsearch
-        case .agentsWorkers, .queuesBacklog: .agents
+        case .agentsWorkers, .queuesBacklog, .tasksStale: .agents
         }
     }
 

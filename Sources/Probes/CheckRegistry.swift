@@ -18,6 +18,7 @@ public enum CheckRegistry {
         case .fileserverVolume: try FileserverVolumeCheck.plan(options, config)
         case .agentsWorkers: try AgentsWorkersCheck.plan(options, config)
         case .queuesBacklog: try QueuesBacklogCheck.plan(options, config)
+        case .tasksStale: try TasksStaleCheck.plan(options, config)
         case .redisLatency: try RedisLatencyCheck.plan(options, config)
         case .redisWrite: try RedisWriteCheck.plan(options, config)
         case .redisStatus: try RedisStatusCheck.plan(options, config)

@@ -115,6 +115,13 @@ checks:
     # Largest queues.get_all / workers.get_all reply read; a bigger one is a finding naming this key.
     max_reply: 16mb
     max_queues: 50
+  # Running (in_progress) tasks without an update for longer than max_silence: one tasks.get_all of at most
+  # max_tasks ids and update times, oldest first. The apiserver's own watchdog stops such tasks after 2 h.
+  tasks.stale:
+    max_silence: ${CLEARML_PROBE_TASK_MAX_SILENCE:-1h}
+    max_tasks: 100
+    status: warning
+    max_reply: 4mb
   # Data layer (thresholds from shared/facts/datastores.md). Writes go only to probe-owned names: docs/footprint.md.
   mongo.ping: {}
   mongo.write:
