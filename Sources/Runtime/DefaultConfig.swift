@@ -142,6 +142,10 @@ checks:
     memory_warning_percent: 90
     clients_warning_percent: 90
     maxmemory_policy: noeviction
+    # The probe's sentinel key clearml-probe:<instance>:sentinel (no TTL, written once; never under --read-only):
+    # gone after it was there = Redis came back empty, critical for data_loss_hold.
+    sentinel: true
+    data_loss_hold: 1h
   elasticsearch.health:
     heap_warning_percent: 80
     heap_critical_percent: 90
