@@ -133,21 +133,22 @@ public struct WebserverBrowserCheck: Check {
         let configURL = web.appendingPathComponent("configuration.json")
         let place = HTTPWords.place(web, connectTo: webViaIngress ? context.config.ingress.connectTo : nil)
         func result(_ status: Status, _ summary: String, hint: String? = nil, dependsOn: [Dependency], evidence: String? = nil,
-                    reachability: Bool = false) -> CheckResult {
-            builder.result(target: "configuration", status: status, summary: "configuration.json: \(summary)", hint: hint,
+                    reachability: Bool = false, path: Bool = false) -> CheckResult {
+            builder.result(target: "configuration", service: path ? pathService : nil, status: status,
+                           summary: "configuration.json: \(summary)", hint: hint,
                            evidence: evidence, dependsOn: dependsOn, reachabilityFailure: reachability)
         }
         let response: HTTPResponse
         switch await context.send(request(configURL, context)) {
         case .failure(let failure):
             return result(.critical, HTTPWords.failure(failure, at: place, timeout: context.settings.timeout), dependsOn: dependsOn,
-                          reachability: failure.isReachability)
+                          reachability: failure.isReachability, path: true)
         case .success(let answer): response = answer
         }
         guard response.status == 200, let document = JSONValue.parse(response.body), case .object = document else {
             return result(.critical, "HTTP \(response.status) from \(place) without a JSON object: the UI starts without its settings",
                           hint: "See webserver.ui; the webserver writes configuration.json at start from WEBSERVER__* variables.",
-                          dependsOn: dependsOn, evidence: context.redact(HTTPWords.excerpt(response)))
+                          dependsOn: dependsOn, evidence: context.redact(HTTPWords.excerpt(response)), path: true)
         }
         var findings: [Finding] = []
         var checked: [String] = []
@@ -204,20 +205,20 @@ public struct WebserverBrowserCheck: Check {
         let dependsOn: [Dependency] = [.result(webViaIngress ? "ingress.routes/web" : "webserver.ui/index")]
         let place = HTTPWords.place(web, connectTo: webViaIngress ? context.config.ingress.connectTo : nil)
         func result(_ status: Status, _ summary: String, hint: String? = nil, timings: HTTPTimings? = nil,
-                    evidence: String? = nil, reachability: Bool = false) -> CheckResult {
-            builder.result(target: "asset", status: status, summary: "the UI's assets: \(summary)", hint: hint, timings: timings,
-                           evidence: evidence, dependsOn: dependsOn, reachabilityFailure: reachability)
+                    evidence: String? = nil, reachability: Bool = false, path: Bool = false) -> CheckResult {
+            builder.result(target: "asset", service: path ? pathService : nil, status: status, summary: "the UI's assets: \(summary)",
+                           hint: hint, timings: timings, evidence: evidence, dependsOn: dependsOn, reachabilityFailure: reachability)
         }
         let page: HTTPResponse
         switch await context.send(request(web.appendingPathComponent(""), context)) {
         case .failure(let failure):
             return result(.critical, "the UI page: " + HTTPWords.failure(failure, at: place, timeout: context.settings.timeout),
-                          reachability: failure.isReachability)
+                          reachability: failure.isReachability, path: true)
         case .success(let answer): page = answer
         }
         guard page.status == 200, HTTPWords.looksLikeHTML(page) else {
             return result(.critical, "the UI page at \(place) gave HTTP \(page.status) without HTML", hint: "See webserver.ui.",
-                          evidence: context.redact(HTTPWords.excerpt(page)))
+                          evidence: context.redact(HTTPWords.excerpt(page)), path: true)
         }
         guard let (src, assetURL) = Self.firstScript(in: page.text, pageURL: web.appendingPathComponent("")) else {
             return result(.warning, "the UI page at \(place) references no script: it is not ClearML's UI",
@@ -269,6 +270,11 @@ public struct WebserverBrowserCheck: Check {
     }
 
     // MARK: helpers
+
+    /// The service a failure to get the page or configuration.json at all belongs to: through the ingress it is the
+    /// path's (nginx, a symptom of `ingress.routes/web`), never the webserver's, or `ingress.routes/web` (which depends
+    /// on the webserver) and these results would depend on each other.
+    var pathService: Service? { webViaIngress ? .nginx : nil }
 
     /// A request the browser's way: through the ingress settings when the URL is one of the public hosts.
     func request(_ url: URL, _ context: CheckContext) -> HTTPRequest {
