@@ -9,6 +9,7 @@ public enum CheckID: String, Codable, Sendable, CaseIterable, Comparable {
     case fileserverRoundtrip = "fileserver.roundtrip"
     case fileserverVolume = "fileserver.volume"
     case webserverUI = "webserver.ui"
+    case webserverBrowser = "webserver.browser"
     case mongoPing = "mongo.ping"
     case mongoWrite = "mongo.write"
     case mongoStatus = "mongo.status"
@@ -18,6 +19,7 @@ public enum CheckID: String, Codable, Sendable, CaseIterable, Comparable {
     case elasticsearchHealth = "elasticsearch.health"
     case agentsWorkers = "agents.workers"
     case queuesBacklog = "queues.backlog"
+    case tasksStale = "tasks.stale"
 
     /// The service this check gives evidence of; direct-path results of ingress checks may name another service.
     public var service: Service {
@@ -25,11 +27,11 @@ public enum CheckID: String, Codable, Sendable, CaseIterable, Comparable {
         case .ingressRoutes, .ingressTLS, .ingressHeaders: .nginx
         case .apiserverPing, .apiserverAuth, .apiserverLoginMode: .apiserver
         case .fileserverRoundtrip, .fileserverVolume: .fileserver
-        case .webserverUI: .webserver
+        case .webserverUI, .webserverBrowser: .webserver
         case .mongoPing, .mongoWrite, .mongoStatus: .mongo
         case .redisLatency, .redisWrite, .redisStatus: .redis
         case .elasticsearchHealth: .elasticsearch
-        case .agentsWorkers, .queuesBacklog: .agents
+        case .agentsWorkers, .queuesBacklog, .tasksStale: .agents
         }
     }
 

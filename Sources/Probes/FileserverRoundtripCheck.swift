@@ -79,24 +79,24 @@ public struct FileserverRoundtripCheck: Check {
         }
         guard pinged else {
             let place = endpoints.map { $0.place(context.config) }.joined(separator: " or ")
-            return targets.map { target in
+            return notTried(targets.map { target in
                 started.result(target: target.name, service: service(target), status: .unknown,
                                summary: "not tried: the apiserver does not answer debug.ping at \(place), and the fileserver needs it to validate tokens",
                                hint: "See apiserver.ping; no upload is made while the apiserver is down.",
                                dependsOn: [.service(.apiserver)] + pathDependencies(target))
-            }
+            }, context, started)
         }
 
         let choice = await chooseToken(context)
         var redactor = await ClearMLSession.redactor(context, credentials: credentials)
         guard let token = choice.token else {
             let why = choice.loginProblem?.summary ?? "auth.login gave none"
-            return targets.map { target in
+            return notTried(targets.map { target in
                 started.result(target: target.name, service: service(target), status: .unknown,
                                summary: "not tried: no token for the fileserver (\(why))",
                                hint: "See apiserver.auth; the roundtrip runs again once the probe can log in.",
                                dependsOn: [.check(.apiserverAuth)] + pathDependencies(target))
-            }
+            }, context, started)
         }
         redactor = redactor.adding([token.value])
 
@@ -110,6 +110,13 @@ public struct FileserverRoundtripCheck: Check {
             let outcome = await roundtrip(target, token: token, choice: choice, context: bounded, redactor: redactor)
             accepted = accepted || outcome.uploaded
             results.append(outcome.result)
+            if let webProxy = outcome.webProxy { results.append(webProxy) }
+        }
+        if context.config.services.webserver != nil, targets.contains(where: { !$0.viaIngress }),
+           !results.contains(where: { $0.target == Self.webProxyTarget }) {
+            results.append(started.result(target: Self.webProxyTarget, service: .webserver, status: .unknown,
+                                          summary: "not tried: the direct roundtrip did not get as far as a file to read through the webserver's /files/ proxy",
+                                          hint: "See fileserver.roundtrip/direct.", dependsOn: Self.notTriedDependencies(results)))
         }
         if accepted {
             // The fileserver has now validated and cached this token; the next unseen one is due after the interval.
@@ -120,6 +127,21 @@ public struct FileserverRoundtripCheck: Check {
             await context.state.tokens.setFileserverToken(token, freshDue: due)
         }
         return results
+    }
+
+    /// Results of a run that did not upload, plus the web-proxy read's "not tried" when it would have run.
+    func notTried(_ results: [CheckResult], _ context: CheckContext, _ builder: ResultBuilder) -> [CheckResult] {
+        guard context.config.services.webserver != nil, targets.contains(where: { !$0.viaIngress }) else { return results }
+        return results + [builder.result(target: Self.webProxyTarget, service: .webserver, status: .unknown,
+                                         summary: "not tried: no file was uploaded to read through the webserver's /files/ proxy",
+                                         hint: "See fileserver.roundtrip/direct.", dependsOn: Self.notTriedDependencies(results))]
+    }
+
+    /// A web-proxy read that was not tried depends on what stopped the direct roundtrip: the direct result and its
+    /// own dependencies (an UNKNOWN direct result is no proof of anything, so its causes are named too).
+    static func notTriedDependencies(_ results: [CheckResult]) -> [Dependency] {
+        let direct = results.first { $0.target == "direct" }
+        return unique([.result("\(CheckID.fileserverRoundtrip.rawValue)/direct")] + (direct?.dependsOn ?? []))
     }
 
     /// The fileserver's own token until an unseen one is due; then the session's current token if the fileserver has
@@ -152,7 +174,12 @@ public struct FileserverRoundtripCheck: Check {
     struct Outcome {
         var result: CheckResult
         var uploaded: Bool
+        /// The same file through the webserver's `/files/` proxy with the cookie (direct target only).
+        var webProxy: CheckResult?
     }
+
+    /// The target of the read through the webserver's `/files/` proxy, as the UI loads files from its own origin.
+    static let webProxyTarget = "web-proxy"
 
     /// A step that did not go as expected.
     struct StepFailure: Error {
@@ -176,6 +203,7 @@ public struct FileserverRoundtripCheck: Check {
             : "the fileserver at \(HTTPWords.place(target.base))"
         var metrics: [String: Double] = ["size_bytes": Double(size), "fresh_token": choice.fresh ? 1 : 0]
         var uploaded = false
+        var webProxy: CheckResult?
         let auth = ("Authorization", "Bearer " + token.value.exposed)
 
         func request(_ method: String, _ url: URL, headers: [(name: String, value: String)] = [], body: Data? = nil) -> HTTPRequest {
@@ -238,6 +266,10 @@ public struct FileserverRoundtripCheck: Check {
                                           : "List the apiserver's session cookie name (auth.session_auth_cookie_name) in the fileserver's fileserver.auth.cookie_names (CLEARML__FILESERVER__AUTH__COOKIE_NAMES), or set checks.fileserver.roundtrip.cookie_name.",
                                       evidence: redactor.redact(HTTPWords.excerpt(byCookie)))
                 }
+                if !target.viaIngress, let webserver = context.config.services.webserver {
+                    webProxy = await readThroughWebProxy(webserver, path: path, content: content, token: token,
+                                                         context: context, redactor: redactor)
+                }
             } catch {
                 await deleteQuietly(request("DELETE", fileURL), context)
                 throw error
@@ -260,7 +292,7 @@ public struct FileserverRoundtripCheck: Check {
                                         summary: summary + failure.summary, hint: failure.hint, metrics: metrics, error: failure.error, evidence: failure.evidence,
                                         dependsOn: Self.unique(dependsOn), reachabilityFailure: failure.reachability)
             result.durationMs = builder.elapsedMs
-            return Outcome(result: result, uploaded: uploaded)
+            return Outcome(result: result, uploaded: uploaded, webProxy: webProxy)
         }
 
         let total = ["upload", "download", "delete", "gone"].compactMap { metrics["\($0)_ms"] }.reduce(0, +)
@@ -287,7 +319,55 @@ public struct FileserverRoundtripCheck: Check {
         var result = builder.result(target: target.name, service: service(target), status: status, summary: summary,
                                     hint: hint, metrics: metrics, dependsOn: dependsOn)
         result.durationMs = builder.elapsedMs
-        return Outcome(result: result, uploaded: uploaded)
+        return Outcome(result: result, uploaded: uploaded, webProxy: webProxy)
+    }
+
+    /// The probe's file through the webserver's `/files/` proxy with the login cookie only: how the UI loads plots
+    /// and debug samples when it uses its own origin for files. Run after the direct read with the cookie passed, so
+    /// a failure here is the proxy's (the webserver), or a symptom of `webserver.ui/files` when the proxy is down.
+    func readThroughWebProxy(_ webserver: URL, path: String, content: Data, token: TokenStore.Token, context: CheckContext,
+                             redactor: Redactor) async -> CheckResult {
+        let builder = ResultBuilder(id: .fileserverRoundtrip)
+        var request = context.directRequest(url: webserver.appendingPathComponent("files").appendingPathComponent(path),
+                                            headers: [("Cookie", "\(cookieName)=\(token.value.exposed)")])
+        request.maxBodyBytes = size + 64 * 1024
+        let place = "the webserver's /files/ proxy at \(HTTPWords.place(webserver))"
+        let dependsOn: [Dependency] = [.result("\(CheckID.fileserverRoundtrip.rawValue)/direct"), .result("\(CheckID.webserverUI.rawValue)/files")]
+        func result(_ status: Status, _ summary: String, hint: String? = nil, metrics: [String: Double] = [:], timings: HTTPTimings? = nil,
+                    error: String? = nil, evidence: String? = nil, reachability: Bool = false) -> CheckResult {
+            builder.result(target: Self.webProxyTarget, service: .webserver, status: status, summary: summary, hint: hint, metrics: metrics,
+                           timings: timings, error: error, evidence: evidence, dependsOn: dependsOn, reachabilityFailure: reachability)
+        }
+        switch await context.send(request) {
+        case .failure(let failure):
+            return result(.critical, "the probe's file through \(place): " + HTTPWords.failure(failure, at: place, timeout: context.settings.timeout),
+                          hint: "See webserver.ui.", timings: failure.timings, error: redactor.redact(failure.description),
+                          reachability: failure.isReachability)
+        case .success(let response):
+            let metrics = ["web_proxy_download_ms": response.timings.total]
+            if response.status == 200 && response.body == content {
+                return result(.ok, "the probe's file read through \(place) with the login cookie in \(Self.ms(response.timings.total))",
+                              metrics: metrics, timings: response.timings)
+            }
+            let why: String
+            let hint: String
+            switch response.status {
+            case 401:
+                why = "401: the cookie \(cookieName) that the fileserver accepts directly does not reach it through the proxy"
+                hint = "The webserver's nginx (or NGINX_FILESERVER_ADDRESS) drops the Cookie header or sends /files to something else; the UI's plots and debug samples fail to load."
+            case 502, 503, 504:
+                why = "HTTP \(response.status): the proxy gets no answer from the fileserver"
+                hint = "Check NGINX_FILESERVER_ADDRESS on the webserver (default http://fileserver:8081) and that it reaches the fileserver."
+            case 200:
+                why = "200 with other bytes than the file"
+                hint = "The proxy reaches another fileserver (NGINX_FILESERVER_ADDRESS) or a cache serves another file."
+            default:
+                why = "HTTP \(response.status), not the file"
+                hint = "Check NGINX_FILESERVER_ADDRESS on the webserver (default http://fileserver:8081): the UI loads files through it."
+            }
+            return result(.critical, "the probe's file through \(place) with the login cookie: \(why)", hint: hint, metrics: metrics,
+                          timings: response.timings, evidence: redactor.redact(HTTPWords.excerpt(response)))
+        }
     }
 
     func deleteQuietly(_ request: HTTPRequest, _ context: CheckContext) async {

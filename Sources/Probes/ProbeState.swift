@@ -46,6 +46,9 @@ public actor ProbeState {
 
     public func setMark(_ key: String, _ date: Date = Date()) { snapshot.marks[key] = date }
 
+    /// Sets or (with nil) removes a mark.
+    public func updateMark(_ key: String, _ date: Date?) { snapshot.marks[key] = date }
+
     public func knownTargets(_ check: CheckID) -> [String] { snapshot.targets?[check.rawValue] ?? [] }
 
     public func setKnownTargets(_ check: CheckID, _ targets: [String]) {

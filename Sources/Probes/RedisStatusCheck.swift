@@ -5,19 +5,30 @@ import ProbeCore
 /// `redis.status`: `INFO` and `CONFIG GET maxclients` judged against datastores.md: memory vs maxmemory and the
 /// eviction policy (ClearML needs `noeviction`), the last RDB/AOF write, rejected connections since the previous
 /// sample, clients vs maxclients, loading, role, version and uptime (a restart since the previous sample is a
-/// warning).
+/// warning). Also a sentinel key the probe owns (`clearml-probe:<instance>:sentinel`, no TTL, written once with
+/// `SET NX`, read with `GET` every run): missing after it was there means Redis came back empty (`StoreSentinel`).
+/// `--read-only` reads it but never writes it.
 public struct RedisStatusCheck: Check {
     public var store: RedisStore
     public var memoryWarningPercent: Double
     public var clientsWarningPercent: Double
     public var requiredPolicy: String
+    /// The sentinel key; nil turns the sentinel off (`sentinel: false`).
+    public var sentinelKey: String?
+    /// How long a loss stays a finding after it was found (the sentinel is written again at once).
+    public var lossHold: Double = 3600
 
     public static func plan(_ options: ConfigMap, _ config: ProbeConfig) throws -> CheckPlan {
         let memory = try options.double("memory_warning_percent", default: 90, range: 1...100)
         let clients = try options.double("clients_warning_percent", default: 90, range: 1...100)
         let policy = try options.string("maxmemory_policy", default: "noeviction")
+        let sentinel = try options.bool("sentinel", default: true)
+        let hold = try options.duration("data_loss_hold", default: 3600, minimum: 1)
         guard let store = config.dataStores.redis else { return RedisStep.notConfigured() }
-        return .ready(RedisStatusCheck(store: store, memoryWarningPercent: memory, clientsWarningPercent: clients, requiredPolicy: policy))
+        var check = RedisStatusCheck(store: store, memoryWarningPercent: memory, clientsWarningPercent: clients, requiredPolicy: policy)
+        check.sentinelKey = sentinel ? "clearml-probe:\(config.instance):sentinel" : nil
+        check.lossHold = hold
+        return .ready(check)
     }
 
     public init(store: RedisStore, memoryWarningPercent: Double = 90, clientsWarningPercent: Double = 90,
@@ -29,13 +40,16 @@ public struct RedisStatusCheck: Check {
     }
 
     enum Outcome: Sendable {
-        case info(RedisInfo, maxclients: Double?)
+        /// `sentinel`: whether the sentinel key was there (nil: not read, or off).
+        case info(RedisInfo, maxclients: Double?, sentinel: Bool?)
         case failure(RedisFailure)
         case errorReply(String)
     }
 
     public func run(_ context: CheckContext) async -> [CheckResult] {
         let builder = ResultBuilder(id: .redisStatus)
+        let sentinelKey = sentinelKey
+        let write = !context.readOnly
         let outcome = await RedisStep.connection(store).session(deadline: context.deadline) { session -> Outcome in
             let info: RedisInfo
             switch session.command(["INFO"]) {
@@ -48,17 +62,28 @@ public struct RedisStatusCheck: Check {
             if case .success(.array(let items)) = session.command(["CONFIG", "GET", "maxclients"]), items.count >= 2 {
                 maxclients = items[1].text.flatMap(Double.init)
             }
-            return .info(info, maxclients: maxclients)
+            var sentinel: Bool?
+            if let sentinelKey {
+                switch session.command(["GET", sentinelKey]) {
+                case .success(.null):
+                    sentinel = false
+                    // NX: never overwrites a sentinel another run wrote meanwhile.
+                    if write { _ = session.command(["SET", sentinelKey, ISO8601DateFormatter().string(from: Date()), "NX"]) }
+                case .success(.string): sentinel = true
+                default: sentinel = nil  // an error reply (ACL without +get) or no time left: not judged
+                }
+            }
+            return .info(info, maxclients: maxclients, sentinel: sentinel)
         }
         switch outcome {
         case .failure(let failure): return [RedisStep.failure(failure, store: store, context: context, builder: builder)]
         case .errorReply(let message): return [RedisStep.errorReply(message, command: "INFO", context: context, builder: builder)]
-        case .info(let info, let maxclients):
-            return [await judge(info, maxclients: maxclients, context: context, builder: builder)]
+        case .info(let info, let maxclients, let sentinel):
+            return [await judge(info, maxclients: maxclients, sentinel: sentinel, context: context, builder: builder)]
         }
     }
 
-    func judge(_ info: RedisInfo, maxclients: Double?, context: CheckContext, builder: ResultBuilder) async -> CheckResult {
+    func judge(_ info: RedisInfo, maxclients: Double?, sentinel: Bool? = nil, context: CheckContext, builder: ResultBuilder) async -> CheckResult {
         var metrics: [String: Double] = [:]
         var findings: [Finding] = []
         let sampleKey = "redis.status/\(store.display)"
@@ -148,10 +173,27 @@ public struct RedisStatusCheck: Check {
             metrics["cluster_enabled"] = 0
         }
 
+        var sentinelWords = ""
+        if let sentinel {
+            let sinceKey = "redis.sentinel/\(store.display)/since", lostKey = "redis.sentinel/\(store.display)/lost"
+            let state = context.state
+            let judged = StoreSentinel.judge(found: sentinel, knownSince: await state.mark(sinceKey), lostAt: await state.mark(lostKey),
+                                             now: Date(), hold: lossHold, readOnly: context.readOnly)
+            await state.updateMark(sinceKey, judged.knownSince)
+            await state.updateMark(lostKey, judged.lostAt)
+            metrics["sentinel_present"] = sentinel ? 1 : 0
+            let evicting = policy != "noeviction" && policy != "?" && !policy.hasPrefix("volatile")
+            if let finding = StoreSentinel.finding(judged.verdict, store: "Redis \(store.display)", evicting: evicting) {
+                findings.insert(finding, at: 0)
+            } else {
+                sentinelWords = "; " + StoreSentinel.words(judged.verdict)
+            }
+        }
+
         let base = "Redis \(version), role \(role == "slave" ? "replica" : role)" + (uptime.map { ", up \(Uptime.words($0))" } ?? "")
         if let (status, text, hint) = Finding.summarise(findings) {
             return builder.result(status: status, summary: "\(text) (\(base))", hint: hint, metrics: metrics)
         }
-        return builder.result(status: .ok, summary: "\(base); \(memoryWords), policy \(policy); \(clientWords)", metrics: metrics)
+        return builder.result(status: .ok, summary: "\(base); \(memoryWords), policy \(policy); \(clientWords)\(sentinelWords)", metrics: metrics)
     }
 }

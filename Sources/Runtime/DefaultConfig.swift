@@ -80,6 +80,10 @@ checks:
     expect_fixed_users: ${CLEARML_PROBE_EXPECT_FIXED_USERS:-true}
     guest_status: warning
   webserver.ui: {}
+  # The browser's path (reads only): CORS preflights from the web origin to the api and files hosts (when they are
+  # other origins), configuration.json's apiBaseUrl/fileBaseUrl, and the UI page's first script. `origin` defaults to
+  # the web host's (CLEARML_WEB_HOST, else the webserver's).
+  webserver.browser: {}
   # Writes (skipped by --read-only): .clearml-probe/<instance>/<target>-<unique>.bin, deleted again; never /delete_many.
   fileserver.roundtrip:
     size_bytes: 4096
@@ -111,6 +115,13 @@ checks:
     # Largest queues.get_all / workers.get_all reply read; a bigger one is a finding naming this key.
     max_reply: 16mb
     max_queues: 50
+  # Running (in_progress) tasks without an update for longer than max_silence: one tasks.get_all of at most
+  # max_tasks ids and update times, oldest first. The apiserver's own watchdog stops such tasks after 2 h.
+  tasks.stale:
+    max_silence: ${CLEARML_PROBE_TASK_MAX_SILENCE:-1h}
+    max_tasks: 100
+    status: warning
+    max_reply: 4mb
   # Data layer (thresholds from shared/facts/datastores.md). Writes go only to probe-owned names: docs/footprint.md.
   mongo.ping: {}
   mongo.write:
@@ -131,6 +142,10 @@ checks:
     memory_warning_percent: 90
     clients_warning_percent: 90
     maxmemory_policy: noeviction
+    # The probe's sentinel key clearml-probe:<instance>:sentinel (no TTL, written once; never under --read-only):
+    # gone after it was there = Redis came back empty, critical for data_loss_hold.
+    sentinel: true
+    data_loss_hold: 1h
   elasticsearch.health:
     heap_warning_percent: 80
     heap_critical_percent: 90

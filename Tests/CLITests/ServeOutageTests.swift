@@ -17,6 +17,7 @@ import Testing
         "ingress.routes", "ingress.tls", "ingress.headers", "apiserver.ping", "apiserver.auth", "webserver.ui",
         "fileserver.roundtrip", "agents.workers", "queues.backlog", "mongo.ping", "mongo.write", "mongo.status",
         "redis.latency", "redis.write", "redis.status", "elasticsearch.health", "apiserver.login_mode", "fileserver.volume",
+        "webserver.browser", "tasks.stale",
     ]
 
     @Test func aHealthyStackSendsNothing() async throws {

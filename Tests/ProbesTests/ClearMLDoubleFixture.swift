@@ -74,14 +74,16 @@ final class ClearMLDoubleFixture: @unchecked Sendable {
       apiserver.auth: {}
       apiserver.login_mode: {}
       webserver.ui: {}
+      webserver.browser: {}
       fileserver.roundtrip: {}
       fileserver.volume: {path: /tmp, warning_free_percent: 0, critical_free_percent: 0, critical_free: 0b}
       agents.workers: {}
       queues.backlog: {}
+      tasks.stale: {}
       ingress.routes: {}
     """
-    static let allCheckIDs: Set<CheckID> = [.apiserverPing, .apiserverAuth, .apiserverLoginMode, .webserverUI, .fileserverRoundtrip, .fileserverVolume, .agentsWorkers,
-                                            .queuesBacklog, .ingressRoutes]
+    static let allCheckIDs: Set<CheckID> = [.apiserverPing, .apiserverAuth, .apiserverLoginMode, .webserverUI, .webserverBrowser, .fileserverRoundtrip, .fileserverVolume, .agentsWorkers,
+                                            .queuesBacklog, .tasksStale, .ingressRoutes]
 
     func loaded(checks: String, timeout: String = "2s", ingress: Bool = true, direct: Bool = true, credentials: String? = nil,
                 apiIngress: String? = nil, filesIngress: String? = nil) throws -> LoadedConfig {

@@ -113,6 +113,43 @@ final class FileserverRoundtripCheckTests {
         try await expectFootprint()
     }
 
+    @Test func theFileIsAlsoReadThroughTheWebserversFilesProxyWithTheCookie() async throws {
+        let report = try await run()
+        let proxied = try #require(report.result("fileserver.roundtrip/web-proxy"))
+        #expect(proxied.status == .ok, "\(proxied.summary)")
+        #expect(proxied.service == .webserver)
+        #expect(proxied.summary.contains("the webserver's /files/ proxy") && proxied.summary.contains("login cookie"), "\(proxied.summary)")
+        #expect(proxied.metrics["web_proxy_download_ms"] != nil)
+        let throughWeb = try await clearml.double.requests().filter {
+            $0["role"] as? String == "web" && ($0["path"] as? String ?? "").hasPrefix("/files/.clearml-probe/probe-test/direct-")
+        }
+        #expect(throughWeb.count == 1, "one read of the direct target's file through the proxy")
+        let headers = throughWeb.first?["headers"] as? [String: String] ?? [:]
+        #expect(headers["Cookie"] == "clearml_token_basic=<redacted>" && headers["Authorization"] == nil, "\(headers)")
+        try await expectFootprint()
+    }
+
+    @Test func aBrokenFilesProxyIsASymptomOfTheWebserversProxyCheck() async throws {
+        try await clearml.scenario(web: "files_proxy_down")
+        let loaded = try clearml.loaded(checks: "  fileserver.roundtrip: {}\n  apiserver.auth: {}\n  apiserver.ping: {}\n  webserver.ui: {}",
+                                        filesIngress: "")
+        let report = await clearml.run(loaded, only: [.fileserverRoundtrip, .apiserverAuth, .apiserverPing, .webserverUI])
+        #expect(report.result("fileserver.roundtrip/direct")?.status == .ok)
+        let proxied = try #require(report.result("fileserver.roundtrip/web-proxy"))
+        #expect(proxied.status == .critical)
+        #expect(proxied.summary.contains("HTTP 502"), "\(proxied.summary)")
+        #expect(proxied.rootCause == "webserver.ui/files", "\(proxied.rootCause ?? "none")")
+        #expect(report.rootCauses == ["webserver.ui/files"])
+    }
+
+    @Test func noUploadMeansTheProxyReadIsNotTried() async throws {
+        try await clearml.scenario(files: "storage_readonly")
+        let report = try await run()
+        let proxied = try #require(report.result("fileserver.roundtrip/web-proxy"))
+        #expect(proxied.status == .unknown && proxied.summary.contains("not tried"), "\(proxied.summary)")
+        #expect(proxied.role == .symptom)
+    }
+
     @Test func tooLargeUnsupportedEncodingAndStorageFailuresEachHaveTheirWords() async throws {
         let cases: [(String, String)] = [("too_large", "too large for the fileserver"),
                                          ("unsupported_encoding", "Content-Encoding"),

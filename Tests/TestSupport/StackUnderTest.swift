@@ -66,6 +66,9 @@ public actor StackUnderTest {
     private let nginxConfig: String
     private let ingressPort: Int
     private let redisPort: Int
+    /// Redis' data, kept across "Redis stopped" and its heal: compose runs Redis with AOF, so a restart keeps the
+    /// data (and the probe's sentinel in it); without it every heal would be a Redis that came back empty.
+    private let redisData: TempDirectory
     private var redis: RedisServer?
     private var nginx: NginxServer?
     private var serve: TestProcess?
@@ -84,7 +87,8 @@ public actor StackUnderTest {
         certificates = try TestCertificates()
         let pair = try certificates.issue("ingress", hosts: ["app.test", "api.test", "files.test"])
         redisPort = Ports.free()
-        redis = try RedisServer(port: redisPort)
+        redisData = try TempDirectory("stack-redis-data")
+        redis = try Self.startRedis(redisPort, data: redisData)
         ingressPort = Ports.free()
         let api = clearml.port("api"), files = clearml.port("files"), web = clearml.port("web")
         nginxConfig = """
@@ -252,7 +256,7 @@ public actor StackUnderTest {
     public func heal(_ outage: Outage) async throws {
         switch outage {
         case .redis:
-            if redis == nil { redis = try RedisServer(port: redisPort) }
+            if redis == nil { redis = try Self.startRedis(redisPort, data: redisData) }
             try await clearml.control("/scenario", ["api": "ok"])
         case .mongo:
             try await mongo.control("/scenario", ["scenario": "ok"])
@@ -352,6 +356,12 @@ public actor StackUnderTest {
         for double in [clearml, mongo, elasticsearch, receiver] { double.stop() }
         certificates.directory.remove()
         state.remove()
+        redisData.remove()
+    }
+
+    /// redis-server as compose runs it: AOF on (fsync every second), in a data directory that outlives the process.
+    static func startRedis(_ port: Int, data: TempDirectory) throws -> RedisServer {
+        try RedisServer(port: port, arguments: ["--appendonly", "yes", "--appendfsync", "everysec", "--dir", data.path])
     }
 }
 

@@ -59,6 +59,7 @@ ENDPOINTS = {
     "queues.get_num_entries": (["2.15"], "required"),
     "workers.get_all": (["2.4", "2.30"], "required"),
     "events.add": (["2.1"], "required"),
+    "tasks.get_all": (["2.1", "2.14", "2.20"], "required"),
 }
 API_PATH = re.compile(r"^/?(?:v(?P<ver>\d+\.\d+)/)?(?P<ep>[A-Za-z0-9_]+\.[A-Za-z0-9_]+)/?$")
 
@@ -68,7 +69,7 @@ FAULTS = {
     "api": {"mongo_down", "redis_down", "es_disk", "bad_credentials", "revoked", "role_forbidden", "fixed_users_off",
             "guest_enabled", "es_connection_error"},
     "files": {"token_rejected", "too_large", "unsupported_encoding", "storage_readonly", "cookie_ignored"},
-    "web": {"api_proxy_down", "files_proxy_down"},
+    "web": {"api_proxy_down", "files_proxy_down", "assets_missing", "configuration_unreachable", "configuration_proxies"},
 }
 
 
@@ -127,8 +128,17 @@ def nginx_page(code, title):
             f"</center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n").encode()
 
 
+# The Angular build's index.html: hashed bundles loaded relative to <base href> (clearml-web's build output).
+MAIN_JS = "main-4NB3F7QX.js"
 INDEX_HTML = (b'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>ClearML</title>\n'
-              b'<base href="/">\n</head>\n<body>\n<sm-root></sm-root>\n</body>\n</html>\n')
+              b'<base href="/">\n</head>\n<body>\n<sm-root></sm-root>\n'
+              b'<script src="polyfills-FFHMD2TL.js" type="module"></script>'
+              b'<script src="' + MAIN_JS.encode() + b'" type="module"></script>\n</body>\n</html>\n')
+SCRIPTS = {"/polyfills-FFHMD2TL.js", "/" + MAIN_JS}
+JS = "application/javascript"  # nginx's mime.types for .js
+# configuration.json as an admin's WEBSERVER__* variables write it (§4); the default is {}.
+CONFIGURATIONS = {"configuration_unreachable": {"apiBaseUrl": "http://127.0.0.1:9/api", "fileBaseUrl": "http://127.0.0.1:9/files"},
+                  "configuration_proxies": {"apiBaseUrl": "/api", "fileBaseUrl": "/files"}}
 HTML = "text/html; charset=utf-8"
 
 
@@ -181,6 +191,7 @@ class Double:
         self.requests = []
         self.counters = {"api": {}, "api_from_fileserver": {}, "files": {}, "web": {}}
         self.seq = 0
+        self.tasks = []
         self.set_state({"queues": [{"name": "default", "system_tags": ["default"]}, {"name": "services"}],
                         "workers": [{"id": "clearml-services", "queues": ["services"], "last_activity_time": None},
                                     {"id": "clearml-services:service:5a3e5f0bd2c44e7b9d1f3c0a7e8b2c41", "queues": [],
@@ -212,6 +223,10 @@ class Double:
             self.queues = queues
         if "workers" in state:
             self.workers = [dict(w) for w in state["workers"]]
+        if "tasks" in state:
+            self.tasks = [{"id": t["id"], "name": t.get("name", t["id"]), "status": t.get("status", "in_progress"),
+                           "last_update": parse_time(t.get("last_update"), now) if t.get("last_update", 0) is not None else None}
+                          for t in state["tasks"]]
 
     def set_scenarios(self, wanted):
         for role, scenario in wanted.items():
@@ -603,6 +618,8 @@ class ApiHandler(BaseHandler):
             raise ApiError(500, 1, f"Internal server error: err={PYMONGO_ERR}", {"err": PYMONGO_ERR})
         if name == "queues.get_all":
             return {"queues": self.queues(params)}
+        if name == "tasks.get_all":
+            return {"tasks": self.tasks(params)}
         if name == "queues.get_num_entries":
             if not params.get("queue"):
                 raise ApiError(400, 11, "Missing required fields: field=queue", {"field": "queue"})
@@ -652,6 +669,33 @@ class ApiHandler(BaseHandler):
             full = {"id": q["id"], "name": q["name"], "display_name": q["display_name"] or q["name"],
                     "user": "__allegroai__", "company": COMPANY["id"], "created": iso(q["created"]),
                     "tags": q["tags"], "system_tags": q["system_tags"], "entries": entries, "metadata": q["metadata"]}
+            only = params.get("only_fields")
+            if only:
+                keep = {"id"} | {str(f).split(".")[0] for f in only}
+                full = {k: v for k, v in full.items() if k in keep}
+            out.append(full)
+        return out
+
+    def tasks(self, params):
+        with self.double.lock:
+            tasks = [dict(t) for t in self.double.tasks]
+        statuses = params.get("status")
+        if statuses:
+            statuses = statuses if isinstance(statuses, list) else [statuses]
+            tasks = [t for t in tasks if t["status"] in statuses]
+        order = params.get("order_by") or []
+        for field in reversed(order if isinstance(order, list) else [order]):
+            name = str(field).lstrip("-")  # Mongo order: a missing value sorts before every value
+            tasks = sorted(tasks, key=lambda t: (t.get(name) is not None, t.get(name) or 0), reverse=str(field).startswith("-"))
+        size = min(int(params.get("page_size") or MAX_PAGE_SIZE), MAX_PAGE_SIZE)
+        page = int(params.get("page") or 0)
+        tasks = tasks[page * size:(page + 1) * size]
+        out = []
+        for t in tasks:
+            full = {"id": t["id"], "name": t["name"], "status": t["status"], "company": COMPANY["id"],
+                    "user": "probe-user-id", "type": "training", "system_tags": [], "tags": []}
+            if t["last_update"] is not None:  # a task never updated has no last_update field
+                full["last_update"] = iso(t["last_update"])
             only = params.get("only_fields")
             if only:
                 keep = {"id"} | {str(f).split(".")[0] for f in only}
@@ -990,7 +1034,11 @@ class WebHandler(BaseHandler):
             raise Reply(405, nginx_page(405, "Not Allowed"))
         if path == "/configuration.json":
             self.double.count("web", "configuration.json")
-            raise Reply(200, b"{}", "application/json")
+            raise Reply(200, json.dumps(CONFIGURATIONS.get(scenario, {})).encode(), "application/json")
+        if path in SCRIPTS and scenario != "assets_missing":
+            self.double.count("web", "asset")
+            raise Reply(200, b"export {};\n", JS)
+        # try_files $uri /index.html: every other path (a missing bundle too) gets the page itself.
         self.double.count("web", "index")
         raise Reply(200, INDEX_HTML, "text/html", SECURITY_HEADERS)
 
@@ -1033,7 +1081,7 @@ class ControlHandler(double_support.ControlHandler):
         with d.lock:
             views = {"/requests": lambda: list(d.requests), "/counters": lambda: json.loads(json.dumps(d.counters)),
                      "/scenario": lambda: dict(d.scenarios),
-                     "/state": lambda: {"queues": d.queues, "workers": d.workers, "revoked_sessions": len(d.revoked),
+                     "/state": lambda: {"queues": d.queues, "workers": d.workers, "tasks": d.tasks, "revoked_sessions": len(d.revoked),
                                         "cached_tokens": len(d.token_cache), "storage": d.storage},
                      "/ports": lambda: {role: d.port(role) for role in (*ROLES, "control")}}
             view = views.get(self.path)

@@ -308,6 +308,47 @@ def test_webserver_and_proxy(double):
     assert_refused(double["web"])
 
 
+def test_ui_assets_configuration_and_cors(double):
+    page = http(double["web"], "/")[2].decode()
+    scripts = [part.split('"')[0] for part in page.split('<script src="')[1:]]
+    assert scripts and all(name.endswith(".js") for name in scripts)
+    for name in scripts:  # the bundles the page loads are served as scripts, HEAD too
+        for method in ("GET", "HEAD"):
+            status, hdrs, raw = http(double["web"], "/" + name, method)
+            assert status == 200 and hdrs["Content-Type"] == "application/javascript" and (raw == b"") == (method == "HEAD")
+    control(double, "/scenario", {"web": "assets_missing"})  # try_files falls back to the page for a missing bundle
+    status, hdrs, raw = http(double["web"], "/" + scripts[-1])
+    assert status == 200 and hdrs["Content-Type"] == "text/html" and raw.startswith(b"<!DOCTYPE html>")
+    control(double, "/scenario", {"web": "configuration_proxies"})
+    assert json.loads(http(double["web"], "/configuration.json")[2]) == {"apiBaseUrl": "/api", "fileBaseUrl": "/files"}
+    control(double, "/scenario", {"web": "configuration_unreachable"})
+    assert set(json.loads(http(double["web"], "/configuration.json")[2])) == {"apiBaseUrl", "fileBaseUrl"}
+    preflight = {"Origin": "https://app.example", "Access-Control-Request-Method": "POST"}
+    status, hdrs, raw = http(double["api"], "/auth.login", "OPTIONS", headers=preflight)
+    assert (status, raw) == (200, b"") and hdrs["Access-Control-Allow-Origin"] == "https://app.example"
+    assert hdrs["Access-Control-Allow-Credentials"] == "true"
+    status, hdrs, _ = http(double["files"], "/", "OPTIONS", headers=preflight)
+    assert status == 200 and hdrs["Access-Control-Allow-Origin"] == "*" and "Access-Control-Allow-Credentials" not in hdrs
+
+
+def test_tasks_get_all_running_oldest_first(double):
+    now = time.time()
+    control(double, "/state", {"tasks": [{"id": "t-new", "last_update": now - 10}, {"id": "t-old", "last_update": now - 7200},
+                                         {"id": "t-done", "status": "completed", "last_update": now - 99999},
+                                         {"id": "t-never", "last_update": None}]})
+    token = login(double)
+    body = {"status": ["in_progress"], "only_fields": ["id", "last_update"], "order_by": ["last_update"], "page": 0, "page_size": 2}
+    status, _, reply = api(double, "tasks.get_all", body, auth=f"Bearer {token}")
+    assert status == 200
+    assert reply["data"]["tasks"][0] == {"id": "t-never"}  # never updated: no last_update field, sorted first
+    assert reply["data"]["tasks"][1]["id"] == "t-old" and set(reply["data"]["tasks"][1]) == {"id", "last_update"}
+    assert reply["meta"]["endpoint"]["actual_version"] == "2.20"
+    assert api(double, "tasks.get_all", body, auth=None)[0] == 401
+    control(double, "/scenario", {"api": "mongo_down:50"})
+    status, _, reply = api(double, "tasks.get_all", body, auth=f"Bearer {token}")
+    assert status == 500 and reply["meta"]["result_subcode"] == 1
+
+
 def test_requests_are_recorded_redacted(double):
     token = login(double)
     http(double["files"], "/", headers={"Authorization": f"Bearer {token}"})
