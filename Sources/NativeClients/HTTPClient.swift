@@ -2,7 +2,8 @@ import CCurl
 import Foundation
 import ProbeCore
 
-/// HTTP over libcurl: one easy handle per request, owned by `CurlEasy`, run off the cooperative pool.
+/// HTTP over libcurl: easy handles reused from `CurlHandlePool` (never their connections, TLS sessions or DNS
+/// answers), each request run off the cooperative pool.
 public struct HTTPClient: Sendable {
     public init() {}
 
@@ -27,8 +28,21 @@ final class CurlEasy {
 
     deinit {
         curl_easy_cleanup(handle)
+        freeLists()
+    }
+
+    /// Back to a fresh handle's options, for the next request (libcurl keeps the handle's caches, which the options
+    /// of every request switch off).
+    func reset() {
+        curl_easy_reset(handle)
+        freeLists()
+    }
+
+    private func freeLists() {
         if let headerList { curl_slist_free_all(headerList) }
         if let connectToList { curl_slist_free_all(connectToList) }
+        headerList = nil
+        connectToList = nil
     }
 
     /// Accumulates what libcurl hands to the callbacks.
@@ -42,9 +56,10 @@ final class CurlEasy {
     }
 
     static func perform(_ request: HTTPRequest) -> Result<HTTPResponse, HTTPFailure> {
-        guard let easy = CurlEasy() else {
+        guard let easy = CurlHandlePool.shared.take() else {
             return .failure(HTTPFailure(kind: .other, code: -1, message: "libcurl could not be initialised"))
         }
+        defer { CurlHandlePool.shared.give(easy) }
         return easy.run(request)
     }
 
@@ -90,6 +105,11 @@ final class CurlEasy {
     private func configure(_ request: HTTPRequest, context: UnsafeMutableRawPointer, errorBuffer: UnsafeMutablePointer<CChar>) {
         _ = ccurl_setopt_str(handle, CURLOPT_URL, request.url.absoluteString)
         _ = ccurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+        // A reused handle must still measure a full resolve, connect and handshake every time.
+        _ = ccurl_setopt_long(handle, CURLOPT_FRESH_CONNECT, 1)
+        _ = ccurl_setopt_long(handle, CURLOPT_FORBID_REUSE, 1)
+        _ = ccurl_setopt_long(handle, CURLOPT_DNS_CACHE_TIMEOUT, 0)
+        _ = ccurl_setopt_long(handle, CURLOPT_SSL_SESSIONID_CACHE, 0)
         _ = ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(request.connectTimeout * 1000)))
         _ = ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, max(1, Int(request.timeout * 1000)))
         _ = ccurl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
@@ -187,15 +207,20 @@ final class CurlEasy {
 
     /// OpenSSL prints `Jan  5 00:00:00 2027 GMT`; some builds print `2027-01-05 00:00:00 GMT`.
     static func parseCertificateDate(_ text: String) -> Date? {
-        let normalized = text.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        for format in ["MMM d HH:mm:ss yyyy zzz", "yyyy-MM-dd HH:mm:ss zzz"] {
-            formatter.dateFormat = format
-            if let date = formatter.date(from: normalized) { return date }
+        // Fixed English month names and GMT: read by hand, as a DateFormatter would keep ICU's locale data resident.
+        let words = text.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        guard words.count == 3 || words.count == 5, words.last == "GMT" else { return nil }
+        if words.count == 3 {
+            return UTCTimestamp.parseRFC3339(words[0] + "T" + words[1] + "Z")
         }
-        return nil
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        guard let month = months.firstIndex(of: words[0]), let day = Int(words[1]), let year = Int(words[3]),
+              words[3].count == 4 else { return nil }
+        let clock = words[2].split(separator: ":", omittingEmptySubsequences: false).compactMap { Int($0) }
+        guard clock.count == 3, words[2].count == 8 else { return nil }
+        let civil = CivilTime(year: year, month: month + 1, day: day, hour: clock[0], minute: clock[1], second: clock[2])
+        guard civil.isValid else { return nil }
+        return Date(timeIntervalSince1970: Double(civil.secondsSince1970))
     }
 
     static func kind(of code: CURLcode) -> HTTPFailure.Kind {

@@ -20,7 +20,7 @@ public enum ByteSize {
     public static func format(_ bytes: Double) -> String {
         for (unit, factor) in units where bytes >= factor && factor > 1 {
             let amount = bytes / factor
-            return (amount < 10 ? String(format: "%.1f", amount) : String(amount.rounded().saturatingInt)) + " " + unit.uppercased()
+            return (amount < 10 ? DecimalText.fixed(amount, places: 1) : String(amount.rounded().saturatingInt)) + " " + unit.uppercased()
         }
         return "\(bytes.saturatingInt) B"
     }

@@ -26,7 +26,9 @@ public final class ConfigMap {
     public static func parse(yaml: String, file: String, substitution: EnvironmentSubstitution) throws -> ConfigMap {
         let node: Node?
         do {
-            node = try Yams.compose(yaml: yaml)
+            // The basic resolver: values are read from the scalar text below, and the default one runs ICU regular
+            // expressions over every scalar to guess a tag we never use (their code and data then stay resident).
+            node = try Yams.compose(yaml: yaml, .basic)
         } catch let error as YamlError {
             throw ConfigMap.yamlError(error, file: file)
         }

@@ -50,9 +50,9 @@ public enum Durations {
     /// A short human form: `850 ms`, `2.1 s`, `5 min`, `4 h`.
     public static func format(seconds: Double) -> String {
         if seconds < 1 { return "\((seconds * 1000).rounded().saturatingInt) ms" }
-        if seconds < 60 { return String(format: "%.1f s", seconds) }
+        if seconds < 60 { return DecimalText.fixed(seconds, places: 1) + " s" }
         if seconds < 3600 { return "\((seconds / 60).rounded().saturatingInt) min" }
-        if seconds < 172_800 { return String(format: "%.1f h", seconds / 3600).replacingOccurrences(of: ".0 h", with: " h") }
+        if seconds < 172_800 { return (DecimalText.fixed(seconds / 3600, places: 1) + " h").replacingOccurrences(of: ".0 h", with: " h") }
         return "\((seconds / 86400).rounded().saturatingInt) d"
     }
 }

@@ -30,7 +30,8 @@ public struct MaintenanceWindow: Sendable, Equatable {
     public var schedule: Schedule
 
     public enum Schedule: Sendable, Equatable {
-        case weekly(timeZone: TimeZone, ranges: [WeeklyRange])
+        /// The zone is read from the system's zone files (`ZoneRules`), not from ICU.
+        case weekly(zone: ZoneRules, ranges: [WeeklyRange])
         case once(start: Date, end: Date)
     }
 
@@ -60,12 +61,10 @@ public struct MaintenanceWindow: Sendable, Equatable {
         switch schedule {
         case .once(let start, let end):
             return start <= date && date < end
-        case .weekly(let timeZone, let ranges):
-            var calendar = Calendar(identifier: .gregorian)
-            calendar.timeZone = timeZone
-            let parts = calendar.dateComponents([.weekday, .hour, .minute, .second], from: date)
-            guard let weekday = parts.weekday else { return false }
-            let second = (parts.hour ?? 0) * 3600 + (parts.minute ?? 0) * 60 + (parts.second ?? 0)
+        case .weekly(let zone, let ranges):
+            let local = zone.civil(at: date)
+            let weekday = local.weekday
+            let second = local.hour * 3600 + local.minute * 60 + local.second
             let yesterday = weekday == 1 ? 7 : weekday - 1
             return ranges.contains { range in
                 if range.from < range.to {
@@ -95,9 +94,9 @@ public struct MaintenanceWindow: Sendable, Equatable {
         }
         let selector = try AlertSelector.parse(map)
         let zoneName = try map.nonEmptyString("timezone")
-        var zone: TimeZone?
+        var zone: ZoneRules?
         if let zoneName {
-            guard let found = TimeZone(identifier: zoneName) else {
+            guard let found = ZoneRules.named(zoneName) else {
                 throw map.error(key: "timezone", "'\(zoneName)' is not an IANA time zone (e.g. Europe/Berlin, UTC)")
             }
             zone = found
@@ -114,7 +113,7 @@ public struct MaintenanceWindow: Sendable, Equatable {
                 throw map.error(key: "weekly", "a weekly window needs a 'timezone' (e.g. Europe/Berlin, UTC)")
             }
             guard !weekly.isEmpty else { throw map.error(key: "weekly", "give at least one range") }
-            schedule = .weekly(timeZone: zone, ranges: try weekly.map(parseRange))
+            schedule = .weekly(zone: zone, ranges: try weekly.map(parseRange))
         } else {
             guard let startText, let endText else {
                 throw map.error(at: nil, "\(map.path): give 'weekly' ranges, or a 'start' and an 'end'")
@@ -167,21 +166,9 @@ public struct MaintenanceWindow: Sendable, Equatable {
     }
 
     /// RFC 3339 with an offset (`2026-09-01T18:00:00+02:00`, `…Z`), or local `YYYY-MM-DD HH:MM` in `timezone`.
-    static func parseInstant(_ text: String, zone: TimeZone?, map: ConfigMap, key: String) throws -> Date {
-        let iso = ISO8601DateFormatter()
-        iso.formatOptions = [.withInternetDateTime]
-        if let date = iso.date(from: text) { return date }
-        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = iso.date(from: text) { return date }
-        if let zone {
-            let formatter = DateFormatter()
-            formatter.locale = Locale(identifier: "en_US_POSIX")
-            formatter.timeZone = zone
-            for format in ["yyyy-MM-dd HH:mm", "yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd'T'HH:mm:ss"] {
-                formatter.dateFormat = format
-                if let date = formatter.date(from: text) { return date }
-            }
-        }
+    static func parseInstant(_ text: String, zone: ZoneRules?, map: ConfigMap, key: String) throws -> Date {
+        if let date = UTCTimestamp.parseRFC3339(text) { return date }
+        if let zone, let local = UTCTimestamp.parseLocal(text) { return zone.date(fromLocal: local) }
         throw map.error(key: key, "'\(text)' is not a time (use 2026-09-01T18:00:00+02:00, or YYYY-MM-DD HH:MM with a 'timezone')")
     }
 }

@@ -24,7 +24,7 @@ public struct PagingGate: Sendable, Equatable {
             switch self {
             case .page: return "pages"
             case .silenced(let ids, let until):
-                return "silenced by \(ids.joined(separator: ", ")) until \(ISO8601DateFormatter().string(from: until))"
+                return "silenced by \(ids.joined(separator: ", ")) until \(UTCTimestamp.rfc3339(until))"
             case .maintenance(let window, let reason): return "in maintenance window '\(window)' (\(reason))"
             }
         }

@@ -16,17 +16,8 @@ public enum ClearMLTime {
         if let date = fast(text) { return date }
         var text = text.trimmingCharacters(in: .whitespaces)
         if let seconds = Double(text) { return Date(timeIntervalSince1970: seconds) }
-        // Drop the fraction (any number of digits), which ISO8601DateFormatter only takes with exactly three.
-        var fraction = 0.0
-        if let dot = text.firstIndex(of: ".") {
-            let digits = text[text.index(after: dot)...].prefix { $0.isNumber }
-            fraction = Double("0." + digits) ?? 0
-            text.removeSubrange(dot..<digits.endIndex)
-        }
-        if !text.hasSuffix("Z"), !text.dropFirst(10).contains("+"), !text.dropFirst(10).contains("-") { text += "Z" }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.date(from: text).map { $0.addingTimeInterval(fraction) }
+        if !text.hasSuffix("Z"), !text.hasSuffix("z"), !text.dropFirst(10).contains("+"), !text.dropFirst(10).contains("-") { text += "Z" }
+        return UTCTimestamp.parseRFC3339(text)
     }
 
     /// `YYYY-MM-DDTHH:MM:SS[.fraction][Z|±HH:MM]`, the form the apiserver writes, without a formatter (a fleet's

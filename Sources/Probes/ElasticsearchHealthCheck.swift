@@ -38,15 +38,15 @@ public struct ElasticsearchHealthCheck: Check {
         thresholds.writeQueueWarning = try options.double("write_queue_warning", default: 200, range: 1...1_000_000)
         thresholds.writeQueueCritical = try options.double("write_queue_critical", default: 2000, range: 1...1_000_000)
         guard thresholds.writeQueueWarning <= thresholds.writeQueueCritical else {
-            throw options.error(key: "write_queue_warning", "must not be above write_queue_critical (\(String(format: "%g", thresholds.writeQueueCritical)))")
+            throw options.error(key: "write_queue_warning", "must not be above write_queue_critical (\(DecimalText.shortest(thresholds.writeQueueCritical)))")
         }
         let cache = try options.duration("settings_cache", default: 300)
         let wait = try options.duration("health_wait", default: 0)
         guard thresholds.heapWarning <= thresholds.heapCritical else {
-            throw options.error(key: "heap_warning_percent", "must not be above heap_critical_percent (\(String(format: "%g", thresholds.heapCritical)))")
+            throw options.error(key: "heap_warning_percent", "must not be above heap_critical_percent (\(DecimalText.shortest(thresholds.heapCritical)))")
         }
         guard thresholds.diskCriticalFreePercent <= thresholds.diskWarningFreePercent else {
-            throw options.error(key: "disk_critical_free_percent", "must not be above disk_warning_free_percent (\(String(format: "%g", thresholds.diskWarningFreePercent)))")
+            throw options.error(key: "disk_critical_free_percent", "must not be above disk_warning_free_percent (\(DecimalText.shortest(thresholds.diskWarningFreePercent)))")
         }
         if let bad = patterns.first(where: { $0.isEmpty || $0.contains("/") || $0.contains(" ") }) {
             throw options.error(key: "index_patterns", "'\(bad)' is not an index name pattern")
@@ -127,9 +127,9 @@ public struct ElasticsearchHealthCheck: Check {
             return [builder.result(status: status, summary: "\(text) (\(base))", hint: hint, metrics: metrics)]
         }
         var details: [String] = []
-        if let heap = metrics["heap_used_percent"] { details.append(String(format: "heap %.0f %%", heap)) }
+        if let heap = metrics["heap_used_percent"] { details.append("heap \(DecimalText.fixed(heap, places: 0)) %") }
         if let free = metrics["disk_available_bytes"], let percent = metrics["disk_free_percent"] {
-            details.append(String(format: "disk %@ free (%.0f %%)", ByteSize.format(free), percent)
+            details.append("disk \(ByteSize.format(free)) free (\(DecimalText.fixed(percent, places: 0)) %)"
                            + (metrics["flood_stage_free_bytes"].map { ", flood stage below \(ByteSize.format($0))" } ?? ""))
         }
         return [builder.result(status: .ok, summary: ([base] + details).joined(separator: "; "), metrics: metrics)]
@@ -187,10 +187,10 @@ public struct ElasticsearchHealthCheck: Check {
             if let heap = node.at("jvm.mem.heap_used_percent")?.double {
                 worstHeap = max(worstHeap, heap)
                 if heap > thresholds.heapCritical {
-                    findings.append(Finding(.critical, String(format: "JVM heap of %@ at %.0f %%", name, heap),
+                    findings.append(Finding(.critical, "JVM heap of \(name) at \(DecimalText.fixed(heap, places: 0)) %",
                                             hint: "Near a full heap ES spends its time in GC and rejects work: raise -Xmx (ES_JAVA_OPTS) within the container's memory, or reduce load."))
                 } else if heap > thresholds.heapWarning {
-                    findings.append(Finding(.warning, String(format: "JVM heap of %@ at %.0f %%", name, heap),
+                    findings.append(Finding(.warning, "JVM heap of \(name) at \(DecimalText.fixed(heap, places: 0)) %",
                                             hint: "Watch it: above 90 % ES slows down in GC; raise -Xmx (ES_JAVA_OPTS) if it stays high."))
                 }
             }
@@ -201,7 +201,7 @@ public struct ElasticsearchHealthCheck: Check {
             let percent = free / total * 100
             let floodBytes = flood?.freeThreshold(total: total)
             if worstDisk == nil || percent < worstDisk!.percent { worstDisk = (free, percent, floodBytes) }
-            let amount = String(format: "%@ has %@ free of %@ (%.1f %%)", name, ByteSize.format(free), ByteSize.format(total), percent)
+            let amount = "\(name) has \(ByteSize.format(free)) free of \(ByteSize.format(total)) (\(DecimalText.fixed(percent, places: 1)) %)"
             if let flood, let floodBytes, free < floodBytes {
                 findings.append(Finding(.critical, "data disk of \(amount), below the flood-stage watermark (\(flood.words)): ES puts read-only blocks on its indices and ClearML cannot write events",
                                         hint: "Free disk space or grow the volume; ES 7.4+ lifts the blocks by itself once usage drops below the high watermark."))

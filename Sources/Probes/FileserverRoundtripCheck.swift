@@ -463,7 +463,7 @@ public struct FileserverRoundtripCheck: Check {
     static func ms(_ milliseconds: Double?) -> String { Durations.format(seconds: (milliseconds ?? 0) / 1000) }
 
     static func bytes(_ count: Int) -> String {
-        count >= 1024 * 1024 ? String(format: "%.1f MB", Double(count) / 1_048_576)
+        count >= 1024 * 1024 ? DecimalText.fixed(Double(count) / 1_048_576, places: 1) + " MB"
             : count >= 1024 ? "\(count / 1024) KB" : "\(count) bytes"
     }
 }

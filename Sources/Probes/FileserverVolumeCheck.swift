@@ -22,7 +22,7 @@ public struct FileserverVolumeCheck: Check {
             throw options.error(key: "critical_free", "'\(minimumText)' is not a size (e.g. 500mb, 1gb)")
         }
         guard critical <= warning else {
-            throw options.error(key: "critical_free_percent", "must not be above warning_free_percent (\(String(format: "%g", warning)))")
+            throw options.error(key: "critical_free_percent", "must not be above warning_free_percent (\(DecimalText.shortest(warning)))")
         }
         guard !path.isEmpty else {
             return .notConfigured("no fileserver volume mounted into the probe (set CLEARML_PROBE_FILESERVER_VOLUME to a read-only mount of /mnt/fileserver)")
@@ -68,7 +68,7 @@ public struct FileserverVolumeCheck: Check {
         }
         let percent = free / total * 100
         let metrics = ["total_bytes": total, "available_bytes": free, "free_percent": percent]
-        let words = String(format: "%@ free of %@ (%.0f %%)", ByteSize.format(free), ByteSize.format(total), percent)
+        let words = "\(ByteSize.format(free)) free of \(ByteSize.format(total)) (\(DecimalText.fixed(percent, places: 0)) %)"
         let hint = "Free space on the fileserver's volume: delete old tasks' artifacts (check that async_delete runs and reaches the fileserver), or grow the volume."
         if percent < criticalFreePercent || free < criticalFreeBytes {
             return (.critical, "the fileserver's volume is nearly full: \(words); uploads of artifacts, models and debug images fail when it is full", hint, metrics)

@@ -13,7 +13,7 @@ public struct IngressTLSCheck: Check {
         let warningDays = try options.double("warning_days", default: 20, range: 0...3650)
         let criticalDays = try options.double("critical_days", default: 3, range: 0...3650)
         guard criticalDays <= warningDays else {
-            throw options.error(key: "critical_days", "must not exceed warning_days (\(warningDays.formatted()))")
+            throw options.error(key: "critical_days", "must not exceed warning_days (\(DecimalText.shortest(warningDays)))")
         }
         var seen: Set<String> = []
         var endpoints: [(target: String, url: URL)] = []
@@ -77,7 +77,7 @@ public struct IngressTLSCheck: Check {
         let status: Status = earliestDays < criticalDays ? .critical : (earliestDays < warningDays ? .warning : .ok)
         let summary = status == .ok
             ? "certificate of \(place) valid for \(Int(earliestDays)) more days"
-            : "\(which) of \(place) expires in \(String(format: "%.1f", earliestDays)) days (\(Self.day(earliest)))"
+            : "\(which) of \(place) expires in \(DecimalText.fixed(earliestDays, places: 1)) days (\(Self.day(earliest)))"
         return builder.result(target: target, status: status, summary: summary,
                               hint: status == .ok ? nil : "Renew the certificate and reload nginx.",
                               metrics: metrics, timings: timings, dependsOn: [])
@@ -103,13 +103,7 @@ public struct IngressTLSCheck: Check {
         }
     }
 
-    static func day(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd"
-        return formatter.string(from: date)
-    }
+    static func day(_ date: Date) -> String { UTCTimestamp.day(date) }
 }
 
 extension Double {

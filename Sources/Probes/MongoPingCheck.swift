@@ -63,7 +63,7 @@ public struct MongoPingCheck: Check {
         } else {
             role = writable ? "standalone" : "standalone that is not writable"
         }
-        let numbers = String(format: "ping %.2f ms", outcome.pingMs)
+        let numbers = "ping \(DecimalText.fixed(outcome.pingMs, places: 2)) ms"
         if !writable {
             return [builder.result(status: .warning, summary: "\(numbers), but connected to a \(role): ClearML's writes need the primary",
                                    hint: "Point ClearML and the probe at the replica set (replicaSet=… in the connection string) or fix the election.",

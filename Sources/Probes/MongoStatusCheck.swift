@@ -18,7 +18,7 @@ public struct MongoStatusCheck: Check {
         let diskWarning = try options.double("disk_warning_free_percent", default: 20, range: 0...100)
         let diskCritical = try options.double("disk_critical_free_percent", default: 10, range: 0...100)
         guard diskCritical <= diskWarning else {
-            throw options.error(key: "disk_critical_free_percent", "must not be above disk_warning_free_percent (\(String(format: "%g", diskWarning)))")
+            throw options.error(key: "disk_critical_free_percent", "must not be above disk_warning_free_percent (\(DecimalText.shortest(diskWarning)))")
         }
         guard let store = config.dataStores.mongo else { return MongoStep.notConfigured() }
         return .ready(MongoStatusCheck(store: store, connectionsWarningPercent: connections, lagCritical: lag,
@@ -85,9 +85,9 @@ public struct MongoStatusCheck: Check {
             metrics["connections_current"] = current
             metrics["connections_available"] = available
             metrics["connections_used_percent"] = percent
-            connectionWords = String(format: "%d connections (%.0f %% of the limit)", current.saturatingInt, percent)
+            connectionWords = "\(current.saturatingInt) connections (\(DecimalText.fixed(percent, places: 0)) % of the limit)"
             if percent > connectionsWarningPercent {
-                findings.append(Finding(.warning, String(format: "%d connections in use, %.0f %% of the limit (%d available)", current.saturatingInt, percent, available.saturatingInt),
+                findings.append(Finding(.warning, "\(current.saturatingInt) connections in use, \(DecimalText.fixed(percent, places: 0)) % of the limit (\(available.saturatingInt) available)",
                                         hint: "Near the limit new connections are refused: find the client that leaks them (db.currentOp()), or raise net.maxIncomingConnections / the ulimit."))
             }
         }
@@ -118,8 +118,8 @@ public struct MongoStatusCheck: Check {
                 metrics["disk_free_bytes"] = free
                 metrics["disk_total_bytes"] = total
                 metrics["disk_free_percent"] = percent
-                diskWords = String(format: "data volume %@ free (%.0f %%)", ByteSize.format(free), percent)
-                let words = String(format: "the data volume has %@ free of %@ (%.1f %%)", ByteSize.format(free), ByteSize.format(total), percent)
+                diskWords = "data volume \(ByteSize.format(free)) free (\(DecimalText.fixed(percent, places: 0)) %)"
+                let words = "the data volume has \(ByteSize.format(free)) free of \(ByteSize.format(total)) (\(DecimalText.fixed(percent, places: 1)) %)"
                 if percent < diskCriticalFreePercent {
                     findings.append(Finding(.critical, words, hint: "Free space or grow the volume: MongoDB stops when the disk is full, and ClearML with it."))
                 } else if percent < diskWarningFreePercent {
@@ -156,7 +156,7 @@ public struct MongoStatusCheck: Check {
                 let lag = primaryDate.timeIntervalSince(date)
                 if lag > worstLag { worstLag = lag }
                 if lag > lagCritical {
-                    findings.append(Finding(.critical, String(format: "secondary %@ lags %.0f s behind the primary", memberName, lag),
+                    findings.append(Finding(.critical, "secondary \(memberName) lags \(DecimalText.fixed(lag, places: 0)) s behind the primary",
                                             hint: "A lagging member delays w:majority writes (ClearML's writes then wait or time out): check its disk, network and load."))
                 }
             }

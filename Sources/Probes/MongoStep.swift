@@ -87,11 +87,7 @@ enum MongoDates {
             return Date(timeIntervalSince1970: millis / 1000)
         }
         guard let text = date.string else { return nil }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let parsed = formatter.date(from: text) { return parsed }
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.date(from: text)
+        return UTCTimestamp.parseRFC3339(text)
     }
 
     /// Canonical extended JSON for a date (what `bson_new_from_json` reads without doubt).

@@ -104,7 +104,7 @@ public struct MongoWriteCheck: Check {
                                    hint: "Reads may go to a lagging secondary or the write was lost: see mongo.status.", metrics: metrics)]
         }
         let total = metrics.values.reduce(0, +)
-        let summary = String(format: "insert/find/delete in %@.%@ with w:majority, j:true in %.1f ms", database, collection, total)
+        let summary = "insert/find/delete in \(database).\(collection) with w:majority, j:true in \(DecimalText.fixed(total, places: 1)) ms"
         if let indexFailure = outcome.indexFailure {
             return [builder.result(status: .warning, summary: "\(summary), but the TTL index could not be created: \(MongoStep.codeWords(indexFailure))",
                                    hint: "Allow the probe's user createIndex on clearml_probe, or left-over probe documents are never expired.",

@@ -56,7 +56,7 @@ public struct RedisLatencyCheck: Check {
         metrics["max_ms"] = summary.max
         metrics["mean_ms"] = summary.mean
         metrics["pings"] = Double(summary.count)
-        let numbers = String(format: "p50 %.2f ms, p99 %.2f ms, max %.2f ms over %d PINGs", summary.p50, summary.p99, summary.max, summary.count)
+        let numbers = "p50 \(DecimalText.fixed(summary.p50, places: 2)) ms, p99 \(DecimalText.fixed(summary.p99, places: 2)) ms, max \(DecimalText.fixed(summary.max, places: 2)) ms over \(summary.count) PINGs"
         if summary.p99 / 1000 > p99Warning {
             return [builder.result(status: .warning, summary: "slow: \(numbers) (p99 above \(Durations.format(seconds: p99Warning)))",
                                    hint: "Redis is blocked now and then: look at SLOWLOG, latency of saves (fork), swapping, or a noisy neighbour.",

@@ -106,9 +106,9 @@ public struct RedisStatusCheck: Check {
         if maxmemory > 0 {
             let percent = used / maxmemory * 100
             metrics["memory_used_percent"] = percent
-            memoryWords += String(format: " (%.0f %% of maxmemory %@)", percent, ByteSize.format(maxmemory))
+            memoryWords += " (\(DecimalText.fixed(percent, places: 0)) % of maxmemory \(ByteSize.format(maxmemory)))"
             if percent > memoryWarningPercent {
-                findings.append(Finding(.warning, String(format: "memory at %.0f %% of maxmemory (%@ of %@)", percent, ByteSize.format(used), ByteSize.format(maxmemory)),
+                findings.append(Finding(.warning, "memory at \(DecimalText.fixed(percent, places: 0)) % of maxmemory (\(ByteSize.format(used)) of \(ByteSize.format(maxmemory)))",
                                         hint: "Raise maxmemory or find what grows (MEMORY STATS, big keys); at 100 % writes fail with OOM."))
             }
         }
@@ -144,7 +144,7 @@ public struct RedisStatusCheck: Check {
             let percent = clients / maxclients * 100
             metrics["clients_used_percent"] = percent
             if percent > clientsWarningPercent {
-                findings.append(Finding(.warning, String(format: "%d clients of maxclients %d (%.0f %%)", clients.saturatingInt, maxclients.saturatingInt, percent),
+                findings.append(Finding(.warning, "\(clients.saturatingInt) clients of maxclients \(maxclients.saturatingInt) (\(DecimalText.fixed(percent, places: 0)) %)",
                                         hint: "Near the limit new connections are refused; find the client that leaks connections (CLIENT LIST)."))
             }
         } else {

@@ -50,7 +50,7 @@ public struct RedisWriteCheck: Check {
             var metrics = timings
             if let connectMs { metrics["connect_ms"] = connectMs }
             let total = timings.values.reduce(0, +)
-            let summary = String(format: "SET/GET/DEL of %@ in %.2f ms", key, total)
+            let summary = "SET/GET/DEL of \(key) in \(DecimalText.fixed(total, places: 2)) ms"
             if total / 1000 > context.settings.slowWarning {
                 return [builder.result(status: .warning, summary: "slow: \(summary)", hint: "See redis.latency and the Redis SLOWLOG.", metrics: metrics)]
             }

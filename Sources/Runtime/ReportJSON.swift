@@ -91,9 +91,7 @@ public enum ReportJSON {
     }
 
     static func timestamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
+        UTCTimestamp.rfc3339(date, fractionDigits: 3)
     }
 }
 

@@ -52,7 +52,7 @@ struct ValidateCommand: AsyncParsableCommand {
             let when: String
             switch window.schedule {
             case .once(let start, let end):
-                when = "\(ISO8601DateFormatter().string(from: start)) to \(ISO8601DateFormatter().string(from: end))"
+                when = "\(UTCTimestamp.rfc3339(start)) to \(UTCTimestamp.rfc3339(end))"
             case .weekly(let zone, let ranges):
                 when = "weekly, \(ranges.count) range\(ranges.count == 1 ? "" : "s") in \(zone.identifier)"
             }

@@ -110,7 +110,7 @@ public enum StatusPage {
                 html += "<tr class=\"check\" data-key=\"\(escape(result.key))\" data-status=\"\(result.status.rawValue)\">"
                     + "<td><span class=\"badge \(result.status.rawValue)\">\(result.status.label)</span></td>"
                     + "<td>\(escape(result.key))</td><td>\(escape(result.summary))\(note)</td>"
-                    + "<td class=\"num\">\(String(format: "%.0f", result.durationMs)) ms</td>"
+                    + "<td class=\"num\">\(DecimalText.fixed(result.durationMs, places: 0)) ms</td>"
                     + "<td>\(sparkline(snapshot.history.values(result.key)))</td></tr>\n"
             }
             html += "</tbody></table></section>\n"
@@ -124,10 +124,10 @@ public enum StatusPage {
         let top = max(values.max() ?? 1, 0.001)
         let step = width / Double(values.count - 1)
         let points = values.enumerated().map { index, value in
-            String(format: "%.1f,%.1f", Double(index) * step, height - 1 - (min(max(value, 0), top) / top) * (height - 2))
+            DecimalText.fixed(Double(index) * step, places: 1) + "," + DecimalText.fixed(height - 1 - (min(max(value, 0), top) / top) * (height - 2), places: 1)
         }.joined(separator: " ")
         return "<svg class=\"spark\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" "
-            + "role=\"img\" aria-label=\"recent latency, max \(String(format: "%.0f", top)) ms\">"
+            + "role=\"img\" aria-label=\"recent latency, max \(DecimalText.fixed(top, places: 0)) ms\">"
             + "<polyline fill=\"none\" stroke=\"currentColor\" stroke-width=\"1.5\" points=\"\(points)\"/></svg>"
     }
 

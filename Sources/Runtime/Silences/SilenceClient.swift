@@ -138,13 +138,10 @@ public enum SilenceClient {
 
     /// One line per silence, for people.
     public static func describe(_ silence: SilenceAPI.Shown, now: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm 'UTC'"
+        let utc = { (date: Date) in UTCTimestamp.minute(date) + " UTC" }
         let left = silence.expiresAt.timeIntervalSince(now)
-        let state = silence.active ? "until \(formatter.string(from: silence.expiresAt)) (\(Durations.format(seconds: left.rounded())) left)"
-            : (left <= 0 ? "expired \(formatter.string(from: silence.expiresAt))" : "starts \(formatter.string(from: silence.createdAt))")
+        let state = silence.active ? "until \(utc(silence.expiresAt)) (\(Durations.format(seconds: left.rounded())) left)"
+            : (left <= 0 ? "expired \(utc(silence.expiresAt))" : "starts \(utc(silence.createdAt))")
         let by = silence.createdBy.map { " by \($0)" } ?? ""
         return "\(silence.id)  \(silence.match.kind.rawValue) \(silence.match.value)  \(state)  \"\(silence.reason)\"\(by)"
     }
