@@ -9,9 +9,20 @@ import Probes
 public func fuzzJSONReplies(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let body = Data(bytes: data, count: size)
     _ = ClearMLEnvelope(body: body)
+    // The streaming path the fleet checks use: pick some fields, skip the rest.
+    _ = ClearMLEnvelope.scan(body) { scanner in try pick(&scanner, depth: 0) }
     guard let value = JSONValue.parse(body) else { return 0 }
     walk(value, depth: 0)
     return 0
+}
+
+func pick(_ scanner: inout JSONScanner, depth: Int) throws {
+    try scanner.members { key, scanner in
+        if key == "name" || key == "added" { _ = try scanner.string() }
+        else if key == "num_tasks" { _ = try scanner.number() }
+        else if key == "meta" { _ = try scanner.value() }
+        else if depth < 8 { try scanner.elements { scanner in try pick(&scanner, depth: depth + 1) } }
+    }
 }
 
 func walk(_ value: JSONValue, depth: Int) {

@@ -9,10 +9,10 @@ public enum JSONValue: Sendable, Equatable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    /// Parses bytes; nil when they are not JSON.
+    /// Parses bytes (any JSON value, also a bare string or number); nil when they are not JSON or nest deeper than
+    /// `JSONScanner.maxDepth`. Big replies are better read with `JSONScanner` directly, keeping only what is needed.
     public static func parse(_ data: Data) -> JSONValue? {
-        guard let any = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else { return nil }
-        return JSONValue(any: any)
+        JSONScanner.scan(data) { try $0.value() }
     }
 
     public init?(any: Any) {

@@ -42,52 +42,40 @@ public struct AgentsWorkersCheck: Check {
         return .ready(check)
     }
 
-    /// A worker as the check sees it: only what it needs, no id kept.
-    struct Worker {
-        var queues: Set<String>
-        var age: Double
-    }
-
     public func run(_ context: CheckContext) async -> [CheckResult] {
         let builder = ResultBuilder(id: .agentsWorkers)
+        // workers.get_all has no field selection (docs/clearml-api.md): its reply is read for queue names and report
+        // times only, without a tree of it.
+        let now = Date()
+        var workers = WorkerListing()
         let reply = await ClearMLSession.read("workers.get_all", parameters: ["last_seen": Int(maxAge.rounded(.up))], context,
-                                              credentials: credentials, maxReply: maxReply)
-        let envelope: ClearMLEnvelope
-        switch reply {
-        case .failure(let problem):
+                                              credentials: credentials, maxReply: maxReply) { scanner in
+            workers = try WorkerListing.read(&scanner, now: now, maxAge: maxAge)
+        }
+        if case .failure(let problem) = reply {
             // The same keys as a success (one per expected queue), so an alert opened by the failure resolves.
             return expected.isEmpty ? [problem.result(builder, target: "")]
                 : expected.map { problem.result(builder, target: $0.queue) }
-        case .success(let value):
-            envelope = value
-        }
-        let now = Date()
-        let workers = (envelope.data["workers"]?.array ?? []).compactMap { item -> Worker? in
-            let seen = ClearMLTime.parse(item["last_activity_time"]) ?? ClearMLTime.parse(item["last_report_time"])
-            let age = seen.map { max(0, now.timeIntervalSince($0)) } ?? 0
-            guard age <= maxAge else { return nil }
-            let queues = (item["queues"]?.array ?? []).compactMap { $0["name"]?.string }
-            return Worker(queues: Set(queues), age: age)
         }
         guard !expected.isEmpty else {
-            var result = builder.result(status: .ok, summary: "no workers expected (checks.agents.workers.expected is empty); \(workers.count) reporting",
-                                        metrics: ["workers": Double(workers.count)])
+            var result = builder.result(status: .ok, summary: "no workers expected (checks.agents.workers.expected is empty); \(workers.reporting) reporting",
+                                        metrics: ["workers": Double(workers.reporting)])
             result.durationMs = builder.elapsedMs
             return [result]
         }
         return expected.map { entry in
-            let listening = workers.filter { $0.queues.contains(entry.queue) }
-            let newest = listening.map(\.age).min()
-            var metrics: [String: Double] = ["workers": Double(listening.count), "expected_workers": Double(entry.count)]
+            let listening = workers.listeners(entry.queue)
+            let newest = listening.workers > 0 ? listening.newestAge : nil
+            var metrics: [String: Double] = ["workers": Double(listening.workers), "expected_workers": Double(entry.count)]
             if let newest { metrics["newest_report_age_seconds"] = newest.rounded() }
             let window = Durations.format(seconds: maxAge)
             let status: Status
             let summary: String
             var hint: String?
-            if listening.count >= entry.count {
+            if listening.workers >= entry.count {
                 status = .ok
-                summary = "\(Self.workers(listening.count)) on queue \(entry.queue)" + (newest.map { ", last report \(Durations.format(seconds: $0)) ago" } ?? "")
-            } else if listening.isEmpty {
+                summary = "\(Self.workers(listening.workers)) on queue \(entry.queue)" + (newest.map { ", last report \(Durations.format(seconds: $0)) ago" } ?? "")
+            } else if listening.workers == 0 {
                 status = .critical
                 summary = "no worker listening to queue \(entry.queue) reported within \(window) (expected at least \(entry.count)): tasks sent there will not run"
                 hint = entry.queue == "services"
@@ -96,7 +84,7 @@ public struct AgentsWorkersCheck: Check {
                     : "Start an agent for it (clearml-agent daemon --queue \(entry.queue)), or change checks.agents.workers.expected."
             } else {
                 status = .warning
-                summary = "only \(Self.workers(listening.count)) listening to queue \(entry.queue) reported within \(window) (expected at least \(entry.count))"
+                summary = "only \(Self.workers(listening.workers)) listening to queue \(entry.queue) reported within \(window) (expected at least \(entry.count))"
                 hint = "Some agents for this queue stopped reporting; see their hosts and logs."
             }
             var result = builder.result(target: entry.queue, status: status, summary: summary, hint: hint, metrics: metrics)

@@ -110,6 +110,20 @@ public struct ClearMLCall: Sendable {
     /// A success is HTTP 200 with an envelope whose `result_code` is 200; everything else is a `ClearMLProblem`.
     public func send(_ context: CheckContext, reserve: Double = 0, basicLoginWorked: Bool = false,
                      redactor: Redactor) async -> Result<(envelope: ClearMLEnvelope, response: HTTPResponse), ClearMLProblem> {
+        var data: JSONValue = .null
+        let reply = await send(context, reserve: reserve, basicLoginWorked: basicLoginWorked, redactor: redactor) { data = try $0.value() }
+        return reply.map { reply in
+            var envelope = reply.envelope
+            envelope.data = data
+            return (envelope, reply.response)
+        }
+    }
+
+    /// `send`, handing the reply's `data` to `readData` unbuilt (`ClearMLEnvelope.scan`): for replies too big for a
+    /// tree. What `readData` gathered counts only on success; the envelope's `data` is null.
+    public func send(_ context: CheckContext, reserve: Double = 0, basicLoginWorked: Bool = false, redactor: Redactor,
+                     readData: (inout JSONScanner) throws -> Void) async
+        -> Result<(envelope: ClearMLEnvelope, response: HTTPResponse), ClearMLProblem> {
         var request = request(context)
         let budget = context.remaining - reserve
         guard budget > 0.01 else {
@@ -135,7 +149,7 @@ public struct ClearMLCall: Sendable {
                                                    + "Set \(key) above \(size) (e.g. \(ByteSize.format(Double(2 * (response.body.count + response.droppedBodyBytes))).replacingOccurrences(of: " ", with: "").lowercased())).",
                                                timings: response.timings, code: "reply too large"))
             }
-            if response.status == 200, let envelope = ClearMLEnvelope(body: response.body), envelope.resultCode == 200 {
+            if response.status == 200, let envelope = ClearMLEnvelope.scan(response.body, data: readData), envelope.resultCode == 200 {
                 return .success((envelope, response))
             }
             return .failure(ClearMLProblem.answer(response, call: self, basicLoginWorked: basicLoginWorked, redactor: redactor))

@@ -63,6 +63,20 @@ public enum ClearMLSession {
     public static func read(_ action: String, parameters: [String: any Sendable], _ context: CheckContext,
                             credentials: ProbeConfig.Credentials,
                             maxReply: Int = ClearMLCall.defaultMaxReply) async -> Result<ClearMLEnvelope, ClearMLProblem> {
+        var data: JSONValue = .null
+        let reply = await read(action, parameters: parameters, context, credentials: credentials, maxReply: maxReply) { data = try $0.value() }
+        return reply.map { envelope in
+            var envelope = envelope
+            envelope.data = data
+            return envelope
+        }
+    }
+
+    /// `read`, handing the reply's `data` to `readData` unbuilt (see `ClearMLCall.send`): what `readData` gathered
+    /// counts only on success.
+    public static func read(_ action: String, parameters: [String: any Sendable], _ context: CheckContext,
+                            credentials: ProbeConfig.Credentials, maxReply: Int = ClearMLCall.defaultMaxReply,
+                            readData: (inout JSONScanner) throws -> Void) async -> Result<ClearMLEnvelope, ClearMLProblem> {
         guard let endpoint = ClearMLEndpoint.all(context.config).first else {
             return .failure(ClearMLProblem(status: .unknown, summary: "no apiserver address", code: "not configured"))
         }
@@ -78,7 +92,7 @@ public enum ClearMLSession {
         var call = ClearMLCall(action, on: endpoint, parameters: parameters, auth: .bearer(token.value), config: context.config)
         call.maxReplyBytes = maxReply
         call.maxReplyKey = "checks.\(context.id.rawValue).max_reply"
-        switch await call.send(context, reserve: reserve, basicLoginWorked: grant.loggedIn, redactor: redactor) {
+        switch await call.send(context, reserve: reserve, basicLoginWorked: grant.loggedIn, redactor: redactor, readData: readData) {
         case .success(let reply):
             return .success(reply.envelope)
         case .failure(var problem):

@@ -90,45 +90,33 @@ public struct QueuesBacklogCheck: Check {
         let builder = ResultBuilder(id: .queuesBacklog)
         // The apiserver returns at most `pageSize` queues per call (its Mongo `max_page_size`, 500 by default, also
         // when no page is asked for): page through them in a stable order.
-        var listed: [(rawName: String, waiting: Int, oldest: Date?)] = []
+        var listed: [QueueListing.Queue] = []
         for page in 0..<Self.maxPages {
+            var listing = QueueListing()
             let reply = await ClearMLSession.read("queues.get_all", parameters: ["only_fields": ["id", "name", "entries"],
                                                                               "max_task_entries": maxTaskEntries,
                                                                               "order_by": ["id"], "page": page,
                                                                               "page_size": Self.pageSize],
-                                                  context, credentials: credentials, maxReply: maxReply)
-            let envelope: ClearMLEnvelope
-            switch reply {
-            case .failure(let problem): return await failed(problem, builder, context)
-            case .success(let value): envelope = value
+                                                  context, credentials: credentials, maxReply: maxReply) { scanner in
+                listing = try QueueListing.read(&scanner)
             }
-            let items = envelope.data["queues"]?.array ?? []
-            for item in items {
-                guard let rawName = item["name"]?.string else { continue }
-                let entries = item["entries"]?.array ?? []
-                listed.append((rawName, entries.count, entries.compactMap { ClearMLTime.parse($0["added"]) }.min()))
-            }
-            if items.count < Self.pageSize { break }
+            if case .failure(let problem) = reply { return await failed(problem, builder, context) }
+            listed += listing.queues
+            if listing.items < Self.pageSize { break }
         }
-        let workersReply = await ClearMLSession.read("workers.get_all", parameters: ["last_seen": Int(workerMaxAge.rounded(.up))],
-                                                     context, credentials: credentials, maxReply: maxReply)
-        let workersEnvelope: ClearMLEnvelope
-        switch workersReply {
-        case .failure(let problem): return await failed(problem, builder, context)
-        case .success(let envelope): workersEnvelope = envelope
-        }
-
+        // workers.get_all has no field selection (docs/clearml-api.md): read for queue names and report times only.
         let now = Date()
-        var listeners: [String: Int] = [:]
-        for worker in workersEnvelope.data["workers"]?.array ?? [] {
-            let seen = ClearMLTime.parse(worker["last_activity_time"]) ?? ClearMLTime.parse(worker["last_report_time"])
-            if let seen, now.timeIntervalSince(seen) > workerMaxAge { continue }
-            for name in Set((worker["queues"]?.array ?? []).compactMap { $0["name"]?.string }) { listeners[name, default: 0] += 1 }
+        var workers = WorkerListing()
+        let workersReply = await ClearMLSession.read("workers.get_all", parameters: ["last_seen": Int(workerMaxAge.rounded(.up))],
+                                                     context, credentials: credentials, maxReply: maxReply) { scanner in
+            workers = try WorkerListing.read(&scanner, now: now, maxAge: workerMaxAge)
         }
+        if case .failure(let problem) = workersReply { return await failed(problem, builder, context) }
+
         let redactor = Redactor(context.config.secrets)
         let queues = listed.map { item in
-            Queue(name: redactor.redact(Evidence.excerpt(item.rawName, limit: 64)), rawName: item.rawName, waiting: item.waiting,
-                  oldestWait: item.oldest.map { max(0, now.timeIntervalSince($0)) }, workers: listeners[item.rawName] ?? 0)
+            Queue(name: redactor.redact(Evidence.excerpt(item.name, limit: 64)), rawName: item.name, waiting: item.waiting,
+                  oldestWait: item.oldest.map { max(0, now.timeIntervalSince($0)) }, workers: workers.listeners(item.name).workers)
         }.sorted { $0.name < $1.name }
 
         guard !queues.isEmpty else {

@@ -666,9 +666,14 @@ class ApiHandler(BaseHandler):
             entries = [{"task": e["task"], "added": iso(e["added"])} for e in q["entries"]]
             if params.get("max_task_entries") is not None:
                 entries = entries[:int(params["max_task_entries"])]
-            full = {"id": q["id"], "name": q["name"], "display_name": q["display_name"] or q["name"],
-                    "user": "__allegroai__", "company": COMPANY["id"], "created": iso(q["created"]),
-                    "tags": q["tags"], "system_tags": q["system_tags"], "entries": entries, "metadata": q["metadata"]}
+            # the fields a real v2.3.0 queue has (no user; display_name only when one was set), last_update moving
+            # with its entries
+            updated = max([q["created"]] + [e["added"] for e in q["entries"]])
+            full = {"id": q["id"], "name": q["name"], "company": COMPANY["id"], "created": iso(q["created"]),
+                    "tags": q["tags"], "system_tags": q["system_tags"], "entries": entries, "last_update": iso(updated),
+                    "metadata": q["metadata"]}
+            if q["display_name"]:
+                full["display_name"] = q["display_name"]
             only = params.get("only_fields")
             if only:
                 keep = {"id"} | {str(f).split(".")[0] for f in only}

@@ -174,6 +174,11 @@ def test_queues_and_workers_state(double):
     assert set(default) == {"id", "name", "entries"} and [e["task"] for e in default["entries"]] == ["t1"]
     _, _, reply = api(double, "queues.get_num_entries", {"queue": default["id"]}, auth=f"Bearer {token}")
     assert reply["data"]["num"] == 2
+    # a whole queue has the fields of a real v2.3.0 one: no user, no display_name unless set, last_update
+    _, _, reply = api(double, "queues.get_all", {}, auth=f"Bearer {token}")
+    whole = next(q for q in reply["data"]["queues"] if q["name"] == "default")
+    assert set(whole) == {"id", "name", "company", "created", "tags", "system_tags", "entries", "last_update", "metadata"}
+    assert whole["last_update"] == whole["entries"][-1]["added"]
     _, _, reply = api(double, "workers.get_all", {}, auth=f"Bearer {token}")
     assert [w["id"] for w in reply["data"]["workers"]] == ["w-fresh", "w-old"]  # w-gone expired (TTL 600)
     assert reply["data"]["workers"][0]["queues"][0]["num_tasks"] == 2
