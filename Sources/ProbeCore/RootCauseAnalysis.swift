@@ -13,8 +13,8 @@ public enum RootCauseAnalysis {
         markUnreachableFromProbe(&results)
 
         let order = results.indices.sorted { a, b in
-            let sa = Service.dependencyOrder.firstIndex(of: results[a].service)!
-            let sb = Service.dependencyOrder.firstIndex(of: results[b].service)!
+            let sa = results[a].service.dependencyRank
+            let sb = results[b].service.dependencyRank
             if sa != sb { return sa < sb }
             if results[a].id != results[b].id { return results[a].id < results[b].id }
             return a < b
