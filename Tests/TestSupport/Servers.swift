@@ -1,6 +1,8 @@
 import Foundation
 
-/// Debian's nginx on loopback, run from a scratch prefix in the foreground; dies with the test.
+/// Debian's nginx on loopback, run from a scratch prefix in the foreground; dies with the test. One process
+/// (`master_process off`): a master killed by the test's death signal would leave its workers behind, orphaned and
+/// still listening.
 public final class NginxServer: @unchecked Sendable {
     // @unchecked: immutable after init.
     public let prefix: TempDirectory
@@ -14,7 +16,7 @@ public final class NginxServer: @unchecked Sendable {
         }
         let conf = """
         daemon off;
-        worker_processes 1;
+        master_process off;
         pid logs/nginx.pid;
         error_log logs/error.log warn;
         events { worker_connections 256; }
