@@ -1,4 +1,4 @@
-/// Root causes over the fixed topology (design.md, "Root cause"). Pure: results in, results with roles out.
+/// Root causes over the fixed topology (docs/architecture.md, "Topology"). Pure: results in, results with roles out.
 ///
 /// - A failing result whose dependencies are all healthy is a root cause.
 /// - A failing result with a dependency that is down (a critical result there) is a symptom of that dependency's

@@ -1,7 +1,7 @@
 import Foundation
 import ProbeCore
 
-/// Judging counters and uptimes of a data store by their change since the previous sample (design.md: counters
+/// Judging counters and uptimes of a data store by their change since the previous sample (docs/data-stores.md: counters
 /// need a previous sample; without one they are reported unjudged).
 extension ProbeState {
     /// How much a counter grew since the previous sample; nil without a previous sample or when it went down

@@ -2,7 +2,7 @@ import Foundation
 import ProbeCore
 
 /// The probe's ClearML session, in memory only (never written to the state directory): the token and when it was
-/// obtained, so every check reuses it and the probe logs in at most once per reuse window (design.md, footprint).
+/// obtained, so every check reuses it and the probe logs in at most once per reuse window (docs/footprint.md).
 ///
 /// Checks of one pass ask at the same time; the first starts the login and the others wait for that same login
 /// (single flight). A failed login is shared for `failureHold` seconds, so the checks of one cycle do not each hold

@@ -111,7 +111,7 @@ checks:
     # Largest queues.get_all / workers.get_all reply read; a bigger one is a finding naming this key.
     max_reply: 16mb
     max_queues: 50
-  # Data layer (thresholds from shared/facts/datastores.md). Writes go only to probe-owned names: docs/footprint.md.
+  # Data layer (thresholds from docs/data-stores.md). Writes go only to probe-owned names: docs/footprint.md.
   mongo.ping: {}
   mongo.write:
     wtimeout: 1s

@@ -24,7 +24,7 @@ DATA_STORES = {"mongo", "redis", "elasticsearch"}
 # Services that talk to a data store themselves (and so may join the internal data network).
 DATA_USERS = {"apiserver", "fileserver", "async_delete", "clearml-probe"}
 SIDECAR = "clearml-probe"
-# What each image contains for a healthcheck (facts/compose-images.md section 1).
+# What each image contains for a healthcheck (docs/compose-facts.md, "The server image").
 HEALTHCHECK_TOOLS = {
     "nginx": {"curl"},
     "apiserver": {"curl"},
