@@ -76,6 +76,16 @@ struct EveryPlatformTests {
         #expect(names.sorted() == DestinationKind.allCases.map(\.rawValue).sorted())
     }
 
+    @Test("a missing golden file fails instead of being recorded")
+    func missingGoldenFails() throws {
+        guard !Golden.recording else { return } // recording on purpose: nothing to prove
+        let path = "Tests/NotifiersTests/Golden/slack/no-such-case.json"
+        let difference = Golden.check(Data("{}".utf8), path)
+        #expect(difference?.contains("is missing") == true, "\(difference ?? "passed")")
+        #expect(difference?.contains(Golden.recordVariable) == true)
+        #expect(!FileManager.default.fileExists(atPath: Repository.path(path)), "nothing was recorded")
+    }
+
     /// (status, headers, expected) that every platform judges alike: docs/chat-platforms.md, "Answers".
     static let sharedAnswers: [(Int?, [String: String], String)] = [
         (nil, [:], "retry"),
