@@ -10,7 +10,7 @@ enum PlatformSamples {
     static func destination(_ kind: DestinationKind) throws -> any Destination {
         switch kind {
         case .slack: SlackDestination(name: "slack", url: Secret("https://hooks.slack.com/services/T1/B2/XYZ"))
-        case .webhook: try WebhookDestination(name: "hooks", url: Secret("https://hooks.example.com/x"), secret: nil)
+        case .webhook: try WebhookDestination(name: "hooks", url: Secret("https://hooks.example.com/x/WEBHOOKSECRETPATH"), secret: nil)
         case .teams: TeamsDestination(config: try TeamsConfig(url: Platforms.teamsURL))
         case .discord: DiscordDestination(config: try DiscordConfig(url: Platforms.discordURL))
         case .mattermost: MattermostDestination(config: try MattermostConfig(url: Platforms.mattermostURL))
