@@ -4,7 +4,6 @@ import PackageDescription
 
 let package = Package(
     name: "clearml-probe",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "clearml-probe", targets: ["clearml-probe"]),
         .library(name: "ClearMLProbeKit", targets: ["ProbeCore", "NativeClients", "Probes", "Notifiers", "Runtime"]),

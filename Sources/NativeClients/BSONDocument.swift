@@ -33,7 +33,7 @@ final class BSONDocument {
 
 /// A `bson_t` that libmongoc fills (a `reply` out-parameter).
 ///
-/// `bson_t` is declared 128-byte aligned, but Swift sees alignment 4 (swift-native.md §1), so it never lives on the
+/// `bson_t` is declared 128-byte aligned, but Swift sees alignment 4, so it never lives on the
 /// Swift stack: 128 bytes at 128-byte alignment are allocated here, initialised empty, destroyed and freed once.
 final class BSONReply {
     let raw: UnsafeMutableRawPointer

@@ -2,7 +2,7 @@ import Dispatch
 
 /// Runs blocking C calls off Swift's cooperative pool.
 ///
-/// Each call gets a fresh serial queue: on Linux the global queues share the pool's threads (swift-native.md §3),
+/// Each call gets a fresh serial queue: on Linux the global queues share the pool's threads,
 /// so a hung C call there would starve every task. The closure must be bounded by a timeout inside the C library;
 /// a blocked C call does not notice task cancellation.
 public enum BlockingExecutor {

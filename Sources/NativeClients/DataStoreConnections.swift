@@ -1,6 +1,6 @@
 import Foundation
 
-/// The process's persistent connections, one per data store (design.md, footprint: "one persistent client per
+/// The process's persistent connections, one per data store (docs/footprint.md: "one persistent client per
 /// data store"). Checks of one store share its connection; sessions on it run one after another on its queue.
 public final class DataStoreConnections: @unchecked Sendable {
     // @unchecked: the dictionaries are only touched while holding `lock`.

@@ -8,7 +8,7 @@ import ProbeCore
 /// A single-threaded `mongoc_client_t` must never be used concurrently: it is touched only on `queue` (serial, not a
 /// global queue, so never on Swift's cooperative pool). Every call is bounded inside libmongoc: the URI always gets
 /// connectTimeoutMS, socketTimeoutMS, serverSelectionTimeoutMS and serverSelectionTryOnce=true (without them a hung
-/// peer holds a call for 10 s to 300 s, swift-native.md §2c), and host names are resolved first with
+/// peer holds a call for 10 s to 300 s), and host names are resolved first with
 /// `BoundedResolver`, because libmongoc does not bound `getaddrinfo`.
 public final class MongoConnection: @unchecked Sendable {
     // @unchecked: `client` is read and written only inside blocks running on the serial `queue`.
@@ -211,7 +211,7 @@ final class MongoClientHandle {
         _ = mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, milliseconds)
         // Try once (the single-threaded default, set explicitly): a refused port fails in a millisecond instead of
         // being retried until serverSelectionTimeoutMS, and connectTimeoutMS bounds a peer that never answers the
-        // handshake (swift-native.md §2c). A probe reports what it saw; it does not retry inside a cycle.
+        // handshake. A probe reports what it saw; it does not retry inside a cycle.
         _ = mongoc_uri_set_option_as_bool(uri, MONGOC_URI_SERVERSELECTIONTRYONCE, true)
         _ = mongoc_uri_set_appname(uri, endpoint.appName)
 

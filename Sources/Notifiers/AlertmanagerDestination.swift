@@ -2,7 +2,7 @@ import Foundation
 import ProbeCore
 
 /// Prometheus Alertmanager API v2: a JSON array of one alert per incident, labels
-/// `alertname/service/layer/severity/instance`, text in annotations (facts/webhooks.md §9).
+/// `alertname/service/layer/severity/instance`, text in annotations (docs/chat-platforms.md, "Alertmanager").
 ///
 /// Alertmanager forgets an alert when its `endsAt` passes, so a firing alert carries `endsAt = now + 4 × resend
 /// interval` and must be re-sent every resend interval while it fires (`needsResend`); a RESOLVED carries
@@ -63,7 +63,21 @@ public struct AlertmanagerConfig: Sendable, Equatable {
     }
 }
 
-public struct AlertmanagerDestination: Destination {
+public struct AlertmanagerDestination: Destination, Platform {
+    public static let kind = DestinationKind.alertmanager
+    public static let escaping = TextEscaping.plain
+    /// Its own API with no limit: none.
+    public static let pace: RateLimit? = nil
+    public static let environmentVariables = [AlertmanagerConfig.environmentVariable]
+
+    public static func fromEnvironment(_ substitution: EnvironmentSubstitution, template: MessageTemplate) throws(DestinationConfigError) -> AlertmanagerDestination? {
+        try AlertmanagerConfig.fromEnvironment(substitution).map { AlertmanagerDestination(config: $0, template: template) }
+    }
+
+    public static func parse(_ map: ConfigMap, name: String, template: MessageTemplate) throws -> AlertmanagerDestination {
+        AlertmanagerDestination(config: try AlertmanagerConfig.parse(map, name: name), template: template)
+    }
+
     public let config: AlertmanagerConfig
     public let template: MessageTemplate
 
@@ -78,7 +92,6 @@ public struct AlertmanagerDestination: Destination {
     }
 
     public var name: String { config.name }
-    public var kind: DestinationKind { .alertmanager }
     /// scheme://host[:port] only: the rest of the address is (or may carry) the credential.
     public var redactedURL: String { Redact.url(config.url) }
     public var secrets: [Secret] { [config.basicAuth].compactMap { $0 } }
@@ -140,8 +153,8 @@ public struct AlertmanagerDestination: Destination {
         let alert = PayloadJSON.compact([
             ("labels", labels),
             ("annotations", annotations),
-            ("startsAt", .string(Timestamps.rfc3339(test ? now : message.startedAt))),
-            ("endsAt", .string(Timestamps.rfc3339(endsAt(for: message, now: now, resendInterval: resendInterval)))),
+            ("startsAt", .string(MessageText.timestamp(test ? now : message.startedAt))),
+            ("endsAt", .string(MessageText.timestamp(endsAt(for: message, now: now, resendInterval: resendInterval)))),
             ("generatorURL", message.statusURL.map { .string($0) }),
         ])
         return alert

@@ -7,57 +7,19 @@ public enum DefaultTemplates {
 
     public static func text(for kind: DestinationKind) -> String {
         switch kind {
-        case .slack: slack
-        case .webhook: webhook
-        case .teams: teams
-        case .discord: discord
-        case .mattermost: mattermost
-        case .googlechat: googlechat
-        case .telegram: telegram
-        case .pagerduty: pagerduty
         case .alertmanager: alertmanager
+        case .discord: discord
+        case .googlechat: googlechat
+        case .mattermost: mattermost
+        case .pagerduty: pagerduty
+        case .slack: slack
+        case .teams: teams
+        case .telegram: telegram
+        case .webhook: webhook
         }
     }
 
-    static let slack = ##"""
-{{emoji}} {{event}}: {{title}}
-{{#test}}
-{{summary}}
-{{/test}}
-{{#resolved}}
-{{summary}}
-{{/resolved}}
-{{^resolved}}
-{{^test}}
-*{{#unconfirmed}}Unconfirmed root cause{{/unconfirmed}}{{^unconfirmed}}Root cause{{/unconfirmed}}:* {{service}} — {{summary}}
-{{#evidence}}
-
-*Evidence*
-```{{evidence}}```
-{{/evidence}}
-{{#hint}}
-
-*Fix:* {{hint}}
-{{/hint}}
-{{/test}}
-{{/resolved}}
-{{#has_causes}}
-
-{{#resolved}}*Checks of {{service}} now*{{/resolved}}{{^resolved}}*Failing checks of {{service}}*{{/resolved}}
-{{#causes}}
-• `{{key}}` *{{status_word}}* — {{summary}}
-{{/causes}}
-{{/has_causes}}
-{{#has_symptoms}}
-
-*Symptoms ({{symptom_count}})* — caused by this, they do not page on their own
-{{#symptoms}}
-• `{{key}}` *{{status_word}}* — {{summary}}
-{{/symptoms}}
-{{/has_symptoms}}
-"""##
-
-    static let webhook = ##"""
+    static let alertmanager = ##"""
 {{emoji}} {{event}}: {{title}} · {{instance}}
 {{#unconfirmed}}
 Unconfirmed root cause: a dependency of {{service}} could not be checked.
@@ -93,79 +55,7 @@ Since {{started}} ({{duration}}).
 {{/resolved}}
 """##
 
-    static let teams = ##"""
-{{emoji}} {{event}}: {{title}} · {{instance}}
-{{#unconfirmed}}
-_Unconfirmed root cause: a dependency of {{service}} could not be checked._
-{{/unconfirmed}}
-**{{summary}}**
-{{#hint}}
-Hint: {{hint}}
-{{/hint}}
-{{#has_causes}}
-
-**Failing checks**
-{{#causes}}
-- {{status}} `{{key}}`: {{summary}}
-{{/causes}}
-{{/has_causes}}
-{{#has_symptoms}}
-
-**Symptoms ({{symptom_count}})**
-{{#symptoms}}
-- {{status}} `{{key}}`: {{summary}}
-{{/symptoms}}
-{{/has_symptoms}}
-{{#evidence}}
-
-Evidence: `{{evidence}}`
-{{/evidence}}
-
-{{#resolved}}
-Resolved after {{duration}} (started {{started}}).
-{{/resolved}}
-{{^resolved}}
-Since {{started}} ({{duration}}).
-{{/resolved}}
-"""##
-
     static let discord = ##"""
-{{emoji}} {{event}}: {{title}} · {{instance}}
-{{#unconfirmed}}
-_Unconfirmed root cause: a dependency of {{service}} could not be checked._
-{{/unconfirmed}}
-**{{summary}}**
-{{#hint}}
-Hint: {{hint}}
-{{/hint}}
-{{#has_causes}}
-
-**Failing checks**
-{{#causes}}
-- {{status}} {{key}}: {{summary}}
-{{/causes}}
-{{/has_causes}}
-{{#has_symptoms}}
-
-**Symptoms ({{symptom_count}})**
-{{#symptoms}}
-- {{status}} {{key}}: {{summary}}
-{{/symptoms}}
-{{/has_symptoms}}
-{{#evidence}}
-
-Evidence: {{evidence}}
-{{/evidence}}
-
-{{#resolved}}
-Resolved after {{duration}} (started {{started}}).
-{{/resolved}}
-{{^resolved}}
-Since {{started}} ({{duration}}).
-{{/resolved}}
-"""##
-
-    static let mattermost = ##"""
 {{emoji}} {{event}}: {{title}} · {{instance}}
 {{#unconfirmed}}
 _Unconfirmed root cause: a dependency of {{service}} could not be checked._
@@ -237,6 +127,152 @@ Since {{started}} ({{duration}}).
 {{/resolved}}
 """##
 
+    static let mattermost = ##"""
+{{emoji}} {{event}}: {{title}} · {{instance}}
+{{#unconfirmed}}
+_Unconfirmed root cause: a dependency of {{service}} could not be checked._
+{{/unconfirmed}}
+**{{summary}}**
+{{#hint}}
+Hint: {{hint}}
+{{/hint}}
+{{#has_causes}}
+
+**Failing checks**
+{{#causes}}
+- {{status}} {{key}}: {{summary}}
+{{/causes}}
+{{/has_causes}}
+{{#has_symptoms}}
+
+**Symptoms ({{symptom_count}})**
+{{#symptoms}}
+- {{status}} {{key}}: {{summary}}
+{{/symptoms}}
+{{/has_symptoms}}
+{{#evidence}}
+
+Evidence: {{evidence}}
+{{/evidence}}
+
+{{#resolved}}
+Resolved after {{duration}} (started {{started}}).
+{{/resolved}}
+{{^resolved}}
+Since {{started}} ({{duration}}).
+{{/resolved}}
+"""##
+
+    static let pagerduty = ##"""
+{{emoji}} {{event}}: {{title}} · {{instance}}
+{{#unconfirmed}}
+Unconfirmed root cause: a dependency of {{service}} could not be checked.
+{{/unconfirmed}}
+{{summary}}
+{{#hint}}
+Hint: {{hint}}
+{{/hint}}
+{{#has_causes}}
+
+Failing checks:
+{{#causes}}
+- {{status}} {{key}}: {{summary}}
+{{/causes}}
+{{/has_causes}}
+{{#has_symptoms}}
+
+Symptoms ({{symptom_count}}):
+{{#symptoms}}
+- {{status}} {{key}}: {{summary}}
+{{/symptoms}}
+{{/has_symptoms}}
+{{#evidence}}
+
+Evidence: {{evidence}}
+{{/evidence}}
+
+{{#resolved}}
+Resolved after {{duration}} (started {{started}}).
+{{/resolved}}
+{{^resolved}}
+Since {{started}} ({{duration}}).
+{{/resolved}}
+"""##
+
+    static let slack = ##"""
+{{emoji}} {{event}}: {{title}}
+{{#test}}
+{{summary}}
+{{/test}}
+{{#resolved}}
+{{summary}}
+{{/resolved}}
+{{^resolved}}
+{{^test}}
+*{{#unconfirmed}}Unconfirmed root cause{{/unconfirmed}}{{^unconfirmed}}Root cause{{/unconfirmed}}:* {{service}} — {{summary}}
+{{#evidence}}
+
+*Evidence*
+```{{evidence}}```
+{{/evidence}}
+{{#hint}}
+
+*Fix:* {{hint}}
+{{/hint}}
+{{/test}}
+{{/resolved}}
+{{#has_causes}}
+
+{{#resolved}}*Checks of {{service}} now*{{/resolved}}{{^resolved}}*Failing checks of {{service}}*{{/resolved}}
+{{#causes}}
+• `{{key}}` *{{status_word}}* — {{summary}}
+{{/causes}}
+{{/has_causes}}
+{{#has_symptoms}}
+
+*Symptoms ({{symptom_count}})* — caused by this, they do not page on their own
+{{#symptoms}}
+• `{{key}}` *{{status_word}}* — {{summary}}
+{{/symptoms}}
+{{/has_symptoms}}
+"""##
+
+    static let teams = ##"""
+{{emoji}} {{event}}: {{title}} · {{instance}}
+{{#unconfirmed}}
+_Unconfirmed root cause: a dependency of {{service}} could not be checked._
+{{/unconfirmed}}
+**{{summary}}**
+{{#hint}}
+Hint: {{hint}}
+{{/hint}}
+{{#has_causes}}
+
+**Failing checks**
+{{#causes}}
+- {{status}} `{{key}}`: {{summary}}
+{{/causes}}
+{{/has_causes}}
+{{#has_symptoms}}
+
+**Symptoms ({{symptom_count}})**
+{{#symptoms}}
+- {{status}} `{{key}}`: {{summary}}
+{{/symptoms}}
+{{/has_symptoms}}
+{{#evidence}}
+
+Evidence: `{{evidence}}`
+{{/evidence}}
+
+{{#resolved}}
+Resolved after {{duration}} (started {{started}}).
+{{/resolved}}
+{{^resolved}}
+Since {{started}} ({{duration}}).
+{{/resolved}}
+"""##
+
     static let telegram = ##"""
 {{emoji}} <b>{{event}}</b>: {{title}} · {{instance}}
 {{#unconfirmed}}
@@ -276,43 +312,7 @@ Since {{started}} ({{duration}}).
 {{/status_url}}
 """##
 
-    static let pagerduty = ##"""
-{{emoji}} {{event}}: {{title}} · {{instance}}
-{{#unconfirmed}}
-Unconfirmed root cause: a dependency of {{service}} could not be checked.
-{{/unconfirmed}}
-{{summary}}
-{{#hint}}
-Hint: {{hint}}
-{{/hint}}
-{{#has_causes}}
-
-Failing checks:
-{{#causes}}
-- {{status}} {{key}}: {{summary}}
-{{/causes}}
-{{/has_causes}}
-{{#has_symptoms}}
-
-Symptoms ({{symptom_count}}):
-{{#symptoms}}
-- {{status}} {{key}}: {{summary}}
-{{/symptoms}}
-{{/has_symptoms}}
-{{#evidence}}
-
-Evidence: {{evidence}}
-{{/evidence}}
-
-{{#resolved}}
-Resolved after {{duration}} (started {{started}}).
-{{/resolved}}
-{{^resolved}}
-Since {{started}} ({{duration}}).
-{{/resolved}}
-"""##
-
-    static let alertmanager = ##"""
+    static let webhook = ##"""
 {{emoji}} {{event}}: {{title}} · {{instance}}
 {{#unconfirmed}}
 Unconfirmed root cause: a dependency of {{service}} could not be checked.

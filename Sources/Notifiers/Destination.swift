@@ -33,7 +33,7 @@ public struct DeliveryResponse: Sendable, Equatable {
     }
 }
 
-/// How a destination judges a delivery attempt (facts/webhooks.md: success codes, rate-limit hints, permanent errors).
+/// How a destination judges a delivery attempt (docs/chat-platforms.md: success codes, rate-limit hints, permanent errors).
 public enum DeliveryOutcome: Sendable, Equatable {
     case delivered
     /// Try again; `after` is the platform's hint in seconds (Retry-After, retry_after), used as the minimum delay.
@@ -42,7 +42,7 @@ public enum DeliveryOutcome: Sendable, Equatable {
     case permanent(reason: String)
 }
 
-/// One alert destination (Slack, a signed webhook, …): one file per kind, one case in `DestinationKind`.
+/// One alert destination (Slack, a signed webhook, …): one file per kind (a `Platform`), one case in `DestinationKind`.
 public protocol Destination: Sendable {
     /// The name in config and logs ("slack", "ops-webhook"); never the URL.
     var name: String { get }
@@ -75,9 +75,4 @@ extension Destination {
     public var redactedURL: String { "<redacted>" }
     public var secrets: [Secret] { [] }
     public var fingerprint: String { SHA256.hex(Array((secrets.map(\.exposed) + [kind.rawValue, name]).joined(separator: "\n").utf8)) }
-}
-
-/// Every destination kind. A new platform adds a case; the factory switches over it exhaustively.
-public enum DestinationKind: String, Sendable, Codable, CaseIterable {
-    case slack, webhook, teams, discord, mattermost, googlechat, telegram, pagerduty, alertmanager
 }

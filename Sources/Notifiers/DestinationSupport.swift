@@ -29,17 +29,8 @@ extension DeliveryResponse {
         return headers.first { $0.key.lowercased() == lower }?.value
     }
 
-    /// `Retry-After` in seconds (a number, or an HTTP date relative to now).
-    var retryAfter: Double? {
-        guard let value = header("Retry-After")?.trimmingCharacters(in: .whitespaces) else { return nil }
-        if let seconds = Double(value), seconds.isFinite, seconds >= 0 { return seconds }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        if let date = formatter.date(from: value) { return max(0, date.timeIntervalSinceNow) }
-        return nil
-    }
+    /// `Retry-After` in seconds (a number, or an HTTP date relative to now), capped (`RetryAfter`).
+    var retryAfter: Double? { RetryAfter.seconds(headers, now: Date()) }
 
     var json: JSONValue? { JSONValue.parse(Data(body.utf8)) }
 
@@ -49,8 +40,10 @@ extension DeliveryResponse {
         return Truncation.runes(flat, 200)
     }
 
-    /// The common part of every classification: no answer → retry; 5xx → retry; 408 → retry.
-    /// Returns nil when the platform-specific rules must decide.
+    /// The answer classes every platform shares (docs/chat-platforms.md, "Answers"): no answer → retry; 5xx → retry
+    /// (after `Retry-After` when given); 408 → retry (the receiver gave up waiting for our request: nothing was
+    /// posted, so sending again cannot duplicate); a redirect → permanent (not followed: a webhook URL that moved
+    /// must be fixed in the config). Returns nil when the platform's own rules must decide.
     func commonOutcome(platform: String) -> DeliveryOutcome? {
         guard let status else {
             return .retry(after: nil, reason: "\(platform): no answer (\(transportError ?? "connection failed"))")

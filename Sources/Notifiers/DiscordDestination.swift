@@ -3,7 +3,7 @@ import ProbeCore
 
 /// Discord through a channel webhook: one embed with a colour, mentions never parsed (`allowed_mentions.parse` empty,
 /// so no check output can ping `@everyone` or a role). Sent with `wait=true`, so a message Discord fails to save is
-/// an error rather than a silent 204 (facts/webhooks.md §3).
+/// an error rather than a silent 204 (docs/chat-platforms.md, "Discord").
 public struct DiscordConfig: Sendable, Equatable {
     public var name: String
     /// `https://discord.com/api/webhooks/{id}/{token}`: the token in the path is the credential.
@@ -42,11 +42,25 @@ public struct DiscordConfig: Sendable, Equatable {
     }
 }
 
-public struct DiscordDestination: WebhookURLDestination {
+public struct DiscordDestination: WebhookURLDestination, Platform {
+    public static let kind = DestinationKind.discord
+    public static let escaping = TextEscaping.markdown
+    /// Five messages per two seconds per webhook, and 30 a minute per channel.
+    public static let pace: RateLimit? = RateLimit([.messages(5, per: 2), .messages(30, per: 60)])
+    public static let environmentVariables = [DiscordConfig.environmentVariable]
+
+    public static func fromEnvironment(_ substitution: EnvironmentSubstitution, template: MessageTemplate) throws(DestinationConfigError) -> DiscordDestination? {
+        try DiscordConfig.fromEnvironment(substitution).map { DiscordDestination(config: $0, template: template) }
+    }
+
+    public static func parse(_ map: ConfigMap, name: String, template: MessageTemplate) throws -> DiscordDestination {
+        DiscordDestination(config: try DiscordConfig.parse(map, name: name), template: template)
+    }
+
     public let config: DiscordConfig
     public let template: MessageTemplate
 
-    // Embed limits (facts/webhooks.md §3), counted in characters.
+    // Embed limits (docs/chat-platforms.md, "Discord"), counted in characters.
     public static let maxTitle = 256
     public static let maxDescription = 4096
     public static let maxFieldValue = 1024
@@ -59,7 +73,6 @@ public struct DiscordDestination: WebhookURLDestination {
     }
 
     public var name: String { config.name }
-    public var kind: DestinationKind { .discord }
     public var webhookURL: Secret { config.url }
 
     /// A permanent answer that means the destination itself is gone (deleted webhook, revoked token).
@@ -97,7 +110,7 @@ public struct DiscordDestination: WebhookURLDestination {
             ("title", .string(title)),
             ("description", description.isEmpty ? nil : .string(Truncation.runes(description, room))),
             ("color", .int(color(message))),
-            ("timestamp", .string(Timestamps.rfc3339(message.resolvedAt ?? message.startedAt))),
+            ("timestamp", .string(MessageText.timestamp(message.resolvedAt ?? message.startedAt))),
             ("fields", .array(fields.map { ["name": .string($0.0), "value": .string($0.1), "inline": true] })),
             ("footer", ["text": .string(footer)]),
         ]
@@ -124,7 +137,7 @@ public struct DiscordDestination: WebhookURLDestination {
         }
     }
 
-    /// Discord's own pace (facts/webhooks.md §3: "do not hard-code; read X-RateLimit-*"): when the bucket of this
+    /// Discord's own pace (docs/chat-platforms.md, "Discord": "do not hard-code; read X-RateLimit-*"): when the bucket of this
     /// webhook is empty (`X-RateLimit-Remaining: 0`), wait `X-RateLimit-Reset-After` seconds before the next request.
     public func pacingDelay(_ response: DeliveryResponse) -> Double? {
         guard let remaining = response.header("X-RateLimit-Remaining").flatMap(Double.init), remaining <= 0,
@@ -140,7 +153,7 @@ public struct DiscordDestination: WebhookURLDestination {
         if (200...299).contains(status) { return .delivered }
         let json = response.json
         if status == 429 {
-            let hints = [json?["retry_after"]?.double, response.retryAfter].compactMap { $0 }
+            let hints = [RetryAfter.capped(json?["retry_after"]?.double), response.retryAfter].compactMap { $0 }
             let global = json?["global"]?.bool == true ? " (global)" : ""
             return .retry(after: hints.max(), reason: "discord: HTTP 429 rate limited\(global)")
         }

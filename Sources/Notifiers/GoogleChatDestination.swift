@@ -3,7 +3,7 @@ import ProbeCore
 
 /// Google Chat through a space's incoming webhook: a cardsV2 card, posted in the incident's thread
 /// (`thread.threadKey` = incident id, and `messageReplyOption=REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD` on the URL), so
-/// the RESOLVED lands under its firing. At most 32,000 bytes per message (facts/webhooks.md §5).
+/// the RESOLVED lands under its firing. At most 32,000 bytes per message (docs/chat-platforms.md, "Google Chat").
 public struct GoogleChatConfig: Sendable, Equatable {
     public var name: String
     /// `https://chat.googleapis.com/v1/spaces/{S}/messages?key=…&token=…`: key and token are the credential.
@@ -34,7 +34,21 @@ public struct GoogleChatConfig: Sendable, Equatable {
     }
 }
 
-public struct GoogleChatDestination: WebhookURLDestination {
+public struct GoogleChatDestination: WebhookURLDestination, Platform {
+    public static let kind = DestinationKind.googlechat
+    public static let escaping = TextEscaping.html
+    /// About one message a second per space.
+    public static let pace: RateLimit? = .onePerSecond
+    public static let environmentVariables = [GoogleChatConfig.environmentVariable]
+
+    public static func fromEnvironment(_ substitution: EnvironmentSubstitution, template: MessageTemplate) throws(DestinationConfigError) -> GoogleChatDestination? {
+        try GoogleChatConfig.fromEnvironment(substitution).map { GoogleChatDestination(config: $0, template: template) }
+    }
+
+    public static func parse(_ map: ConfigMap, name: String, template: MessageTemplate) throws -> GoogleChatDestination {
+        GoogleChatDestination(config: try GoogleChatConfig.parse(map, name: name), template: template)
+    }
+
     public let config: GoogleChatConfig
     public let template: MessageTemplate
 
@@ -48,7 +62,6 @@ public struct GoogleChatDestination: WebhookURLDestination {
     }
 
     public var name: String { config.name }
-    public var kind: DestinationKind { .googlechat }
     public var webhookURL: Secret { config.url }
 
     public func request(for message: AlertMessage, now: Date) throws -> OutgoingRequest {

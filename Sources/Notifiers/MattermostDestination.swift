@@ -43,7 +43,21 @@ public struct MattermostConfig: Sendable, Equatable {
     }
 }
 
-public struct MattermostDestination: WebhookURLDestination {
+public struct MattermostDestination: WebhookURLDestination, Platform {
+    public static let kind = DestinationKind.mattermost
+    public static let escaping = TextEscaping.markdown
+    /// The server's default API limit: ten a second.
+    public static let pace: RateLimit? = RateLimit([.messages(10, per: 1)])
+    public static let environmentVariables = [MattermostConfig.environmentVariable]
+
+    public static func fromEnvironment(_ substitution: EnvironmentSubstitution, template: MessageTemplate) throws(DestinationConfigError) -> MattermostDestination? {
+        try MattermostConfig.fromEnvironment(substitution).map { MattermostDestination(config: $0, template: template) }
+    }
+
+    public static func parse(_ map: ConfigMap, name: String, template: MessageTemplate) throws -> MattermostDestination {
+        MattermostDestination(config: try MattermostConfig.parse(map, name: name), template: template)
+    }
+
     public let config: MattermostConfig
     public let template: MessageTemplate
 
@@ -56,7 +70,6 @@ public struct MattermostDestination: WebhookURLDestination {
     }
 
     public var name: String { config.name }
-    public var kind: DestinationKind { .mattermost }
     public var webhookURL: Secret { config.url }
 
     public func request(for message: AlertMessage, now: Date) throws -> OutgoingRequest {
@@ -100,7 +113,7 @@ public struct MattermostDestination: WebhookURLDestination {
         if (200...299).contains(status) { return .delivered }
         if status == 429 {
             let reset = response.header("X-Ratelimit-Reset").flatMap(Double.init)
-            return .retry(after: response.retryAfter ?? reset, reason: "mattermost: HTTP 429 rate limited")
+            return .retry(after: response.retryAfter ?? RetryAfter.capped(reset), reason: "mattermost: HTTP 429 rate limited")
         }
         let json = response.json
         let text = json?["message"]?.string ?? json?["detailed_error"]?.string ?? response.bodyExcerpt

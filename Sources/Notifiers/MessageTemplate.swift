@@ -125,9 +125,9 @@ public struct MessageTemplate: Sendable {
             "layer": message.service.layer.rawValue,
             "instance": message.instance,
             "incident": message.incidentID,
-            "started": Timestamps.human(message.startedAt),
-            "started_at": Timestamps.rfc3339(message.startedAt),
-            "duration": Timestamps.duration(end.timeIntervalSince(message.startedAt)),
+            "started": MessageText.time(message.startedAt),
+            "started_at": MessageText.timestamp(message.startedAt),
+            "duration": MessageText.duration(end.timeIntervalSince(message.startedAt)),
             "unconfirmed": message.unconfirmed,
             "causes": lines(message.causes),
             "has_causes": !message.causes.isEmpty,
@@ -139,7 +139,7 @@ public struct MessageTemplate: Sendable {
         if let evidence = nonEmpty(message.evidence) { view["evidence"] = evidence }
         if let url = nonEmpty(message.statusURL) { view["status_url"] = url }
         if let resolved = message.resolvedAt {
-            view["resolved_at"] = Timestamps.human(resolved)
+            view["resolved_at"] = MessageText.time(resolved)
         }
         return view
     }

@@ -3,7 +3,7 @@ import ProbeCore
 
 /// PagerDuty Events API v2: `trigger` while an incident fires and `resolve` when it clears, with a deterministic
 /// `dedup_key` made from the incident id, so retries and re-sends land on the same PagerDuty alert
-/// (facts/webhooks.md §7). A `notify test` sends an `info` trigger with its own dedup key (low urgency under
+/// (docs/chat-platforms.md, "PagerDuty"). A `notify test` sends an `info` trigger with its own dedup key (low urgency under
 /// PagerDuty's default severity-based urgency); resolve it in PagerDuty.
 public struct PagerDutyConfig: Sendable, Equatable {
     public var name: String
@@ -51,7 +51,21 @@ public struct PagerDutyConfig: Sendable, Equatable {
     }
 }
 
-public struct PagerDutyDestination: Destination {
+public struct PagerDutyDestination: Destination, Platform {
+    public static let kind = DestinationKind.pagerduty
+    public static let escaping = TextEscaping.plain
+    /// About two events a second per routing key.
+    public static let pace: RateLimit? = RateLimit([.messages(2, per: 1)])
+    public static let environmentVariables = [PagerDutyConfig.keyVariable, PagerDutyConfig.urlVariable]
+
+    public static func fromEnvironment(_ substitution: EnvironmentSubstitution, template: MessageTemplate) throws(DestinationConfigError) -> PagerDutyDestination? {
+        try PagerDutyConfig.fromEnvironment(substitution).map { PagerDutyDestination(config: $0, template: template) }
+    }
+
+    public static func parse(_ map: ConfigMap, name: String, template: MessageTemplate) throws -> PagerDutyDestination {
+        PagerDutyDestination(config: try PagerDutyConfig.parse(map, name: name), template: template)
+    }
+
     public let config: PagerDutyConfig
     public let template: MessageTemplate
 
@@ -66,7 +80,6 @@ public struct PagerDutyDestination: Destination {
     }
 
     public var name: String { config.name }
-    public var kind: DestinationKind { .pagerduty }
     /// scheme://host[:port] only: the rest of the address is (or may carry) the credential.
     public var redactedURL: String { Redact.url(config.url) }
     public var secrets: [Secret] { [config.routingKey] }
@@ -128,7 +141,7 @@ public struct PagerDutyDestination: Destination {
             ("summary", .string(Truncation.runes(TextEscaping.plain.plain(text.title), maxSummary))),
             ("source", .string(message.instance)),
             ("severity", .string(severity(message))),
-            ("timestamp", .string(Timestamps.rfc3339(message.startedAt))),
+            ("timestamp", .string(MessageText.timestamp(message.startedAt))),
             ("component", .string(message.service.rawValue)),
             ("group", .string(message.service.layer.rawValue)),
             ("class", .string(message.causes.first.map { String($0.key.split(separator: "/").first ?? "") } ?? "incident")),

@@ -88,32 +88,3 @@ public indirect enum PayloadJSON: Sendable, Equatable, ExpressibleByStringLitera
         out += "\""
     }
 }
-
-/// Timestamps as the platforms want them: RFC 3339 UTC with seconds.
-enum Timestamps {
-    static func rfc3339(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: date)
-    }
-
-    /// `2026-08-22 10:02 UTC`, for people.
-    static func human(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm 'UTC'"
-        return formatter.string(from: date)
-    }
-
-    /// `1h 12m`, `45s`.
-    static func duration(_ seconds: Double) -> String {
-        let total = max(0, Int(seconds.rounded()))
-        let days = total / 86400, hours = total % 86400 / 3600, minutes = total % 3600 / 60, secs = total % 60
-        if days > 0 { return hours > 0 ? "\(days)d \(hours)h" : "\(days)d" }
-        if hours > 0 { return minutes > 0 ? "\(hours)h \(minutes)m" : "\(hours)h" }
-        if minutes > 0 { return "\(minutes)m" }
-        return "\(secs)s"
-    }
-}

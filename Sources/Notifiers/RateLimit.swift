@@ -1,7 +1,7 @@
 import Foundation
 
 /// The pace a destination takes messages at: one or more token buckets, every one of which must have a token for a
-/// message to go (facts/webhooks.md: Slack and Teams ≈ 1/s, Discord ~5 per 2 s and 30/min per channel, Telegram
+/// message to go (docs/chat-platforms.md, "Rate limits": Slack and Teams ≈ 1/s, Discord ~5 per 2 s and 30/min per channel, Telegram
 /// 1/s per chat and 20/min per group, Google Chat ≈ 1/s per space, PagerDuty ~2/s per key). A burst of incidents
 /// (a whole stack going down) is then delivered at the platform's pace instead of drawing 429s.
 public struct RateLimit: Sendable, Equatable {
@@ -27,20 +27,7 @@ public struct RateLimit: Sendable, Equatable {
     /// One message a second, no burst.
     public static let onePerSecond = RateLimit([.messages(1, per: 1)])
 
-    /// The pace of each platform; nil for Alertmanager (its own API, no limit) and the generic webhook (unknown).
-    public static func platformDefault(_ kind: DestinationKind) -> RateLimit? {
-        switch kind {
-        case .slack, .teams, .googlechat: onePerSecond
-        case .discord: RateLimit([.messages(5, per: 2), .messages(30, per: 60)])
-        case .telegram: onePerSecond
-        case .pagerduty: RateLimit([.messages(2, per: 1)])
-        case .mattermost: RateLimit([.messages(10, per: 1)])
-        case .alertmanager, .webhook: nil
-        }
-    }
-}
-
-extension Destination {
-    public var rateLimit: RateLimit? { RateLimit.platformDefault(kind) }
-    public func pacingDelay(_ response: DeliveryResponse) -> Double? { nil }
+    /// The pace of each platform (its `Platform.pace`); nil for Alertmanager (its own API, no limit) and the
+    /// generic webhook (unknown).
+    public static func platformDefault(_ kind: DestinationKind) -> RateLimit? { kind.platform.pace }
 }

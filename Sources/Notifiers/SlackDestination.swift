@@ -1,18 +1,23 @@
 import Foundation
 import ProbeCore
 
-/// Slack incoming webhook (facts/webhooks.md §1): a top-level `text` for notifications, and Block Kit blocks inside
+/// Slack incoming webhook (docs/chat-platforms.md, "Slack"): a top-level `text` for notifications, and Block Kit blocks inside
 /// one legacy attachment for the coloured bar. The text comes from the `slack` template (mrkdwn, check output escaped
 /// `& < >`): its title is the header and the notification, each paragraph of its body a section; the fields and the
 /// context line stay here. The URL is the credential.
-public struct SlackDestination: Destination {
+public struct SlackDestination: Platform {
+    public static let kind = DestinationKind.slack
+    public static let escaping = TextEscaping.slackMrkdwn
+    /// About one message a second per webhook.
+    public static let pace: RateLimit? = .onePerSecond
+    public static let environmentVariables = ["CLEARML_PROBE_ALERT_SLACK_URL"]
+
     public let name: String
-    public var kind: DestinationKind { .slack }
     public let url: Secret
     public let timeout: Double
     public let template: MessageTemplate
 
-    /// Slack's limits (facts/webhooks.md §1).
+    /// Slack's limits (docs/chat-platforms.md, "Slack").
     public enum Limits {
         public static let header = 150
         public static let section = 3000
@@ -37,10 +42,18 @@ public struct SlackDestination: Destination {
     }
 
     /// `kind: slack` with `url` (required) and `timeout`.
-    public static func parse(name: String, _ options: ConfigMap, template: MessageTemplate = .builtIn(.slack)) throws -> SlackDestination {
+    public static func parse(_ options: ConfigMap, name: String, template: MessageTemplate) throws -> SlackDestination {
         guard let url = try options.url("url") else { throw options.error(at: nil, "\(options.path): 'url' is required for a slack destination") }
         let timeout = try options.duration("timeout", default: 15, minimum: 1)
         return SlackDestination(name: name, url: Secret(url.absoluteString), timeout: timeout, template: template)
+    }
+
+    /// `CLEARML_PROBE_ALERT_SLACK_URL`: the webhook URL.
+    public static func fromEnvironment(_ substitution: EnvironmentSubstitution, template: MessageTemplate) throws(DestinationConfigError) -> SlackDestination? {
+        try EnvironmentReader.config(environmentVariables[0], substitution) { value throws(DestinationConfigError) in
+            _ = try DestinationURL.parse(value, what: "slack url")
+            return SlackDestination(name: kind.rawValue, url: Secret(value), template: template)
+        }
     }
 
     public var redactedURL: String { Redact.url(url.exposed) }
@@ -57,8 +70,8 @@ public struct SlackDestination: Destination {
         let title = text.title.isEmpty ? "\(MessageText.label(message.event)): \(escape(message.title))" : text.title
         let plain = TextEscaping.slackMrkdwn.plain(title)
         let payload: [String: Any] = [
-            "text": cut(title, Limits.text),
-            "attachments": [["color": colour(message), "fallback": MessageText.truncate(plain, Limits.text), "blocks": blocks(message, title: plain, body: text.lines)]],
+            "text": Truncation.escaped(title, Limits.text),
+            "attachments": [["color": colour(message), "fallback": Truncation.characters(plain, Limits.text), "blocks": blocks(message, title: plain, body: text.lines)]],
         ]
         return (try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
     }
@@ -67,11 +80,11 @@ public struct SlackDestination: Destination {
     /// broken (the template puts the evidence in a code block).
     static func budgeted(_ message: AlertMessage) -> AlertMessage {
         var message = message
-        message.summary = MessageText.truncate(message.summary, Limits.summary)
-        message.evidence = message.evidence.map { MessageText.truncate($0, Limits.evidence).replacingOccurrences(of: "```", with: "\'\'\'") }
-        message.hint = message.hint.map { MessageText.truncate($0, Limits.summary) }
+        message.summary = Truncation.characters(message.summary, Limits.summary)
+        message.evidence = message.evidence.map { Truncation.characters($0, Limits.evidence).replacingOccurrences(of: "```", with: "\'\'\'") }
+        message.hint = message.hint.map { Truncation.characters($0, Limits.summary) }
         func item(_ line: AlertMessage.Line) -> AlertMessage.Line {
-            AlertMessage.Line(key: MessageText.truncate(line.key, Limits.item), status: line.status, summary: MessageText.truncate(line.summary, Limits.item))
+            AlertMessage.Line(key: Truncation.characters(line.key, Limits.item), status: line.status, summary: Truncation.characters(line.summary, Limits.item))
         }
         message.causes = message.causes.map(item)
         message.symptoms = message.symptoms.map(item)
@@ -94,7 +107,7 @@ public struct SlackDestination: Destination {
 
     static func blocks(_ message: AlertMessage, title: String, body: [String]) -> [[String: Any]] {
         var blocks: [[String: Any]] = []
-        blocks.append(["type": "header", "text": ["type": "plain_text", "text": MessageText.truncate(title, Limits.header), "emoji": true]])
+        blocks.append(["type": "header", "text": ["type": "plain_text", "text": Truncation.characters(title, Limits.header), "emoji": true]])
         // Room for the fields and the context line after the sections.
         let sections = paragraphs(body, maxCount: Limits.blocks - 3, budget: Limits.bodyTotal)
         blocks += sections.map(section)
@@ -105,13 +118,13 @@ public struct SlackDestination: Destination {
         if message.event != .test { fields.append("*Started*\n\(MessageText.time(message.startedAt))") }
         if let resolved = message.resolvedAt { fields.append("*Resolved*\n\(MessageText.time(resolved))") }
         fields.append("*Instance*\n\(escape(message.instance))")
-        blocks.append(["type": "section", "fields": fields.prefix(Limits.fields).map { ["type": "mrkdwn", "text": MessageText.truncate($0, Limits.field)] }])
+        blocks.append(["type": "section", "fields": fields.prefix(Limits.fields).map { ["type": "mrkdwn", "text": Truncation.characters($0, Limits.field)] }])
 
         var context = "incident `\(escape(message.incidentID))`"
         if let url = message.statusURL, !url.isEmpty, !url.contains("|"), !url.contains(">") {
             context += " · <\(url)|status page>"
         }
-        blocks.append(["type": "context", "elements": [["type": "mrkdwn", "text": MessageText.truncate(context, Limits.field)]]])
+        blocks.append(["type": "context", "elements": [["type": "mrkdwn", "text": Truncation.characters(context, Limits.field)]]])
         return Array(blocks.prefix(Limits.blocks))
     }
 
@@ -123,7 +136,7 @@ public struct SlackDestination: Destination {
             if line.isEmpty {
                 if !(groups.last?.isEmpty ?? true) { groups.append([]) }
             } else {
-                groups[groups.count - 1].append(cut(line, Limits.section))
+                groups[groups.count - 1].append(Truncation.escaped(line, Limits.section))
             }
         }
         groups.removeAll { $0.isEmpty }
@@ -133,7 +146,7 @@ public struct SlackDestination: Destination {
         var left = budget
         var out: [String] = []
         for group in groups where left > 0 {
-            let text = MessageText.lines(group, limit: min(Limits.section, left))
+            let text = Truncation.joinedLines(group, limit: min(Limits.section, left))
             guard !text.isEmpty else { break }
             out.append(text)
             left -= text.count
@@ -142,18 +155,10 @@ public struct SlackDestination: Destination {
     }
 
     static func section(_ text: String) -> [String: Any] {
-        ["type": "section", "text": ["type": "mrkdwn", "text": cut(text, Limits.section)]]
+        ["type": "section", "text": ["type": "mrkdwn", "text": Truncation.escaped(text, Limits.section)]]
     }
 
-    /// Truncates escaped text without leaving half an entity (`&am…`).
-    static func cut(_ text: String, _ limit: Int) -> String {
-        guard text.count > limit else { return text }
-        var kept = String(text.prefix(limit - 1))
-        if let amp = kept.lastIndex(of: "&"), !kept[amp...].contains(";") { kept = String(kept[..<amp]) }
-        return kept + "…"
-    }
-
-    /// Slack mrkdwn control characters (facts/webhooks.md §1).
+    /// Slack mrkdwn control characters (docs/chat-platforms.md, "Slack").
     static func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
@@ -166,25 +171,22 @@ public struct SlackDestination: Destination {
         "posting_to_general_channel_denied",
     ]
 
+    /// The shared classes first (no answer, 5xx, 408, redirects); then 2xx success, 429 waits `Retry-After`,
+    /// 400 is a payload Slack refused, and any other 4xx is permanent (a revoked webhook or a gone channel says so).
     public func classify(_ response: DeliveryResponse) -> DeliveryOutcome {
-        guard let status = response.status else {
-            return .retry(after: nil, reason: response.transportError ?? "no answer")
-        }
+        if let common = response.commonOutcome(platform: "slack") { return common }
+        let status = response.status ?? 0
         let body = Evidence.excerpt(response.body, limit: 120)
         switch status {
         case 200..<300:
             return .delivered
         case 429:
-            return .retry(after: RetryAfter.seconds(response.headers, now: Date()), reason: "HTTP 429 rate limited \(body)".trimmingCharacters(in: .whitespaces))
-        case 500..<600:
-            return .retry(after: RetryAfter.seconds(response.headers, now: Date()), reason: "HTTP \(status) \(body)".trimmingCharacters(in: .whitespaces))
+            return .retry(after: response.retryAfter, reason: "slack: HTTP 429 rate limited \(body)".trimmingCharacters(in: .whitespaces))
         case 400:
-            return .permanent(reason: "HTTP 400 \(body): Slack refused the payload")
-        case 300..<400:
-            return .permanent(reason: "HTTP \(status): redirect not followed; use the webhook URL Slack shows")
+            return .permanent(reason: "slack: HTTP 400 \(body): Slack refused the payload")
         default:
             let broken = Self.brokenDestination.contains(body)
-            return .permanent(reason: "HTTP \(status) \(body)\(broken ? ": the webhook was revoked or its channel is gone" : "")")
+            return .permanent(reason: "slack: HTTP \(status) \(body)\(broken ? ": the webhook was revoked or its channel is gone" : "")")
         }
     }
 

@@ -1,7 +1,7 @@
 import Foundation
 import ProbeCore
 
-/// Standard Webhooks 1.0 signing (facts/webhooks.md §10): `webhook-signature: v1,<base64 HMAC-SHA256(key,
+/// Standard Webhooks 1.0 signing (docs/chat-platforms.md, "Generic webhook"): `webhook-signature: v1,<base64 HMAC-SHA256(key,
 /// "{id}.{timestamp}.{body}")>`, the key being the base64 after `whsec_`.
 public struct StandardWebhooks: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     let key: [UInt8]

@@ -3,7 +3,7 @@ import ProbeCore
 
 /// Microsoft Teams through a Workflows (Power Automate) webhook: an Adaptive Card 1.4 in the
 /// `{"type":"message","attachments":[…]}` envelope that the "Send webhook alerts to a channel" template posts.
-/// Retired Office 365 connector URLs are refused when the config is read (facts/webhooks.md §2).
+/// Retired Office 365 connector URLs are refused when the config is read (docs/chat-platforms.md, "Teams").
 public struct TeamsConfig: Sendable, Equatable {
     public var name: String
     /// The workflow URL; its `sig` query parameter is the credential.
@@ -42,7 +42,21 @@ public struct TeamsConfig: Sendable, Equatable {
     }
 }
 
-public struct TeamsDestination: WebhookURLDestination {
+public struct TeamsDestination: WebhookURLDestination, Platform {
+    public static let kind = DestinationKind.teams
+    public static let escaping = TextEscaping.plain
+    /// About one message a second per workflow.
+    public static let pace: RateLimit? = .onePerSecond
+    public static let environmentVariables = [TeamsConfig.environmentVariable]
+
+    public static func fromEnvironment(_ substitution: EnvironmentSubstitution, template: MessageTemplate) throws(DestinationConfigError) -> TeamsDestination? {
+        try TeamsConfig.fromEnvironment(substitution).map { TeamsDestination(config: $0, template: template) }
+    }
+
+    public static func parse(_ map: ConfigMap, name: String, template: MessageTemplate) throws -> TeamsDestination {
+        TeamsDestination(config: try TeamsConfig.parse(map, name: name), template: template)
+    }
+
     public let config: TeamsConfig
     public let template: MessageTemplate
 
@@ -58,7 +72,6 @@ public struct TeamsDestination: WebhookURLDestination {
     }
 
     public var name: String { config.name }
-    public var kind: DestinationKind { .teams }
     public var webhookURL: Secret { config.url }
 
     public func request(for message: AlertMessage, now: Date) throws -> OutgoingRequest {
@@ -122,8 +135,8 @@ public struct TeamsDestination: WebhookURLDestination {
 
     static func facts(_ message: AlertMessage) -> [(String, String)] {
         var facts = [("Severity", message.severity.label), ("Service", message.serviceAndLayer),
-                     ("Instance", message.instance), ("Started", Timestamps.human(message.startedAt))]
-        if let resolved = message.resolvedAt { facts.append(("Resolved", Timestamps.human(resolved))) }
+                     ("Instance", message.instance), ("Started", MessageText.time(message.startedAt))]
+        if let resolved = message.resolvedAt { facts.append(("Resolved", MessageText.time(resolved))) }
         facts.append(("Incident", message.incidentID))
         return facts
     }

@@ -2,7 +2,7 @@ import Foundation
 import ProbeCore
 
 /// Telegram through the Bot API `sendMessage`: HTML parse mode (check output escaped: `<`, `>`, `&`), link previews
-/// off, at most 4096 characters of visible text (facts/webhooks.md §6).
+/// off, at most 4096 characters of visible text (docs/chat-platforms.md, "Telegram").
 public struct TelegramConfig: Sendable, Equatable {
     public var name: String
     /// `123456:ABC…`: goes in the URL path, so the URL is never printed.
@@ -81,7 +81,21 @@ public struct TelegramConfig: Sendable, Equatable {
     }
 }
 
-public struct TelegramDestination: Destination {
+public struct TelegramDestination: Destination, Platform {
+    public static let kind = DestinationKind.telegram
+    public static let escaping = TextEscaping.html
+    /// One a second per chat (a group or channel also gets 20 a minute: `rateLimit`).
+    public static let pace: RateLimit? = .onePerSecond
+    public static let environmentVariables = [TelegramConfig.tokenVariable, TelegramConfig.chatVariable, TelegramConfig.apiVariable]
+
+    public static func fromEnvironment(_ substitution: EnvironmentSubstitution, template: MessageTemplate) throws(DestinationConfigError) -> TelegramDestination? {
+        try TelegramConfig.fromEnvironment(substitution).map { TelegramDestination(config: $0, template: template) }
+    }
+
+    public static func parse(_ map: ConfigMap, name: String, template: MessageTemplate) throws -> TelegramDestination {
+        TelegramDestination(config: try TelegramConfig.parse(map, name: name), template: template)
+    }
+
     public let config: TelegramConfig
     public let template: MessageTemplate
 
@@ -94,7 +108,6 @@ public struct TelegramDestination: Destination {
     }
 
     public var name: String { config.name }
-    public var kind: DestinationKind { .telegram }
     /// scheme://host[:port] only: the rest of the address is (or may carry) the credential.
     public var redactedURL: String { Redact.url(config.apiURL) }
     public var secrets: [Secret] { [config.botToken] }
@@ -159,7 +172,7 @@ public struct TelegramDestination: Destination {
         let description = json?["description"]?.string ?? response.bodyExcerpt
         let parameters = json?["parameters"]
         if status == 429 {
-            return .retry(after: parameters?["retry_after"]?.double ?? response.retryAfter,
+            return .retry(after: RetryAfter.capped(parameters?["retry_after"]?.double) ?? response.retryAfter,
                           reason: "telegram: HTTP 429 \(Truncation.runes(description, 200))")
         }
         if let newChat = parameters?["migrate_to_chat_id"]?.string {

@@ -86,15 +86,8 @@ public enum TextEscaping: String, Sendable, CaseIterable {
         }
     }
 
-    /// The escaping each destination kind's templates get.
-    public static func `for`(_ kind: DestinationKind) -> TextEscaping {
-        switch kind {
-        case .slack: .slackMrkdwn
-        case .telegram, .googlechat: .html
-        case .discord, .mattermost: .markdown
-        case .teams, .webhook, .pagerduty, .alertmanager: .plain
-        }
-    }
+    /// The escaping each destination kind's templates get (its `Platform.escaping`).
+    public static func `for`(_ kind: DestinationKind) -> TextEscaping { kind.platform.escaping }
 
     /// The name under which the escaping is registered with the template engine (`{{%CONTENT_TYPE:…}}`).
     var contentTypeName: String { "clearml-probe-\(rawValue)" }

@@ -1,5 +1,5 @@
-/// Cutting text to a platform's limit: by Unicode scalars (runes, as Alertmanager does), by UTF-16 units, or by
-/// UTF-8 bytes, never inside a character, with an ellipsis that counts towards the limit.
+/// Cutting text to a platform's limit, the one place for it: by characters, by Unicode scalars (runes, as
+/// Alertmanager does) or by UTF-8 bytes, never inside a character, with an ellipsis that counts towards the limit.
 public enum Truncation {
     public static let ellipsis = "…"
 
@@ -11,6 +11,42 @@ public enum Truncation {
     /// At most `limit` UTF-8 bytes.
     public static func bytes(_ text: String, _ limit: Int) -> String {
         cut(text, limit, size: { $0.utf8.count })
+    }
+
+    /// At most `limit` characters (grapheme clusters), ending in `…` when cut.
+    public static func characters(_ text: String, _ limit: Int) -> String {
+        guard text.count > limit else { return text }
+        return String(text.prefix(max(0, limit - 1))) + ellipsis
+    }
+
+    /// At most `limit` characters of text with HTML-style entities (Slack mrkdwn), never cutting inside an entity
+    /// (`&am…`).
+    public static func escaped(_ text: String, _ limit: Int) -> String {
+        guard text.count > limit else { return text }
+        var kept = String(text.prefix(limit - 1))
+        if let amp = kept.lastIndex(of: "&"), !kept[amp...].contains(";") { kept = String(kept[..<amp]) }
+        return kept + ellipsis
+    }
+
+    /// Joins lines until the next would pass `limit` characters, then says how many were left out.
+    public static func joinedLines(_ items: [String], limit: Int, more: (Int) -> String = { "… and \($0) more" }) -> String {
+        var out: [String] = []
+        var used = 0
+        for (index, item) in items.enumerated() {
+            let left = items.count - index
+            let tail = left > 1 ? more(left - 1).count + 1 : 0
+            let cost = item.count + (out.isEmpty ? 0 : 1)
+            if used + cost + tail > limit {
+                let note = more(left)
+                if used + note.count + 1 <= limit || out.isEmpty {
+                    out.append(characters(note, limit))
+                }
+                return out.joined(separator: "\n")
+            }
+            out.append(item)
+            used += cost
+        }
+        return out.joined(separator: "\n")
     }
 
     public static func isTruncated(_ text: String) -> Bool { text.hasSuffix(ellipsis) }

@@ -55,11 +55,14 @@ public enum CheckID: String, Codable, Sendable, CaseIterable, Comparable {
         return [.check(liveness)]
     }
 
-    /// Checks that write to the watched system; `run --read-only` skips them.
+    /// Checks that write to the watched system; `run --read-only` skips them. Exhaustive, so a new check must
+    /// decide: one that writes and said nothing would still run under `--read-only`.
     public var writes: Bool {
         switch self {
         case .fileserverRoundtrip, .mongoWrite, .redisWrite: true
-        default: false
+        case .ingressRoutes, .ingressTLS, .ingressHeaders, .apiserverPing, .apiserverAuth, .apiserverLoginMode,
+             .fileserverVolume, .webserverUI, .mongoPing, .mongoStatus, .redisLatency, .redisStatus,
+             .elasticsearchHealth, .agentsWorkers, .queuesBacklog: false
         }
     }
 

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The apiserver's reply envelope: `{"meta":{…,"result_code","result_subcode","result_msg"},"data":…}`, where the
-/// HTTP status always equals `meta.result_code` (clearml.md §0.2).
+/// HTTP status always equals `meta.result_code` (docs/clearml-api.md, "Calls").
 public struct ClearMLEnvelope: Sendable, Equatable {
     public var resultCode: Int
     public var resultSubcode: Int

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The shared `mongo`, `redis` and `elasticsearch` sections: one definition of each store for all its checks, with
-/// the apiserver's own environment variables as defaults (design.md, Interfaces). A store with no address is nil,
+/// the apiserver's own environment variables as defaults (docs/architecture.md, "Interfaces"). A store with no address is nil,
 /// and its checks are "not configured".
 public struct DataStores: Sendable {
     public var mongo: MongoStore?

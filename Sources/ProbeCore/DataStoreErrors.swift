@@ -1,4 +1,4 @@
-/// What the data stores' error codes and replies mean, in words a person can act on (datastores.md).
+/// What the data stores' error codes and replies mean, in words a person can act on (docs/data-stores.md).
 public enum RedisErrorReply: String, Sendable, CaseIterable {
     case noauth = "NOAUTH"
     case wrongpass = "WRONGPASS"
@@ -51,7 +51,7 @@ public enum RedisErrorReply: String, Sendable, CaseIterable {
     }
 }
 
-/// MongoDB server error codes a probe names (datastores.md, MongoDB).
+/// MongoDB server error codes a probe names (docs/data-stores.md, "MongoDB").
 public enum MongoErrorCodes {
     public static let names: [Int: String] = [
         2: "BadValue", 11: "UserNotFound", 13: "Unauthorized", 18: "AuthenticationFailed", 50: "MaxTimeMSExpired",

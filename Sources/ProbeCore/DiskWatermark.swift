@@ -1,4 +1,4 @@
-/// Elasticsearch's disk watermarks and when they fire (datastores.md, Elasticsearch).
+/// Elasticsearch's disk watermarks and when they fire (docs/data-stores.md, "Elasticsearch").
 ///
 /// A watermark is a percentage of disk *used* (`95%`), a ratio (`0.95`), or an absolute size of *free* space
 /// (`500mb`). ES 8 caps a percentage or ratio watermark by its `max_headroom` when the watermark itself is left at

@@ -141,7 +141,7 @@ public struct CheckSettings: Sendable, Equatable {
     public var timeout: Double
     /// Seconds between runs in the sidecar.
     public var interval: Double
-    /// A check slower than this is a warning (datastores.md: any probe slower than 1 s).
+    /// A check slower than this is a warning (docs/data-stores.md: any check slower than 1 s).
     public var slowWarning: Double
 
     public init(enabled: Bool = true, timeout: Double = 3, interval: Double = 30, slowWarning: Double = 1) {

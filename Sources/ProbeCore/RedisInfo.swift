@@ -1,6 +1,6 @@
 import Foundation
 
-/// Redis `INFO` output: `# Section` headers and `key:value` lines (datastores.md, Redis).
+/// Redis `INFO` output: `# Section` headers and `key:value` lines (docs/data-stores.md, "Redis").
 public struct RedisInfo: Sendable, Equatable {
     public var fields: [String: String]
 

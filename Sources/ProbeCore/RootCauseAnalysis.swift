@@ -1,4 +1,4 @@
-/// Root causes over the fixed topology (design.md, "Root cause"). Pure: results in, results with roles out.
+/// Root causes over the fixed topology (docs/architecture.md, "Topology"). Pure: results in, results with roles out.
 ///
 /// - A failing result whose dependencies are all healthy is a root cause.
 /// - A failing result with a dependency that is down (a critical result there) is a symptom of that dependency's
@@ -13,8 +13,8 @@ public enum RootCauseAnalysis {
         markUnreachableFromProbe(&results)
 
         let order = results.indices.sorted { a, b in
-            let sa = Service.dependencyOrder.firstIndex(of: results[a].service)!
-            let sb = Service.dependencyOrder.firstIndex(of: results[b].service)!
+            let sa = results[a].service.dependencyRank
+            let sb = results[b].service.dependencyRank
             if sa != sb { return sa < sb }
             if results[a].id != results[b].id { return results[a].id < results[b].id }
             return a < b

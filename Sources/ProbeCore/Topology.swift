@@ -16,7 +16,8 @@ public enum Service: String, Codable, Sendable, CaseIterable {
         }
     }
 
-    /// Direct dependencies (design.md, service edges).
+    /// Direct dependencies: what a service needs to answer (docs/architecture.md, "Topology"; the edges follow the
+    /// ClearML server's compose file, docs/compose-facts.md).
     public var dependencies: [Service] {
         switch self {
         case .nginx: [.webserver, .apiserver, .fileserver]
@@ -42,6 +43,24 @@ public enum Service: String, Codable, Sendable, CaseIterable {
         }
     }
 
-    /// Services ordered so that every dependency comes before its dependents.
-    public static let dependencyOrder: [Service] = [.mongo, .redis, .elasticsearch, .apiserver, .fileserver, .webserver, .nginx, .agents]
+    /// Services ordered so that every dependency comes before its dependents: derived from `dependencies` by a
+    /// depth-first walk in declaration order (dependencies first), so a new service or edge needs no list edited.
+    public static let dependencyOrder: [Service] = {
+        var order: [Service] = []
+        var visiting: Set<Service> = []
+        func visit(_ service: Service) {
+            guard !order.contains(service), !visiting.contains(service) else { return } // a cycle is caught by a test
+            visiting.insert(service)
+            service.dependencies.forEach(visit)
+            visiting.remove(service)
+            order.append(service)
+        }
+        allCases.forEach(visit)
+        return order
+    }()
+
+    /// The place of this service in `dependencyOrder` (dependencies rank lower).
+    public var dependencyRank: Int { Self.dependencyRanks[self] ?? Self.allCases.count }
+
+    private static let dependencyRanks: [Service: Int] = Dictionary(uniqueKeysWithValues: dependencyOrder.enumerated().map { ($1, $0) })
 }

@@ -4,7 +4,7 @@ import ProbeCore
 
 /// `apiserver.auth`: `auth.login` with Basic key:secret gives a token (reused for `credentials.token_reuse`, with a
 /// short `expiration_sec`, memory only); `queues.get_all` with the Bearer token proves MongoDB and Redis serve the API
-/// (clearml.md §0.8); `server.info` gives the server and API versions (it needs auth from 2.3 and was open before,
+/// (docs/clearml-api.md, "Calls"); `server.info` gives the server and API versions (it needs auth from 2.3 and was open before,
 /// so it is always sent with the token). Direct and through the ingress, as separate targets.
 ///
 /// Every error envelope becomes a summary a person can act on (`ClearMLProblem`). A call that times out while

@@ -2,7 +2,7 @@ import Foundation
 import NativeClients
 import ProbeCore
 
-/// `apiserver.ping`: `debug.ping` straight to the apiserver. Liveness only: it touches no database (clearml.md §0.3).
+/// `apiserver.ping`: `debug.ping` straight to the apiserver. Liveness only: it touches no database (docs/clearml-api.md, "Calls").
 public struct ApiserverPingCheck: Check {
     public var url: URL
 

@@ -56,7 +56,7 @@ public enum ClearMLAuth: Sendable {
     }
 }
 
-/// One apiserver call: `POST /<service.action>` with a JSON body (clearml.md §0.1), bounded by the check's deadline.
+/// One apiserver call: `POST /<service.action>` with a JSON body (docs/clearml-api.md, "Calls"), bounded by the check's deadline.
 public struct ClearMLCall: Sendable {
     public var endpoint: ClearMLEndpoint
     public var action: String

@@ -2,7 +2,7 @@ import Foundation
 import NativeClients
 import ProbeCore
 
-/// What went wrong with one apiserver call, in words a person can act on (clearml.md §2.2), with the status and the
+/// What went wrong with one apiserver call, in words a person can act on (docs/clearml-api.md, "Calls"), with the status and the
 /// dependencies a result built from it should carry. The one place that maps envelopes and failures to meanings, so
 /// `apiserver.auth`, `fileserver.roundtrip`, `agents.workers` and `queues.backlog` say the same thing for the same fault.
 public struct ClearMLProblem: Sendable, Error {
@@ -41,7 +41,7 @@ public struct ClearMLProblem: Sendable, Error {
         self.code = code
     }
 
-    /// The apiserver's own data dependencies (design.md service edges), for failures that do not say which one.
+    /// The apiserver's own data dependencies (docs/architecture.md, "Topology"), for failures that do not say which one.
     static let dataStores: [Dependency] = [.service(.mongo), .service(.redis), .service(.elasticsearch)]
 
     /// An answer that is not a success: an envelope error, a plain-text crash, a proxy page, or something else.
@@ -164,7 +164,7 @@ public struct ClearMLProblem: Sendable, Error {
                        [])
     }
 
-    /// The apiserver's crash reply is plain text `Failed processing request …` (clearml.md §2.2).
+    /// The apiserver's crash reply is plain text `Failed processing request …` (docs/clearml-api.md, "Calls").
     static func looksLikeApiserverCrash(_ response: HTTPResponse) -> Bool {
         response.text.hasPrefix("Failed processing request") || response.header("server")?.lowercased() == "clearml"
     }
@@ -197,7 +197,7 @@ public struct ClearMLProblem: Sendable, Error {
     }
 
     /// A timeout explained by `debug.ping`: when the process answers at once but a database-backed call does not, the
-    /// apiserver is waiting on MongoDB (pymongo waits 30 s to select a server before it answers 500/1, clearml.md §7.2).
+    /// apiserver is waiting on MongoDB (pymongo waits 30 s to select a server before it answers 500/1, docs/clearml-api.md, "Calls").
     func explainedByPing(_ pingAnswered: Bool?) -> ClearMLProblem {
         guard isTimeout, let pingAnswered else { return self }
         var problem = self

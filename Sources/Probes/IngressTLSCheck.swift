@@ -3,7 +3,7 @@ import NativeClients
 import ProbeCore
 
 /// `ingress.tls`: the certificate of each HTTPS public address, leaf and earliest expiry in the chain
-/// (warning under 20 days, critical under 3 or expired, datastores.md), and any verification failure named.
+/// (warning under 20 days, critical under 3 or expired, docs/data-stores.md), and any verification failure named.
 public struct IngressTLSCheck: Check {
     public var endpoints: [(target: String, url: URL)]
     public var warningDays: Double

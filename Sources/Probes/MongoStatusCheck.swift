@@ -4,7 +4,7 @@ import ProbeCore
 
 /// `mongo.status`: `serverStatus` (connections in use, version, uptime: a restart since the previous sample is a
 /// warning), `replSetGetStatus` (member health and lag; code 76 on a standalone), and `dbStats` free space of the
-/// data volume, against the thresholds of datastores.md.
+/// data volume, against the thresholds of docs/data-stores.md.
 public struct MongoStatusCheck: Check {
     public var store: MongoStore
     public var connectionsWarningPercent: Double

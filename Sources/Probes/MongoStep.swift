@@ -4,7 +4,7 @@ import ProbeCore
 
 /// What the MongoDB checks share: the persistent client for the configured store, and words for failures.
 enum MongoStep {
-    /// The probe's own database and collection (design.md, footprint).
+    /// The probe's own database and collection (docs/footprint.md).
     static let database = "clearml_probe"
     static let collection = "probe"
 

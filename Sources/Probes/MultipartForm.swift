@@ -1,7 +1,7 @@
 import Foundation
 
 /// A `multipart/form-data` body with one file part, as the ClearML fileserver takes uploads: the part's field name is
-/// the target path under the upload root (clearml.md §3.1, observed in §6.2).
+/// the target path under the upload root (docs/clearml-api.md, "Calls").
 public struct MultipartForm: Sendable {
     public var boundary: String
     public var body: Data

@@ -2,7 +2,7 @@ import Foundation
 import NativeClients
 import ProbeCore
 
-/// `redis.status`: `INFO` and `CONFIG GET maxclients` judged against datastores.md: memory vs maxmemory and the
+/// `redis.status`: `INFO` and `CONFIG GET maxclients` judged against docs/data-stores.md: memory vs maxmemory and the
 /// eviction policy (ClearML needs `noeviction`), the last RDB/AOF write, rejected connections since the previous
 /// sample, clients vs maxclients, loading, role, version and uptime (a restart since the previous sample is a
 /// warning). Also a sentinel key the probe owns (`clearml-probe:<instance>:sentinel`, no TTL, written once with

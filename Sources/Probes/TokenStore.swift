@@ -2,7 +2,7 @@ import Foundation
 import ProbeCore
 
 /// The probe's ClearML session, in memory only (never written to the state directory): the token and when it was
-/// obtained, so every check reuses it and the probe logs in at most once per reuse window (design.md, footprint).
+/// obtained, so every check reuses it and the probe logs in at most once per reuse window (docs/footprint.md).
 ///
 /// Checks of one pass ask at the same time; the first starts the login and the others wait for that same login
 /// (single flight). A failed login is shared for `failureHold` seconds, so the checks of one cycle do not each hold
@@ -146,7 +146,7 @@ public actor TokenStore {
 
     /// The task's value, or nil at the deadline (the task runs on and still records its outcome).
     static func wait(_ task: Task<Login, Never>, until deadline: ContinuousClock.Instant) async -> Login? {
-        let gate = OnceGate<Login?>()
+        let gate = ResumeGate<Login?>()
         let sleeper = Task {
             try? await Task.sleep(until: deadline, clock: .continuous)
             gate.resume(nil)
@@ -155,43 +155,6 @@ public actor TokenStore {
         return await withCheckedContinuation { continuation in
             gate.install(continuation)
             Task { gate.resume(await task.value) }
-        }
-    }
-}
-
-/// Resumes a continuation exactly once, from whichever side gets there first.
-final class OnceGate<T: Sendable>: @unchecked Sendable {
-    // @unchecked: every access to the mutable fields holds `lock`.
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<T, Never>?
-    private var value: T?
-    private var done = false
-
-    func install(_ continuation: CheckedContinuation<T, Never>) {
-        lock.lock()
-        if done, let value {
-            lock.unlock()
-            continuation.resume(returning: value)
-            return
-        }
-        self.continuation = continuation
-        lock.unlock()
-    }
-
-    func resume(_ result: T) {
-        lock.lock()
-        guard !done else {
-            lock.unlock()
-            return
-        }
-        done = true
-        if let continuation {
-            self.continuation = nil
-            lock.unlock()
-            continuation.resume(returning: result)
-        } else {
-            value = result
-            lock.unlock()
         }
     }
 }

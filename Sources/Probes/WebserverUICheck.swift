@@ -3,7 +3,7 @@ import NativeClients
 import ProbeCore
 
 /// `webserver.ui`: the UI is served (`/`, `/configuration.json`) and the webserver's own proxies reach the apiserver
-/// (`/api/debug.ping`) and the fileserver (`/files/`, trailing slash needed: clearml.md §4).
+/// (`/api/debug.ping`) and the fileserver (`/files/`, trailing slash needed: docs/clearml-api.md, "Calls").
 public struct WebserverUICheck: Check {
     public var url: URL
 

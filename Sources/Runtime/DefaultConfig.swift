@@ -122,7 +122,7 @@ checks:
     max_tasks: 100
     status: warning
     max_reply: 4mb
-  # Data layer (thresholds from shared/facts/datastores.md). Writes go only to probe-owned names: docs/footprint.md.
+  # Data layer (thresholds from docs/data-stores.md). Writes go only to probe-owned names: docs/footprint.md.
   mongo.ping: {}
   mongo.write:
     wtimeout: 1s

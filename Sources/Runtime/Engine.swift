@@ -170,46 +170,6 @@ public struct Engine: Sendable {
     }
 }
 
-/// Resumes a continuation exactly once, from whichever side gets there first.
-final class ResumeGate<T: Sendable>: @unchecked Sendable {
-    // @unchecked: every access to `continuation`/`done` holds `lock`.
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<T, Never>?
-    private var pending: T?
-    private var done = false
-
-    func install(_ continuation: CheckedContinuation<T, Never>) {
-        lock.lock()
-        if done, let pending {
-            lock.unlock()
-            continuation.resume(returning: pending)
-            return
-        }
-        self.continuation = continuation
-        lock.unlock()
-    }
-
-    /// True when this call was the one that resumed.
-    @discardableResult
-    func resume(_ value: T) -> Bool {
-        lock.lock()
-        guard !done else {
-            lock.unlock()
-            return false
-        }
-        done = true
-        if let continuation {
-            self.continuation = nil
-            lock.unlock()
-            continuation.resume(returning: value)
-        } else {
-            pending = value
-            lock.unlock()
-        }
-        return true
-    }
-}
-
 /// Checks whose run has not returned. A check still inside a C call past its deadline is never started again
 /// until that call ends, and overruns are counted for `/metrics`.
 public actor InFlight {

@@ -4,7 +4,7 @@ import ProbeCore
 @testable import Probes
 import Testing
 
-/// Every error of clearml.md §2.2 becomes a summary a person can act on, with the right status and dependencies.
+/// Every error of docs/clearml-api.md, "Calls" becomes a summary a person can act on, with the right status and dependencies.
 @Suite struct ClearMLProblemTests {
     static let config = ProbeConfig(services: .init(apiserver: URL(string: "http://apiserver:8008")!),
                                     credentials: .init(accessKey: Secret("KEYKEYKEY"), secretKey: Secret("SECRETSECRET")))

@@ -5,13 +5,20 @@ import Runtime
 import Testing
 import TestSupport
 
-/// Each bad config under Fixtures/config has its exact expected error beside it (`.err`), recorded when missing or
-/// when RECORD_GOLDEN=1 and reviewed like code.
+/// Each bad config under Fixtures/config has its exact expected error beside it (`.err`); a missing or different
+/// `.err` fails, and CLEARML_PROBE_RECORD_GOLDENS=1 records it, to be reviewed like code.
 @Suite("Bad config fixtures give located errors")
 struct ConfigFixtureTests {
     static let folder = Repository.path("Tests/ProbesTests/Fixtures/config")
-    static let fixtures: [String] = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
-        .filter { $0.hasSuffix(".yaml") }.sorted()
+    /// The fixture files, or why the folder could not be listed (reported by `folderHasFixtures`).
+    static let listing = Result { try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".yaml") }.sorted() }
+    static let fixtures: [String] = (try? listing.get()) ?? []
+
+    @Test("the fixture folder is there and has fixtures (a wrong folder would run no case)")
+    func folderHasFixtures() throws {
+        let names = try Self.listing.get()
+        #expect(names.count >= 10, "only \(names.count) fixtures in \(Self.folder)")
+    }
 
     @Test(arguments: fixtures)
     func fixture(_ name: String) throws {
@@ -23,12 +30,9 @@ struct ConfigFixtureTests {
         } catch let error as ConfigError {
             message = error.description
         }
-        let expectedPath = path.replacingOccurrences(of: ".yaml", with: ".err")
-        if ProcessInfo.processInfo.environment["RECORD_GOLDEN"] == "1" || !FileManager.default.fileExists(atPath: expectedPath) {
-            try (message + "\n").write(toFile: expectedPath, atomically: true, encoding: .utf8)
+        if let difference = Golden.check(Data((message + "\n").utf8), "Tests/ProbesTests/Fixtures/config/\(name.replacingOccurrences(of: ".yaml", with: ".err"))") {
+            Issue.record("\(difference)")
         }
-        let expected = try String(contentsOfFile: expectedPath, encoding: .utf8).trimmingCharacters(in: .newlines)
-        #expect(message == expected)
         #expect(message.hasPrefix("probes/\(name):"), "the error names the file, line and column")
     }
 

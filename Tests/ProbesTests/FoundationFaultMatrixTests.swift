@@ -161,7 +161,7 @@ struct FoundationFaultMatrixTests {
     @Test("security headers missing and a version in Server: warnings naming each header")
     func headersMissing() async throws {
         let report = try await fixture.run(fixture.config(ingressPort: fixture.bare), only: ["ingress.headers"])
-        // The api route: the webserver adds some headers of its own to the UI (clearml.md §4), the apiserver none.
+        // The api route: the webserver adds some headers of its own to the UI (docs/clearml-api.md, "Calls"), the apiserver none.
         let web = try #require(report.result("ingress.headers/api"))
         #expect(web.status == .warning)
         #expect(web.summary.contains("X-Content-Type-Options"))

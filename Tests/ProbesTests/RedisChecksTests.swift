@@ -5,7 +5,7 @@ import ProbeCore
 import Testing
 import TestSupport
 
-/// The three Redis checks against Debian's redis-server, healthy and with each fault of issue 3.
+/// The three Redis checks against Debian's redis-server, healthy and with each fault a Redis check must name (docs/data-stores.md, "Redis").
 @Suite(.serialized)
 struct RedisChecksTests {
     static let healthy: RedisServer = try! RedisServer()

@@ -5,7 +5,7 @@ import Runtime
 import Testing
 import TestSupport
 
-/// Whole passes of the engine over every application check (issue 4, §5): the root cause lands on the right layer.
+/// Whole passes of the engine over every application check (docs/architecture.md, "Topology"): the root cause lands on the right layer.
 @Suite(.serialized)
 final class RootCausesAcrossLayersTests {
     static let fixture = Result { try ClearMLDoubleFixture() }

@@ -69,7 +69,7 @@ final class SecretsNeverPrintedTests {
     @Test func theCommandLineKeepsThemOutOfStdoutAndStderr() async throws {
         let clearml = try Self.fixture.get()
         let binary = Repository.path(".build/debug/clearml-probe")
-        guard FileManager.default.isExecutableFile(atPath: binary) else { return }
+        guard try Prerequisite.executable(binary) else { return }
         let folder = try TempDirectory("secrets")
         defer { folder.remove() }
         let config = try folder.write("probe.yaml", clearml.yaml(checks: "  apiserver.auth: {}\n  fileserver.roundtrip: {}\n  agents.workers: {}"))

@@ -132,7 +132,7 @@ import Testing
         await pipeline.deliver(now: clock.now())
         let status = await pipeline.status()
         #expect(status.deadLetters.count == 1)
-        #expect(status.deadLetters.first?.reason == "HTTP 400 bad payload")
+        #expect(status.deadLetters.first?.reason == "webhook: HTTP 400 bad payload")
         #expect(status.incidents.map(\.service) == [.redis])
         let json = String(decoding: status.json(), as: UTF8.self)
         #expect(json.contains("\"dead_letters\""))

@@ -34,7 +34,7 @@ import Testing
         return try await receiver.requests()
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary)))
+    @Test(.enabled(if: Prerequisite.runs(binary), "needs the built clearml-probe (swift build); always runs in CI"))
     func killedMidDeliveryTheMessageArrivesAtMostTwiceWithTheSameIdentity() async throws {
         let directory = try TempDirectory("alert-kill")
         defer { directory.remove() }

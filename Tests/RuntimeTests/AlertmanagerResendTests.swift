@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 /// Alertmanager forgets an alert when its `endsAt` passes: while an incident is open the pipeline keeps re-posting it,
-/// and a RESOLVED is re-posted for 15 minutes (facts/webhooks.md §9).
+/// and a RESOLVED is re-posted for 15 minutes (docs/chat-platforms.md, "Alertmanager").
 @Suite struct AlertmanagerResendTests {
     typealias F = AlertFixtures
 

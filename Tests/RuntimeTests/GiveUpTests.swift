@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 /// A firing that could not be delivered for `give_up_after` (24 h) goes to the dead letters with its pair, never a
-/// RESOLVED alone (design.md, Alerting).
+/// RESOLVED alone (docs/alerting.md).
 @Suite struct GiveUpTests {
     typealias F = AlertFixtures
     static let target = [Outbox.Target(name: "a", fingerprint: "fa")]

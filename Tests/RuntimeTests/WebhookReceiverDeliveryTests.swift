@@ -115,7 +115,7 @@ import Testing
         let slack = SlackDestination(name: "ops", url: Secret(Self.url("/services/T1/B2/SeCrEt")))
         let pipeline = try Self.pipeline(slack, clock: clock)
         let results = await pipeline.sendTest(now: clock.now())
-        #expect(results.map(\.outcome) == [.permanent(reason: "HTTP 404 no_service: the webhook was revoked or its channel is gone")])
+        #expect(results.map(\.outcome) == [.permanent(reason: "slack: HTTP 404 no_service: the webhook was revoked or its channel is gone")])
         try await Self.reset([["preset": "slack_ok"]], path: "/services/")
         let ok = await pipeline.sendTest(now: clock.now())
         #expect(ok.map(\.outcome) == [.delivered])

@@ -83,20 +83,33 @@ public enum AlertFixtures {
     }
 }
 
-/// Golden files under `Tests/<target>/Golden/`: recorded when missing or when `RECORD_GOLDEN=1`, compared otherwise.
+/// Golden files under `Tests/<target>/Golden/`, compared byte for byte. A missing or different file fails the test;
+/// `CLEARML_PROBE_RECORD_GOLDENS=1` records what the code gives instead, to be reviewed like code before committing.
 public enum Golden {
-    /// Returns nil when it matches (or was recorded), else a description of the difference.
+    /// The variable that asks for recording.
+    public static let recordVariable = "CLEARML_PROBE_RECORD_GOLDENS"
+
+    /// True when this run records goldens instead of comparing them.
+    public static var recording: Bool { ProcessInfo.processInfo.environment[recordVariable] == "1" }
+
+    /// Returns nil when it matches (or was recorded on request), else what is wrong and how to record it.
     public static func check(_ data: Data, _ relativePath: String) -> String? {
         let path = Repository.path(relativePath)
-        let record = ProcessInfo.processInfo.environment["RECORD_GOLDEN"] == "1"
-        if record || !FileManager.default.fileExists(atPath: path) {
-            try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            _ = FileManager.default.createFile(atPath: path, contents: data)
+        if recording {
+            do {
+                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try data.write(to: URL(fileURLWithPath: path))
+            } catch {
+                return "cannot record \(relativePath): \(error)"
+            }
             return nil
+        }
+        guard FileManager.default.fileExists(atPath: path) else {
+            return "\(relativePath) is missing; run the test with \(recordVariable)=1 to record it, then review it"
         }
         guard let expected = FileManager.default.contents(atPath: path) else { return "cannot read \(relativePath)" }
         if expected == data { return nil }
-        return "\(relativePath) differs (RECORD_GOLDEN=1 records it):\n--- expected\n\(String(decoding: expected, as: UTF8.self))\n--- got\n\(String(decoding: data, as: UTF8.self))"
+        return "\(relativePath) differs (\(recordVariable)=1 records it):\n--- expected\n\(String(decoding: expected, as: UTF8.self))\n--- got\n\(String(decoding: data, as: UTF8.self))"
     }
 
     /// JSON pretty-printed with sorted keys, so golden files read and diff well.

@@ -1,8 +1,8 @@
 import Foundation
 
-/// Debian's nginx on loopback, run from a scratch prefix in the foreground; dies with the test. One process, no
-/// master: the kill that ends a server with its test (`TestProcess`) reaches a master only, and its workers would
-/// live on as orphans still holding the port.
+/// Debian's nginx on loopback, run from a scratch prefix in the foreground; dies with the test. One process
+/// (`master_process off`): a master killed by the test's death signal would leave its workers behind, orphaned and
+/// still listening.
 public final class NginxServer: @unchecked Sendable {
     // @unchecked: immutable after init.
     public let prefix: TempDirectory
@@ -17,7 +17,6 @@ public final class NginxServer: @unchecked Sendable {
         let conf = """
         daemon off;
         master_process off;
-        worker_processes 1;
         pid logs/nginx.pid;
         error_log logs/error.log warn;
         events { worker_connections 256; }

@@ -69,6 +69,7 @@ public final class TestProcess: @unchecked Sendable {
     public func stop() {
         guard process.isRunning else { return }
         let pid = process.processIdentifier
+        let children = descendants(of: pid)
         // The doubles exit when stdin closes; servers get SIGTERM; anything still there after a second is killed.
         try? stdinPipe.fileHandleForWriting.close()
         process.terminate()
@@ -77,6 +78,29 @@ public final class TestProcess: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(1)
         while process.isRunning && !Self.hasExited(pid) && Date() < deadline { usleep(5_000) }
         if process.isRunning && !Self.hasExited(pid) { kill(pid, SIGKILL) }
+        // Whatever the server started itself (forked workers) ends with it.
+        for child in children { kill(child, SIGKILL) }
+    }
+
+    /// The server's own children and theirs, read from /proc before it is stopped (once it is gone they are
+    /// re-parented and can no longer be told apart).
+    private func descendants(of root: Int32) -> [Int32] {
+        var parents: [Int32: [Int32]] = [:]
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let close = stat.range(of: ") ", options: .backwards) else { continue }
+            let fields = stat[close.upperBound...].split(separator: " ")
+            if fields.count > 1, let parent = Int32(fields[1]) { parents[parent, default: []].append(pid) }
+        }
+        var found: [Int32] = []
+        var queue = [root]
+        while let next = queue.popLast() {
+            for child in parents[next] ?? [] where !found.contains(child) {
+                found.append(child)
+                queue.append(child)
+            }
+        }
+        return found
     }
 
     /// True when `pid` is gone or a zombie (`/proc/<pid>/stat` state `Z`).
@@ -158,4 +182,25 @@ extension FileHandle {
 public struct TestSupportError: Error, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
+}
+
+/// What a test needs from outside itself (a built binary, a tool). Missing, the test says so; under CI (the `CI`
+/// variable set) a missing prerequisite is an error, so a test that cannot run never passes by not running.
+public enum Prerequisite {
+    public static var inCI: Bool { !(ProcessInfo.processInfo.environment["CI"] ?? "").isEmpty }
+
+    /// True when `path` is an executable file. Otherwise prints why the test does not run and returns false, or, in CI,
+    /// throws.
+    public static func executable(_ path: String, build: String = "swift build") throws -> Bool {
+        if FileManager.default.isExecutableFile(atPath: path) { return true }
+        let reason = "\(path) is not built (run `\(build)`), so this test cannot run"
+        if inCI { throw TestSupportError(reason) }
+        print("skipped: \(reason)")
+        return false
+    }
+
+    /// For `.enabled(if:)`: run when `path` is executable, and always in CI (where the test then fails on it).
+    public static func runs(_ path: String) -> Bool {
+        inCI || FileManager.default.isExecutableFile(atPath: path)
+    }
 }

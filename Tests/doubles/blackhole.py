@@ -4,7 +4,7 @@
 `blackhole`: accepts TCP connections, reads and discards whatever arrives, never answers
 (the "accepts and never answers" fault: libcurl/hiredis/libmongoc end at their I/O timeout).
 `syndrop` (with --syndrop): a listen(0) socket whose accept queue is filled at start, so new
-SYNs are dropped (the "connect timeout" fault; loopback only, as shared/facts/swift-native.md §5).
+SYNs are dropped (the "connect timeout" fault; loopback only: dropping SYNs needs no route to a real unreachable network).
 
 Launch:  python3 blackhole.py [--port 0] [--syndrop] [--syndrop-port 0] [--no-stdin-watch]
 Ready:   one stdout line  {"ready":true,"ports":{"blackhole":N}}  (+ "syndrop":M with --syndrop)

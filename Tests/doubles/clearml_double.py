@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """ClearML server test double: apiserver, fileserver and webserver roles plus a control port.
 
-Follows shared/facts/clearml.md (section numbers below refer to it). Python 3.11 stdlib only.
+Answers as a real ClearML server v2.3.0 does (docs/clearml-api.md). Python 3.11 stdlib only.
 Launch, control protocol and scenarios: Tests/doubles/README.md, section "clearml_double.py".
 """
 
@@ -31,11 +31,11 @@ from http.server import BaseHTTPRequestHandler
 import double_support
 from double_support import run_until_exit
 
-COMPANY = {"id": "d1bd92a3b039400cbafc60a7a5b1e52b", "name": "clearml"}  # §2.4 default company
-API_VERSION_BY_SERVER = {"2.0": "2.31", "2.1": "2.32", "2.2": "2.33", "2.3": "2.34"}  # §1.1
+COMPANY = {"id": "d1bd92a3b039400cbafc60a7a5b1e52b", "name": "clearml"}  # default company
+API_VERSION_BY_SERVER = {"2.0": "2.31", "2.1": "2.32", "2.2": "2.33", "2.3": "2.34"}
 MAX_EXPIRATION_SEC = 31536000
 DEFAULT_EXPIRATION_SEC = 2592000
-TOKEN_CACHE_TTL = 43200  # §3.2, Redis db 8
+TOKEN_CACHE_TTL = 43200  # Redis db 8
 COOKIE = "clearml_token_basic"
 PYMONGO_ERR = (
     "mongo:27017: [Errno 111] Connection refused (configured timeouts: socketTimeoutMS: 20000.0ms, "
@@ -47,7 +47,7 @@ REDIS_ERR = "Error 111 connecting to redis:6379. Connection refused."
 GARBAGE = b"<html><body><h1>It works!</h1></body></html>\n"
 SERVER_HEADER = "Werkzeug/3.1.9 Python/3.11.7"
 
-# Endpoint table: name -> (schema versions, auth). auth: "none" | "required" | "info" (required from server 2.3, §0.3)
+# Endpoint table: name -> (schema versions, auth). auth: "none" | "required" | "info" (required from server 2.3)
 ENDPOINTS = {
     "debug.ping": (["1.0"], "none"),
     "login.supported_modes": (["2.9"], "none"),
@@ -272,7 +272,7 @@ class Double:
                                   "body": body[:1024].decode("utf-8", "replace")})
             del self.requests[:-5000]
 
-    # --- tokens (§2.3 auth.login) --------------------------------------------------------------------------------
+    # --- tokens (auth.login) --------------------------------------------------------------------------------
     def make_token(self, cred, expiration_sec=None):
         now = int(time.time())
         payload = {"identity": {"user": cred["user"], "company": COMPANY["id"], "role": cred["role"],
@@ -290,7 +290,7 @@ class Double:
         return signing + "." + b64url(sig)
 
     def decode_token(self, token):
-        """Returns the payload or raises ApiError 401/30 as §2.2 says."""
+        """Returns the payload or raises ApiError 401/30 as the real apiserver does."""
         parts = token.split(".")
         if len(parts) != 3:
             raise ApiError(401, 30, "Invalid token (invalid jwt token): reason=Not enough segments",
@@ -433,7 +433,7 @@ class BaseHandler(BaseHTTPRequestHandler):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# apiserver (§2)
+# apiserver
 # ---------------------------------------------------------------------------------------------------------------
 class ApiHandler(BaseHandler):
     def send_5xx(self):
@@ -503,7 +503,7 @@ class ApiHandler(BaseHandler):
             headers["Vary"] = "Accept-Encoding"
         self.send(code, body, "application/json", headers)
 
-    # --- auth (§2.2, §2.3) -------------------------------------------------------------------------------------
+    # --- auth -------------------------------------------------------------------------------------
     def authenticate(self, scenario, name):
         header = self.headers.get("Authorization")
         cookie = self.cookie_token()
@@ -612,7 +612,7 @@ class ApiHandler(BaseHandler):
                                        "Please resolve immediately by allocating additional disk space or freeing "
                                        "up storage space.")
             return {}
-        # queues.* and workers.* read Mongo (§0.8)
+        # queues.* and workers.* read Mongo
         if scenario.startswith("mongo_down"):
             self.mongo_wait(scenario)
             raise ApiError(500, 1, f"Internal server error: err={PYMONGO_ERR}", {"err": PYMONGO_ERR})
@@ -792,7 +792,7 @@ def page_of_queues(queues, params):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# fileserver (§3, §6)
+# fileserver
 # ---------------------------------------------------------------------------------------------------------------
 def file_parts(ctype, body):
     """(field name, content) of each multipart/form-data part that carries a filename (Werkzeug's "files")."""
@@ -842,7 +842,7 @@ class FilesHandler(BaseHandler):
             return self.delete(scenario, path.lstrip("/"))
         raise Reply(405, WZ_405)
 
-    # --- auth (§3.2) -------------------------------------------------------------------------------------------
+    # --- auth -------------------------------------------------------------------------------------------
     def check_token(self, scenario, required=True):
         header = self.headers.get("Authorization")
         token = None
@@ -878,7 +878,7 @@ class FilesHandler(BaseHandler):
                                             {"company": data.get("company"), "user": data.get("user")})
 
     def validate_with_apiserver(self, token):
-        """GET /auth.validate_token with a JSON body (§6.3); retries while the apiserver is unreachable."""
+        """GET /auth.validate_token with a JSON body; retries while the apiserver is unreachable."""
         deadline = time.monotonic() + self.double.args.validate_timeout
         while True:
             remaining = deadline - time.monotonic()
@@ -901,7 +901,7 @@ class FilesHandler(BaseHandler):
                 except (ValueError, KeyError, TypeError):
                     msg = f"Internal error (status={e.code})"
                 raise Reply(e.code, msg)
-            except OSError:  # refused, reset or timed out: the real fileserver keeps retrying (§6.4)
+            except OSError:  # refused, reset or timed out: the real fileserver keeps retrying
                 time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
         try:
             data = json.loads(raw).get("data") or {}
@@ -911,7 +911,7 @@ class FilesHandler(BaseHandler):
             raise Reply(401, data.get("msg") or "Invalid token")
         return data
 
-    # --- routes (§3.1) -----------------------------------------------------------------------------------------
+    # --- routes -----------------------------------------------------------------------------------------
     def safe_path(self, rel):
         full = os.path.realpath(os.path.join(self.double.storage, rel))
         if not rel or (full != self.double.storage and not full.startswith(self.double.storage + os.sep)):
@@ -1007,7 +1007,7 @@ class FilesHandler(BaseHandler):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# webserver: nginx serving the UI and proxying /api and /files (§4)
+# webserver: nginx serving the UI and proxying /api and /files
 # ---------------------------------------------------------------------------------------------------------------
 HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization",
                "proxy-connection", "host", "content-length"}
@@ -1146,7 +1146,7 @@ def main():
 
     double = Double(args)
     double.start({role: getattr(args, f"{role}_port") for role in (*ROLES, "control")})
-    # the fileserver logs in at startup as its system user (§3.3)
+    # the fileserver logs in at startup as its system user
     login = urllib.request.Request(
         f"http://127.0.0.1:{double.port('api')}/auth.login", method="GET",
         headers={"Authorization": "Basic " + base64.b64encode(f"{args.fs_access_key}:{args.fs_secret_key}".encode())

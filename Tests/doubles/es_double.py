@@ -2,7 +2,7 @@
 """Elasticsearch 8.17 HTTP double for clearml-probe tests (stdlib only).
 
 Answers the read-only monitoring APIs a probe uses, in the shapes ES 8.17 answers them
-(see shared/facts/datastores.md), including `filter_path`, parameter validation and ES's
+(see docs/data-stores.md), including `filter_path`, parameter validation and ES's
 error shape. Faults are selected through a separate control port.
 
 Launch:  python3 es_double.py [--port 0] [--control-port 0] [--scenario green] [--no-stdin-watch]

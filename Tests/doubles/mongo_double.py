@@ -3,7 +3,7 @@
 
 Answers the wire-protocol handshake (legacy OP_QUERY isMaster/hello, as libmongoc 1.23 sends it,
 and OP_MSG hello) and the commands a probe uses, in the shapes mongod 7.0 answers them
-(shared/facts/datastores.md, shared/facts/swift-native.md §2(c)). Faults are selected through a
+(docs/data-stores.md, "MongoDB"). Faults are selected through a
 separate HTTP control port; every command document received is recorded.
 
 Launch:  python3 mongo_double.py [--port 0] [--control-port 0] [--scenario ok] [--no-stdin-watch]

@@ -1,4 +1,4 @@
-"""Proves clearml_double.py answers as shared/facts/clearml.md says. Run: python3 -m pytest Tests/doubles -q"""
+"""Proves clearml_double.py answers as a real ClearML server v2.3.0 does (docs/clearml-api.md). Run: python3 -m pytest Tests/doubles -q"""
 
 import base64
 import json

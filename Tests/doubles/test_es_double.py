@@ -1,4 +1,4 @@
-"""Tests for es_double.py: it must answer as ES 8.17 does (shared/facts/datastores.md)."""
+"""Tests for es_double.py: it must answer as ES 8.17 does (docs/data-stores.md)."""
 
 import base64
 import json

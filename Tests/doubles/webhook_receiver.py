@@ -2,7 +2,7 @@
 """Scriptable webhook receiver for clearml-probe notifier tests (stdlib only).
 
 Records every request (method, path, query, headers, raw body) and answers as scripted per
-path prefix, with ready-made platform answers from shared/facts/webhooks.md as presets.
+path prefix, with ready-made platform answers from docs/chat-platforms.md as presets.
 
 Launch:  python3 webhook_receiver.py [--port 0] [--control-port 0] [--no-stdin-watch]
 Ready:   one stdout line  {"ready":true,"ports":{"webhook":N,"control":N}}
@@ -39,7 +39,7 @@ def _json_body(req):
 
 
 # ---------------------------------------------------------------------------------------------
-# Presets: platform answers (shared/facts/webhooks.md). Each takes (request record, params).
+# Presets: platform answers (docs/chat-platforms.md). Each takes (request record, params).
 # ---------------------------------------------------------------------------------------------
 def _text(status, body, headers=None):
     return {"status": status, "headers": {"Content-Type": "text/plain", **(headers or {})},

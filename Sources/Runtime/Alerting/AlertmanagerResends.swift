@@ -4,7 +4,7 @@ import ProbeCore
 
 /// What each Alertmanager destination last took, per incident, so the pipeline can post it again before Alertmanager
 /// forgets it. Alertmanager is stateless: it resolves an alert on its own when `endsAt` passes and loses everything
-/// on a restart. So, as Prometheus does (facts/webhooks.md §9), a firing alert is re-posted every resend interval
+/// on a restart. So, as Prometheus does (docs/chat-platforms.md, "Alertmanager"), a firing alert is re-posted every resend interval
 /// while its incident is open (each post moves `endsAt` to now + 4 × the interval), and a RESOLVED is re-posted for
 /// 15 minutes after the resolution.
 ///

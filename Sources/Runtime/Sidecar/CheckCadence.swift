@@ -18,7 +18,7 @@ public struct CadencePolicy: Sendable, Equatable {
 
 /// The cadence of one check: pure, so every rule has a table test.
 ///
-/// Backoff: a dead Mongo makes every apiserver request hold a worker for ~30 s (design.md), so a check that keeps
+/// Backoff: a dead Mongo makes every apiserver request hold a worker for ~30 s (docs/footprint.md), so a check that keeps
 /// failing must not keep knocking at its normal rate. The first failure keeps the interval (the alerting counts two
 /// consecutive failures before it fires, so the second sample comes at the usual time); from the second on the
 /// period doubles, `interval × 2^(failures−1)`, capped at `backoffCap`; one good run resets it.

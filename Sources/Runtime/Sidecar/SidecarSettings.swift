@@ -1,7 +1,7 @@
 import Foundation
 import ProbeCore
 
-/// The sidecar's own settings, from flags and the environment (design.md, Interfaces).
+/// The sidecar's own settings, from flags and the environment (docs/architecture.md, "Interfaces").
 public struct SidecarSettings: Sendable {
     public static let defaultPort = 9469
 
