@@ -61,8 +61,10 @@ public enum CheckID: String, Codable, Sendable, CaseIterable, Comparable {
         switch self {
         case .fileserverRoundtrip, .mongoWrite, .redisWrite: true
         case .ingressRoutes, .ingressTLS, .ingressHeaders, .apiserverPing, .apiserverAuth, .apiserverLoginMode,
-             .fileserverVolume, .webserverUI, .mongoPing, .mongoStatus, .redisLatency, .redisStatus,
-             .elasticsearchHealth, .agentsWorkers, .queuesBacklog: false
+             .fileserverVolume, .webserverUI, .webserverBrowser, .mongoPing, .mongoStatus, .redisLatency,
+             .elasticsearchHealth, .agentsWorkers, .queuesBacklog, .tasksStale: false
+        // redis.status writes its sentinel key once; under --read-only it still runs and only reads it.
+        case .redisStatus: false
         }
     }
 

@@ -69,7 +69,7 @@ struct StoreSentinelTests {
         let lost = await run(check, state: state)
         #expect(lost.status == .critical, "\(lost.summary)")
         #expect(lost.summary.contains("lost its data"), "\(lost.summary)")
-        #expect(lost.id.service == .redis && (lost.dependsOn ?? []).isEmpty, "a root cause of Redis")
+        #expect(lost.id.service == .redis && lost.dependsOn.isEmpty, "a root cause of Redis")
         #expect(await redisAdmin(port, ["EXISTS", "clearml-probe:test:sentinel"]) == .integer(1), "written again at once")
         let held = await run(check, state: state)
         #expect(held.status == .critical, "the loss is held so that it pages: \(held.summary)")
