@@ -27,6 +27,13 @@ import Testing
         #expect(received.isEmpty, "messages while everything was healthy:\n\(received.map(\.description).joined(separator: "\n"))")
         let reported = await stack.reportedCheckIDs()
         #expect(reported == Self.everyCheck, "checks not reported: \(Self.everyCheck.subtracting(reported).sorted())")
+        // What Prometheus scrapes from this serve, every check configured, passes Prometheus's own linter.
+        let promtool = "/usr/bin/promtool"
+        if FileManager.default.isExecutableFile(atPath: promtool) || ProcessInfo.processInfo.environment["CI"] != nil {
+            let metrics = try #require(await stack.metricsText(), "serve answered no /metrics")
+            let (status, output) = try MetricsExpositionLint.run(promtool, ["check", "metrics"], input: metrics)
+            #expect(status == 0 && output.isEmpty, "promtool check metrics: \(output)")
+        }
     }
 
     @Test(arguments: StackUnderTest.Outage.allCases)

@@ -197,6 +197,13 @@ public actor StackUnderTest {
         return try? JSONSerialization.jsonObject(with: response.body) as? [String: Any]
     }
 
+    /// `/metrics` of serve, as text.
+    public func metricsText() async -> String? {
+        let request = HTTPRequest(url: URL(string: "http://127.0.0.1:\(servePort)/metrics")!, timeout: 3, maxBodyBytes: 4 << 20)
+        guard case .success(let response) = await HTTPClient().perform(request), response.status == 200 else { return nil }
+        return response.text
+    }
+
     /// The check ids serve reports results for (`ingress.routes/api` counts as `ingress.routes`).
     public func reportedCheckIDs() async -> Set<String> {
         let checks = await status()?["checks"] as? [[String: Any]] ?? []
