@@ -104,6 +104,34 @@ import Testing
         #expect(resolved.first?.incidentID == firing.first?.incidentID)
     }
 
+    @Test func aSymptomOfAStaleSymptomStaysInItsIncidentAfterTheHeal() {
+        // fileserver stopped: the ingress's files route answers 502 (a symptom of the fileserver), and the browser's
+        // CORS preflight to the files host fails through that route (a symptom of the route). After the heal both
+        // are still the samples from before it; the route, its dependency now passing, looks like an nginx root cause
+        // for a moment, and the preflight must not open an nginx page as its symptom.
+        var tracker = IncidentTracker(instance: "p")
+        func report(fileserver: Status, sampled: Double, routeSampled: Double, routeStatus: Status) -> Report {
+            Self.merged([
+                CheckResult(id: .webserverBrowser, service: .nginx, target: "cors-files", status: routeStatus,
+                            summary: "preflight \(routeStatus.rawValue)", startedAt: Self.at(routeSampled),
+                            dependsOn: [.result("ingress.routes/files"), .service(.fileserver)]),
+                CheckResult(id: .ingressRoutes, target: "files", status: routeStatus, summary: "files route \(routeStatus.rawValue)",
+                            startedAt: Self.at(routeSampled), dependsOn: [.service(.fileserver)]),
+                Self.result(.fileserverRoundtrip, fileserver, sampled: sampled, target: "direct"),
+            ])
+        }
+        let firing = Self.feed(&tracker, [(1, report(fileserver: .critical, sampled: 0, routeSampled: 0.5, routeStatus: .critical)),
+                                          (3, report(fileserver: .critical, sampled: 2, routeSampled: 2.5, routeStatus: .critical))])
+        #expect(firing.map(\.service) == [.fileserver])
+        let healed = Self.feed(&tracker, [(5, report(fileserver: .ok, sampled: 4, routeSampled: 2.5, routeStatus: .critical)),
+                                          (7, report(fileserver: .ok, sampled: 6, routeSampled: 2.5, routeStatus: .critical))])
+        #expect(healed.isEmpty, "no nginx page from samples taken before the fileserver came back: \(healed.map(\.title))")
+        let ok = Self.feed(&tracker, [(9, report(fileserver: .ok, sampled: 8, routeSampled: 8.5, routeStatus: .ok)),
+                                      (11, report(fileserver: .ok, sampled: 10, routeSampled: 10.5, routeStatus: .ok))])
+        #expect(ok.map(\.event) == [.resolved])
+        #expect(ok.first?.incidentID == firing.first?.incidentID)
+    }
+
     @Test func flappingThatEndsWhileEverythingPassesIsNoNewPage() {
         // redis.latency blips until it flaps; redis.status (slower, its last sample already OK) still waits for its
         // second OK sample when the latency check's flapping ends.

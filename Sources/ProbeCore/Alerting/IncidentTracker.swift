@@ -84,16 +84,16 @@ public struct IncidentTracker: Sendable {
     }
 
     /// The order in which one report's results are observed: what a verdict rests on before the verdict. Passing
-    /// results first (they may have just changed, which makes older failures that relied on them stale), then
-    /// symptoms (a failing dependency explains them whatever its age), then the rest with dependencies before
-    /// dependents. Observed in report order, a root cause sampled before its dependency recovered would be judged
+    /// results first (they may have just changed, which makes older failures that relied on them stale), then the
+    /// other failures with dependencies before dependents, then symptoms (a failing dependency explains them whatever
+    /// its age; they join the incident their root cause is in). Observed in report order, a root cause sampled before its dependency recovered would be judged
     /// against the dependency's previous change and page as a failure of its own.
     static func evidenceFirst(_ results: [CheckResult]) -> [CheckResult] {
         let depth = Dictionary(uniqueKeysWithValues: Service.dependencyOrder.enumerated().map { ($1, $0) })
         func rank(_ result: CheckResult) -> Int {
             if result.status == .ok || result.role == .unreachableFromProbe { return 0 }
-            if result.role == .symptom { return 1 }
-            return 2 + (depth[result.service] ?? depth.count)
+            if result.role == .symptom { return 1 + depth.count + 1 }
+            return 1 + (depth[result.service] ?? depth.count)
         }
         return results.enumerated().sorted { a, b in
             let (ra, rb) = (rank(a.element), rank(b.element))
@@ -141,7 +141,7 @@ public struct IncidentTracker: Sendable {
     /// to be a symptom of a deeper root cause: that page is merged into the root cause's incident (which lists it),
     /// and is resolved when its own checks pass, never as "recovered" while they still fail.
     func attribute(_ check: inout CheckAlertState, _ result: CheckResult, in report: Report) {
-        let target = Self.incidentService(of: result, in: report)
+        let target = incidentService(of: result, in: report)
         if let current = check.incidentService, current != target, target != result.service, check.isActive,
            state.incident(current)?.notified == true {
             return
@@ -149,10 +149,17 @@ public struct IncidentTracker: Sendable {
         check.incidentService = target
     }
 
-    /// The service whose incident a failing result belongs to: its root cause's service when it is a symptom.
-    static func incidentService(of result: CheckResult, in report: Report) -> Service {
-        if result.role == .symptom, let cause = result.rootCause.flatMap(report.result) { return cause.service }
-        return result.service
+    /// The service whose incident a failing result belongs to: its root cause's incident when it is a symptom (the
+    /// root cause is observed first, so that is this report's verdict on it, or, when its sample is stale, the
+    /// incident it still belongs to: a symptom sampled fresh does not open a page for a root cause that has not been
+    /// sampled since its own dependency recovered).
+    func incidentService(of result: CheckResult, in report: Report) -> Service {
+        guard result.role == .symptom, let cause = result.rootCause.flatMap(report.result) else { return result.service }
+        if let causeState = state.checks[cause.key], causeState.lastStatus.map({ $0 != .ok }) ?? false,
+           let service = causeState.incidentService {
+            return service
+        }
+        return cause.service
     }
 
     /// Drops healthy keys not seen for a day, then the oldest healthy ones beyond the cap. Active keys are kept: they
