@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from stack import COMPOSE_DIR, REPO_DIR
-from test_compose import design_interface_names
+from test_compose import is_alert_variable, sidecar_interface_names
 
 STRICT = os.environ.get("CLEARML_COMPOSE_TESTS_STRICT") == "1"
 TOOLS_DIR = os.environ.get("CLEARML_TEST_TOOLS_DIR", str(REPO_DIR / ".cache" / "tools"))
@@ -56,7 +56,8 @@ def test_kubernetes_deployment_is_a_single_recreated_non_root_replica_with_state
         docs["PersistentVolumeClaim"]["metadata"]["name"]
     assert volumes["secrets"]["secret"]["secretName"] == "clearml-probe"
     env = {e["name"]: e.get("value") for e in container["env"]}
-    assert {k[:-len("_FILE")] if k.endswith("_FILE") else k for k in env} <= design_interface_names()
+    names = {k[:-len("_FILE")] if k.endswith("_FILE") else k for k in env}
+    assert {n for n in names if not is_alert_variable(n)} <= sidecar_interface_names()
     assert env["CLEARML_PROBE_STATE_DIR"] == "/var/lib/clearml-probe"
     assert "CLEARML_API_SECRET_KEY" not in env and "envFrom" not in container, "secrets are files, never env"
     # The sidecar's HTTP API (silences) requires a token: wired from the Secret, as compose wires init.sh's.
