@@ -12,7 +12,7 @@ import Testing
         for snapshot in [Fixtures.snapshot(), Fixtures.snapshot(alerts: AlertSummary(openIncidents: 2, outboxDepth: 1, deadLetters: 4)),
                          StatusSnapshot()] {
             let text = MetricsExposition.render(snapshot, health: HealthVerdict(alive: true, reason: "ok"))
-            let (status, output) = try Self.run(Self.promtool, ["check", "metrics"], input: text)
+            let (status, output) = try MetricsExpositionLint.run(Self.promtool, ["check", "metrics"], input: text)
             #expect(status == 0, "promtool: \(output)\n\(text)")
             #expect(output.isEmpty || !output.contains("problem"), "\(output)")
         }
@@ -48,22 +48,5 @@ import Testing
         #expect(text.contains("clearml_probe_alerting_attached 0\n"))
         #expect(text.contains("clearml_probe_alert_dead_letters 0\n"))
         #expect(text.contains("clearml_probe_scheduler_alive 0\n"))
-    }
-
-    static func run(_ executable: String, _ arguments: [String], input: String) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let stdin = Pipe()
-        let output = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        stdin.fileHandleForWriting.write(Data(input.utf8))
-        try stdin.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }
