@@ -7,7 +7,7 @@ import Testing
 /// the generic webhook: what a person on call receives for each outage, one at a time with the stack healthy in
 /// between. Wanted: silence while healthy; per outage exactly one FIRING naming the service that broke and exactly
 /// one RESOLVED of the same incident after the heal, nothing else. One set of servers and one serve process for the
-/// whole suite (the kill test restarts it with the same state directory).
+/// whole suite (the kill test restarts it with the same state directory; the first-start test with an empty one).
 @Suite(.serialized, .timeLimit(.minutes(3))) struct ServeOutageTests {
     static let stack: Result<StackUnderTest, Error> = Result {
         try StackUnderTest(StackUnderTest.Settings(binary: Binary.path, interval: 2, grace: 6))
@@ -46,7 +46,16 @@ import Testing
 
     @Test func killedInTheMiddleOfARedisOutageAndRestartedStillOneFiringAndOneResolved() async throws {
         let stack = try Self.stack.get()
-        let record = try await stack.run(.redis, killServeAfterFiring: true)
+        let record = try await stack.run(.redis, restart: .killedAfterFiring)
+        print(record.report)
+        Self.expectAsWanted(record)
+    }
+
+    /// A sidecar deployed (or its state volume lost) while Redis is down: after its grace it pages Redis, not one of
+    /// the services that fail because of it and happen to report first.
+    @Test func startedForTheFirstTimeDuringARedisOutageStillOneFiringAndOneResolved() async throws {
+        let stack = try Self.stack.get()
+        let record = try await stack.run(.redis, restart: .startedDuringFault)
         print(record.report)
         Self.expectAsWanted(record)
     }

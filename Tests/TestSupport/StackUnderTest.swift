@@ -178,6 +178,13 @@ public actor StackUnderTest {
         }
     }
 
+    /// Empties serve's state directory (alert state, outbox, tokens): what a first start finds.
+    private func forgetServeState() throws {
+        for name in try FileManager.default.contentsOfDirectory(atPath: state.path) {
+            try FileManager.default.removeItem(atPath: state.file(name))
+        }
+    }
+
     /// `kill -9` of serve: no shutdown, no last save.
     private func killServe() {
         guard let serve else { return }
@@ -284,23 +291,48 @@ public actor StackUnderTest {
 
     // MARK: - One outage
 
+    /// How serve lives through an outage.
+    public enum ServeRestart: Sendable, CustomStringConvertible {
+        /// It runs throughout.
+        case none
+        /// `kill -9` once the FIRING arrived (or its wait ran out), started again with the same state directory
+        /// while the fault holds.
+        case killedAfterFiring
+        /// Stopped while healthy, its state directory emptied, and started for the first time while the fault
+        /// holds: a sidecar deployed (or its volume lost) in the middle of an outage, with nothing it said before.
+        case startedDuringFault
+
+        public var description: String {
+            switch self {
+            case .none: ""
+            case .killedAfterFiring: " (serve killed -9 after the FIRING)"
+            case .startedDuringFault: " (serve started fresh during the fault)"
+            }
+        }
+    }
+
     /// Healthy → fault → (FIRING) → the fault held a few cycles → heal → (RESOLVED) → a quiet tail; every wait
-    /// bounded. With `killServeAfterFiring`, serve is killed (`SIGKILL`) once the FIRING arrived (or its wait ran
-    /// out) and started again with the same state directory while the fault holds.
-    public func run(_ outage: Outage, killServeAfterFiring: Bool = false) async throws -> OutageRecord {
+    /// bounded. `restart` says whether serve is killed or first started during the fault.
+    public func run(_ outage: Outage, restart: ServeRestart = .none) async throws -> OutageRecord {
         try await prepare()
         let healthy = try await waitHealthy(timeout: settings.eventWait)
         let quietStart = try await receivedCount()
         try await sleep(until: Date().addingTimeInterval(settings.quietBefore))
         let start = try await receivedCount()
         let beforeFault = try await messages(since: quietStart)
+        if restart == .startedDuringFault {
+            killServe()
+            try forgetServeState()
+        }
         let faultAt = Date()
         try await inject(outage)
-        _ = try await waitMessages(since: start, timeout: settings.eventWait) { messages in
+        if restart == .startedDuringFault { try startServe() }
+        let firingWait = settings.eventWait + (restart == .startedDuringFault ? settings.grace : 0)
+        _ = try await waitMessages(since: start, timeout: firingWait) { messages in
             messages.contains { $0.event == "firing" && $0.service == outage.rootCause }
         }
         var holdUntil = Date().addingTimeInterval(settings.hold)
-        if killServeAfterFiring {
+        if restart == .killedAfterFiring {
             killServe()
             try startServe()
             holdUntil = Date().addingTimeInterval(settings.grace + settings.hold)
@@ -316,7 +348,7 @@ public actor StackUnderTest {
         try await sleep(until: Date().addingTimeInterval(settings.tail))
         return OutageRecord(outage: outage, healthyBefore: healthy.ok ? nil : healthy.detail, beforeFault: beforeFault,
                             faultAt: faultAt, healAt: healAt, messages: try await messages(since: start),
-                            serveKilled: killServeAfterFiring)
+                            restart: restart)
     }
 
     // MARK: - The receiver
@@ -409,7 +441,7 @@ public struct OutageRecord: Sendable, CustomStringConvertible {
     public let healAt: Date
     /// Everything from the fault to the end of the quiet tail after the heal.
     public let messages: [WebhookMessage]
-    public let serveKilled: Bool
+    public let restart: StackUnderTest.ServeRestart
 
     public var firings: [WebhookMessage] { messages.filter { $0.event == "firing" } }
     /// The first FIRING naming the right service.
@@ -434,7 +466,7 @@ public struct OutageRecord: Sendable, CustomStringConvertible {
     /// A few lines a person can read when a run fails.
     public var report: String {
         func seconds(_ value: Double?) -> String { value.map { String(format: "%.1f s", $0) } ?? "never" }
-        var lines = ["\(outage)\(serveKilled ? " (serve killed -9 after the FIRING)" : ""): \(messages.count) message(s), "
+        var lines = ["\(outage)\(restart): \(messages.count) message(s), "
             + "\(wrongService.count) for another service than \(outage.rootCause); FIRING after \(seconds(secondsToFiring)), "
             + "RESOLVED \(seconds(secondsToResolved)) after the heal\(asWanted ? "" : " — NOT as wanted")"]
         if let healthyBefore { lines.append("  not healthy before the fault: \(healthyBefore)") }
