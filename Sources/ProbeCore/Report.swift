@@ -16,6 +16,9 @@ public struct Report: Sendable, Equatable {
     /// `startedAt`) and only once the evidence for its role is as new as the failure it judges. False for one pass
     /// (`run`), where every result is new.
     public var merged: Bool = false
+    /// Configured checks that have no result in this report yet (a merged report just after start): what the
+    /// analysis sees as "not checked" may only be not checked *yet*.
+    public var pending: [CheckID] = []
 
     public init(startedAt: Date, durationMs: Double, results: [CheckResult], notChecked: [NotChecked]) {
         let analysed = RootCauseAnalysis.analyse(results)

@@ -187,6 +187,52 @@ import Testing
         #expect(end.filter { $0.event == .resolved }.map(\.service).sorted { $0.rawValue < $1.rawValue } == [.agents, .apiserver])
         #expect(end.allSatisfy { $0.event == .resolved })
     }
+
+    /// Right after start (serve started in the middle of a Redis outage), the apiserver's checks may report before
+    /// Redis's have run at all: "Redis not checked" is then only "not checked yet".
+    static func pendingRedis(_ results: [CheckResult]) -> Report {
+        var report = merged(results)
+        report.pending = [.redisLatency, .redisStatus, .redisWrite]
+        return report
+    }
+
+    @Test func aFailureOverADependencyThatHasNotReportedYetWaitsForIt() {
+        var tracker = IncidentTracker(instance: "p")
+        let early = [(1.0, Self.pendingRedis([Self.result(.apiserverAuth, .critical, sampled: 0)])),
+                     (3.0, Self.pendingRedis([Self.result(.apiserverAuth, .critical, sampled: 2)]))]
+        #expect(Self.feed(&tracker, early).isEmpty, "no page for the apiserver before Redis's checks said anything")
+        let redisDown = { (s: Double) in Self.merged([Self.result(.redisLatency, .critical, sampled: s),
+                                                      Self.result(.apiserverAuth, .critical, sampled: s + 0.5)]) }
+        let messages = Self.feed(&tracker, [(5, redisDown(4)), (7, redisDown(6))])
+        #expect(messages.map(\.event) == [.firing])
+        #expect(messages.map(\.service) == [.redis], "Redis, once heard from, is the root cause")
+        #expect(messages.first?.symptoms.map(\.key) == ["apiserver.auth"])
+    }
+
+    @Test func aDependencyThatNeverReportsHoldsAFailureBackOnlyForTheEvidenceWait() {
+        var tracker = IncidentTracker(instance: "p")
+        let wait = tracker.policy.evidenceWait
+        let stuck = stride(from: 0.0, through: wait + 10, by: 5).map { s in
+            (s + 1, Self.pendingRedis([Self.result(.apiserverAuth, .critical, sampled: s)]))
+        }
+        let messages = Self.feed(&tracker, stuck)
+        #expect(messages.map(\.event) == [.firing], "a Redis check that never reports cannot silence the outage")
+        #expect(messages.map(\.service) == [.apiserver])
+        #expect(messages.first?.unconfirmed == true, "said to be unconfirmed: Redis could not be checked")
+        let firedAt = tracker.state.incidents.first?.lastNotifiedAt
+        #expect(firedAt.map { $0.timeIntervalSince(Self.t0) >= wait } == true, "not before the wait was over")
+    }
+
+    @Test func aResultThatDoesNotRestOnThePendingCheckIsNotHeldBack() {
+        var tracker = IncidentTracker(instance: "p")
+        var reports: [(Double, Report)] = []
+        for s in [0.0, 2.0] {
+            var report = Self.merged([Self.result(.redisLatency, .critical, sampled: s)])
+            report.pending = [.apiserverAuth, .agentsWorkers]
+            reports.append((s + 1, report))
+        }
+        #expect(Self.feed(&tracker, reports).map(\.service) == [.redis], "Redis depends on none of the checks still to report")
+    }
 }
 
 @Suite struct FlappingYieldsToARealOutageTests {

@@ -34,6 +34,9 @@ public struct CheckAlertState: Sendable, Codable, Equatable {
     public var changedSampleAt: Date?
     /// Consecutive samples on the same side of OK (all OK, or all not OK).
     public var streak: Int?
+    /// When a failing sample of this key was first held back for want of fresh evidence (before its failure was
+    /// observed, so `failingSince` cannot bound the wait); nil once an OK is observed.
+    public var heldSince: Date?
 
     public init(lastSeen: Date) { self.lastSeen = lastSeen }
 

@@ -31,4 +31,21 @@ public enum EvidenceFreshness {
             other.startedAt < failingSince || (changedAt(other.key).map { result.startedAt < $0 } ?? false)
         }
     }
+
+    /// The configured checks without a result yet that this result's role would rest on: right after start, a
+    /// dependency that has not reported is "not checked" only for now, and a failure over it is no root cause
+    /// before it has been heard from (a fileserver failing over a Redis whose checks have not run is Redis's symptom
+    /// a second later).
+    public static func awaited(for result: CheckResult, in report: Report) -> [CheckID] {
+        guard result.status != .ok, result.role == .rootCause || result.role == .unconfirmedRootCause else { return [] }
+        return report.pending.filter { id in
+            id != result.id && result.dependsOn.contains { dependency in
+                switch dependency {
+                case .service(let service): id.service == service
+                case .check(let check): id == check
+                case .result(let key): IncidentTracker.checkID(ofKey: key) == id.rawValue
+                }
+            }
+        }
+    }
 }

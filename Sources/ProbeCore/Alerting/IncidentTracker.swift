@@ -64,7 +64,9 @@ public struct IncidentTracker: Sendable {
             let status = result.role == .unreachableFromProbe ? .ok : result.status
             let unseen = !report.merged || check.sampleAt != result.startedAt
             let fresh = !report.merged || isFresh(result, check: check, in: report, at: now)
+            if unseen && !fresh && status != .ok && check.heldSince == nil { check.heldSince = now }
             if unseen && fresh {
+                if status == .ok { check.heldSince = nil }
                 let wasOK = check.lastStatus.map { $0 == .ok }
                 // A symptom's changes (it fails and heals with its root cause) do not make it flap.
                 let own = status == .ok ? (check.incidentService ?? result.service) == result.service : result.role != .symptom
@@ -120,13 +122,16 @@ public struct IncidentTracker: Sendable {
         String(key.prefix { $0 != "/" && $0 != "#" })
     }
 
-    /// Whether the evidence for this result's role is as new as its failure (see `EvidenceFreshness`), or it has
-    /// waited `evidenceWait` for it.
+    /// Whether the evidence for this result's role is as new as its failure (see `EvidenceFreshness`), and no
+    /// configured check it rests on is still to report its first result; or it has waited `evidenceWait` for that
+    /// (counted from the failure, or from when a sample not yet observed failing was first held back).
     func isFresh(_ result: CheckResult, check: CheckAlertState, in report: Report, at now: Date) -> Bool {
         guard result.status != .ok else { return true }
         let failing = check.lastStatus.map { $0 != .ok } ?? false
         let since = failing ? (check.failingSampleAt ?? result.startedAt) : result.startedAt
-        if failing, let wall = check.failingSince, now.timeIntervalSince(wall) >= policy.evidenceWait { return true }
+        let waitingSince = [check.heldSince, failing ? check.failingSince : nil].compactMap { $0 }.min()
+        if let waitingSince, now.timeIntervalSince(waitingSince) >= policy.evidenceWait { return true }
+        if !EvidenceFreshness.awaited(for: result, in: report).isEmpty { return false }
         let checks = state.checks
         // A failure that was a symptom of another service stands on its own only with a sample taken after that
         // service last changed (it may still be failing from before its root cause recovered).

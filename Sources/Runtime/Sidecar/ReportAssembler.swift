@@ -101,6 +101,7 @@ public actor ReportAssembler: RunObserver {
         var report = Report(startedAt: start, durationMs: max(0, end.timeIntervalSince(start) * 1000),
                             results: Engine.uniqueKeys(results), notChecked: notChecked)
         report.merged = true
+        report.pending = catalogOrder.filter { latest[$0] == nil }
         return report
     }
 
