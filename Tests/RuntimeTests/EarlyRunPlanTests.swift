@@ -41,4 +41,20 @@ import Testing
         let wanted = EarlyRunPlan.checks(after: .redisLatency, previous: ["redis.latency": .critical], report: after, previousReport: before)
         #expect(wanted == [.apiserverAuth, .agentsWorkers])
     }
+
+    @Test func aRecoveredSymptomAsksForItsRootCauseInBackoff() {
+        let before = Self.report([CheckResult(id: .redisLatency, status: .critical, summary: "refused"),
+                                  CheckResult(id: .apiserverAuth, status: .critical, summary: "500"),
+                                  CheckResult(id: .agentsWorkers, status: .critical, summary: "500"),
+                                  CheckResult(id: .mongoPing, status: .ok, summary: "ok")])
+        // Redis came back; its check is in backoff and still shows the refusal, the apiserver already works.
+        let after = Self.report([CheckResult(id: .redisLatency, status: .critical, summary: "refused"),
+                                 CheckResult(id: .apiserverAuth, status: .ok, summary: "ok"),
+                                 CheckResult(id: .agentsWorkers, status: .critical, summary: "500"),
+                                 CheckResult(id: .mongoPing, status: .ok, summary: "ok")])
+        let wanted = EarlyRunPlan.checks(after: .apiserverAuth, previous: ["apiserver.auth": .critical], report: after, previousReport: before)
+        #expect(wanted.contains(.redisLatency), "the root cause it was a symptom of is sampled again now")
+        #expect(wanted.contains(.agentsWorkers), "and what depends on it, as before")
+        #expect(!wanted.contains(.mongoPing), "a passing dependency needs no new sample")
+    }
 }
