@@ -44,7 +44,11 @@ public enum CheckID: String, Codable, Sendable, CaseIterable, Comparable {
         switch self {
         case .mongoWrite, .mongoStatus: .mongoPing
         case .redisWrite, .redisStatus: .redisLatency
-        default: nil
+        // Exhaustive: a new check of a store must say whether a connection failure of it is the store's own.
+        case .mongoPing, .redisLatency: nil
+        case .ingressRoutes, .ingressTLS, .ingressHeaders, .apiserverPing, .apiserverAuth, .apiserverLoginMode,
+             .fileserverRoundtrip, .fileserverVolume, .webserverUI, .webserverBrowser, .elasticsearchHealth,
+             .agentsWorkers, .queuesBacklog, .tasksStale: nil
         }
     }
 

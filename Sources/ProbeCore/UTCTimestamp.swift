@@ -32,17 +32,32 @@ public enum UTCTimestamp {
     /// RFC 3339 / ISO 8601 with a zone: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; `t` and `z` in either case.
     /// Nil for anything else, including a time without a zone, an impossible date, or a leap second.
     public static func parseRFC3339(_ text: String) -> Date? {
-        let bytes = Array(text.utf8)
-        guard let (civil, fraction, next) = parseCivil(bytes, separators: [UInt8(ascii: "T"), UInt8(ascii: "t")]),
-              next < bytes.count else { return nil }
+        parseZoned(Array(text.utf8), separators: [UInt8(ascii: "T"), UInt8(ascii: "t")], missingZoneIsUTC: false)
+    }
+
+    /// The forms the ClearML apiserver writes (Python's `isoformat()` and MongoDB dates): RFC 3339, also with a space
+    /// for the `T`, and without a zone, which is read as UTC (the apiserver keeps times in UTC). Nil for anything else.
+    public static func parseServerTime(_ text: String) -> Date? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(40)
+        for byte in text.utf8 {
+            bytes.append(byte)
+            if bytes.count > 40 { return nil }
+        }
+        return parseZoned(bytes, separators: [UInt8(ascii: "T"), UInt8(ascii: "t"), UInt8(ascii: " ")], missingZoneIsUTC: true)
+    }
+
+    static func parseZoned(_ bytes: [UInt8], separators: [UInt8], missingZoneIsUTC: Bool) -> Date? {
+        guard let (civil, fraction, next) = parseCivil(bytes, separators: separators) else { return nil }
         var offset = 0
-        let sign = bytes[next]
-        if (sign == UInt8(ascii: "Z") || sign == UInt8(ascii: "z")) && next + 1 == bytes.count {
+        if next == bytes.count {
+            guard missingZoneIsUTC else { return nil }
+        } else if (bytes[next] == UInt8(ascii: "Z") || bytes[next] == UInt8(ascii: "z")) && next + 1 == bytes.count {
             offset = 0
-        } else if sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-"), next + 6 == bytes.count,
+        } else if bytes[next] == UInt8(ascii: "+") || bytes[next] == UInt8(ascii: "-"), next + 6 == bytes.count,
                   bytes[next + 3] == UInt8(ascii: ":"), let hours = number(bytes, next + 1, 2),
                   let minutes = number(bytes, next + 4, 2), hours < 24, minutes < 60 {
-            offset = (hours * 3600 + minutes * 60) * (sign == UInt8(ascii: "-") ? -1 : 1)
+            offset = (hours * 3600 + minutes * 60) * (bytes[next] == UInt8(ascii: "-") ? -1 : 1)
         } else {
             return nil
         }

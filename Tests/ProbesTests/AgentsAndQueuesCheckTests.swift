@@ -198,7 +198,7 @@ final class AgentsAndQueuesCheckTests {
     @Test(arguments: ["2026-01-01T00:00:00.123000+00:00", "2025-02-28T23:59:59Z", "2024-02-29T12:30:00.5+02:00",
                       "1999-12-31T23:59:59-05:30", "2026-07-04T08:09:10"])
     func fastPathMatchesTheFormatter(_ text: String) throws {
-        let fast = try #require(ClearMLTime.fast(text))
+        let fast = try #require(UTCTimestamp.parseServerTime(text))
         var plain = text
         var fraction = 0.0
         if let dot = plain.firstIndex(of: ".") {
@@ -212,8 +212,14 @@ final class AgentsAndQueuesCheckTests {
         #expect(abs(fast.timeIntervalSince(expected)) < 0.000_001, "\(text): \(fast) vs \(expected)")
     }
 
-    @Test(arguments: ["", "yesterday", "2026-13-01T00:00:00Z", "2026-01-01T00:00:00+0000x", "2026-01-01"])
+    @Test func aSpaceForTheTAndNoZoneReadAsUTC() {
+        #expect(UTCTimestamp.parseServerTime("2026-07-04 08:09:10.25") == UTCTimestamp.parseRFC3339("2026-07-04T08:09:10.25Z"))
+        #expect(UTCTimestamp.parseRFC3339("2026-07-04T08:09:10") == nil, "RFC 3339 itself needs the zone")
+        #expect(ClearMLTime.parse(" 2026-07-04T08:09:10Z ") == UTCTimestamp.parseRFC3339("2026-07-04T08:09:10Z"), "blanks take the slower path")
+    }
+
+    @Test(arguments: ["", "yesterday", "2026-13-01T00:00:00Z", "2026-01-01T00:00:00+0000x", "2026-01-01", "2026-02-30T00:00:00Z"])
     func otherFormsAreLeftToTheGeneralPath(_ text: String) {
-        #expect(ClearMLTime.fast(text) == nil)
+        #expect(UTCTimestamp.parseServerTime(text) == nil)
     }
 }
