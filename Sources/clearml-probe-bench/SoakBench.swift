@@ -76,6 +76,11 @@ struct SoakBench: AsyncParsableCommand {
                 + "  heal→RESOLVED \(resolved)  \(record.asWanted ? "ok" : "NOT as wanted")")
             if !record.asWanted {
                 for line in record.report.split(separator: "\n").dropFirst() { say("    \(line)") }
+                // What serve saw change around it, to tell a service's blip from the probe's change of mind.
+                let changes = await stack.serveLog(60_000).split(separator: "\n").filter { $0.contains("check OK") || $0.contains("check not OK") }
+                say("    serve's last status changes:")
+                for line in changes.suffix(24) { say("      \(line)") }
+                say("    serve's alerting state: \(await stack.alertingStateText())")
             }
         }
         await stack.stop()

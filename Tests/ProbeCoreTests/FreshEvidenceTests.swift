@@ -235,6 +235,49 @@ import Testing
     }
 }
 
+extension FreshEvidenceTests {
+    /// MongoDB stops several times in a row. Its first failing sample is "connection closed" (no reachability
+    /// verdict); apiserver.auth's pass was sampled a moment after it (its request raced the stop), so the next
+    /// mongo.ping failure, a refused connection, reads "unreachable from the probe but the apiserver shows it serves
+    /// the stack" until apiserver.auth fails too.
+    @Test func aPassThatRacedTheStoreFailingIsNoRecoveryAndNoFlapping() {
+        var tracker = IncidentTracker(instance: "p")
+        func auth(_ status: Status, sampled: Double) -> CheckResult {
+            CheckResult(id: .apiserverAuth, status: status, summary: "auth \(status.rawValue)", startedAt: Self.at(sampled),
+                        provides: status == .ok ? [.mongo] : [])
+        }
+        func ping(_ status: Status, sampled: Double, refused: Bool = true) -> CheckResult {
+            CheckResult(id: .mongoPing, status: status, summary: "ping \(status.rawValue)", startedAt: Self.at(sampled),
+                        reachabilityFailure: status != .ok && refused)
+        }
+        var messages: [AlertMessage] = []
+        for outage in 0..<6 {
+            let s = Double(outage) * 40
+            let reports: [(Double, Report)] = [
+                (s + 1, Self.merged([ping(.ok, sampled: s), auth(.ok, sampled: s)])),
+                (s + 3, Self.merged([ping(.ok, sampled: s + 2), auth(.ok, sampled: s + 2)])),
+                // MongoDB stops at s + 3.9; apiserver.auth's request at s + 4.1 was still answered.
+                (s + 4.05, Self.merged([ping(.critical, sampled: s + 4, refused: false), auth(.ok, sampled: s + 2)])),
+                (s + 4.2, Self.merged([ping(.critical, sampled: s + 4, refused: false), auth(.ok, sampled: s + 4.1)])),
+                (s + 6.1, Self.merged([ping(.critical, sampled: s + 6), auth(.ok, sampled: s + 4.1)])),
+                (s + 6.6, Self.merged([ping(.critical, sampled: s + 6), auth(.critical, sampled: s + 6.5)])),
+                (s + 10.1, Self.merged([ping(.critical, sampled: s + 10), auth(.critical, sampled: s + 10.5)])),
+                // Healed at s + 12.
+                (s + 14.1, Self.merged([ping(.ok, sampled: s + 14), auth(.critical, sampled: s + 10.5)])),
+                (s + 14.6, Self.merged([ping(.ok, sampled: s + 14), auth(.ok, sampled: s + 14.5)])),
+                (s + 16.1, Self.merged([ping(.ok, sampled: s + 16), auth(.ok, sampled: s + 16)])),
+                (s + 18.1, Self.merged([ping(.ok, sampled: s + 18), auth(.ok, sampled: s + 18)])),
+            ]
+            #expect(reports[4].1.result("mongo.ping")?.role == .unreachableFromProbe, "the race this table is about")
+            messages += Self.feed(&tracker, reports)
+        }
+        #expect(messages.map(\.event) == Array(repeating: [AlertMessage.Event.firing, .resolved], count: 6).flatMap { $0 },
+                "each stop is one FIRING and one RESOLVED, never FLAPPING or silence")
+        #expect(Set(messages.map(\.service)) == [.mongo])
+        #expect(tracker.state.checks["mongo.ping"]?.changes.isEmpty == true, "no blip was counted towards flapping")
+    }
+}
+
 @Suite struct FlappingYieldsToARealOutageTests {
     @Test func noiseThenASustainedFailurePages() {
         var policy = AlertPolicy()

@@ -197,6 +197,11 @@ public actor StackUnderTest {
 
     public func serveLog(_ count: Int = 4000) -> String { serve?.stderrTail(count) ?? "" }
 
+    /// serve's alerting state file as it is on disk now (incidents and each key's alert state), for a report.
+    public func alertingStateText() -> String {
+        (try? String(contentsOfFile: state.file("alerting.json"), encoding: .utf8)) ?? "(no alerting.json)"
+    }
+
     /// `/status` of serve, decoded.
     public func status() async -> [String: Any]? {
         let request = HTTPRequest(url: URL(string: "http://127.0.0.1:\(servePort)/status")!, timeout: 3, maxBodyBytes: 4 << 20)

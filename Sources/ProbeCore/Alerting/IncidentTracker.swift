@@ -131,6 +131,11 @@ public struct IncidentTracker: Sendable {
         let since = failing ? (check.failingSampleAt ?? result.startedAt) : result.startedAt
         let waitingSince = [check.heldSince, failing ? check.failingSince : nil].compactMap { $0 }.min()
         if let waitingSince, now.timeIntervalSince(waitingSince) >= policy.evidenceWait { return true }
+        // A failing store the probe now cannot reach while a service using it passes: that pass may have been
+        // sampled a moment after the store failed but before the service's own requests did. Taken at once, it
+        // reads as a recovery and, a sample later, a new failure, each one sample long (flapping that hides the
+        // outage). The failure stands until that proof has held for the evidence wait.
+        if failing, result.role == .unreachableFromProbe { return false }
         if !EvidenceFreshness.awaited(for: result, in: report).isEmpty { return false }
         let checks = state.checks
         // A failure that was a symptom of another service stands on its own only with a sample taken after that
