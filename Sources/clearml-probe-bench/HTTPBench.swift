@@ -41,10 +41,15 @@ struct HTTPBench: AsyncParsableCommand {
         var reported: [Double] = []
         var curl: [Double] = []
         // Each side back to back: interleaving them puts a process spawn (curl) right before every probe request.
+        // The transport alone, interleaved with the whole step so that both see the same machine.
+        var transports: [Double] = []
         for _ in 0..<count {
             let (wall, total) = await probeOnce(url, context)
             probe.append(wall)
             reported.append(total)
+            let start = ContinuousClock.now
+            _ = await context.http.perform(context.directRequest(url: url))
+            transports.append(start.duration(to: .now).milliseconds)
         }
         for _ in 0..<count {
             curl.append(try curlOnce(url))
@@ -55,12 +60,6 @@ struct HTTPBench: AsyncParsableCommand {
             let start = ContinuousClock.now
             await BlockingExecutor.run(label: "bench") {}
             hops.append(start.duration(to: .now).milliseconds)
-        }
-        var transports: [Double] = []
-        for _ in 0..<count {
-            let start = ContinuousClock.now
-            _ = await context.http.perform(context.directRequest(url: url))
-            transports.append(start.duration(to: .now).milliseconds)
         }
         let ratio = median(probe) / median(curl)
         print("HTTP check vs curl against nginx 127.0.0.1:\(port), \(count) requests each (ms)")
