@@ -65,10 +65,11 @@ public enum CheckID: String, Codable, Sendable, CaseIterable, Comparable {
         switch self {
         case .fileserverRoundtrip, .mongoWrite, .redisWrite: true
         case .ingressRoutes, .ingressTLS, .ingressHeaders, .apiserverPing, .apiserverAuth, .apiserverLoginMode,
-             .fileserverVolume, .webserverUI, .webserverBrowser, .mongoPing, .mongoStatus, .redisLatency,
+             .fileserverVolume, .webserverUI, .webserverBrowser, .mongoPing, .redisLatency,
              .elasticsearchHealth, .agentsWorkers, .queuesBacklog, .tasksStale: false
-        // redis.status writes its sentinel key once; under --read-only it still runs and only reads it.
-        case .redisStatus: false
+        // redis.status and mongo.status write their sentinel (a key, a document) once; under --read-only they still
+        // run and only read it.
+        case .redisStatus, .mongoStatus: false
         }
     }
 

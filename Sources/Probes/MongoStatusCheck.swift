@@ -4,13 +4,20 @@ import ProbeCore
 
 /// `mongo.status`: `serverStatus` (connections in use, version, uptime: a restart since the previous sample is a
 /// warning), `replSetGetStatus` (member health and lag; code 76 on a standalone), and `dbStats` free space of the
-/// data volume, against the thresholds of docs/data-stores.md.
+/// data volume, against the thresholds of docs/data-stores.md. Also a sentinel document the probe owns
+/// (`MongoSentinel`: `_id` `<instance>:sentinel` in `clearml_probe.probe`, read by `_id` every run, inserted only when
+/// missing): missing after it was there means MongoDB came back empty (`StoreSentinel`). `--read-only` reads it but
+/// never writes it.
 public struct MongoStatusCheck: Check {
     public var store: MongoStore
     public var connectionsWarningPercent: Double
     public var lagCritical: Double
     public var diskWarningFreePercent: Double
     public var diskCriticalFreePercent: Double
+    /// The sentinel's `_id`; nil turns the sentinel off (`sentinel: false`).
+    public var sentinelID: String?
+    /// How long a loss stays a finding after it was found (the sentinel is written again at once).
+    public var lossHold: Double = 3600
 
     public static func plan(_ options: ConfigMap, _ config: ProbeConfig) throws -> CheckPlan {
         let connections = try options.double("connections_warning_percent", default: 80, range: 1...100)
@@ -20,9 +27,14 @@ public struct MongoStatusCheck: Check {
         guard diskCritical <= diskWarning else {
             throw options.error(key: "disk_critical_free_percent", "must not be above disk_warning_free_percent (\(DecimalText.shortest(diskWarning)))")
         }
+        let sentinel = try options.bool("sentinel", default: true)
+        let hold = try options.duration("data_loss_hold", default: 3600, minimum: 1)
         guard let store = config.dataStores.mongo else { return MongoStep.notConfigured() }
-        return .ready(MongoStatusCheck(store: store, connectionsWarningPercent: connections, lagCritical: lag,
-                                       diskWarningFreePercent: diskWarning, diskCriticalFreePercent: diskCritical))
+        var check = MongoStatusCheck(store: store, connectionsWarningPercent: connections, lagCritical: lag,
+                                     diskWarningFreePercent: diskWarning, diskCriticalFreePercent: diskCritical)
+        check.sentinelID = sentinel ? MongoSentinel.id(instance: config.instance) : nil
+        check.lossHold = hold
+        return .ready(check)
     }
 
     public init(store: MongoStore, connectionsWarningPercent: Double = 80, lagCritical: Double = 10,
@@ -38,6 +50,10 @@ public struct MongoStatusCheck: Check {
         var serverStatus: JSONValue?
         var replication: Result<JSONValue, MongoFailure>?
         var dbStats: Result<JSONValue, MongoFailure>?
+        /// Whether the sentinel was there (nil: not read, or off), and how its insert ended when it was missing.
+        var sentinel: Bool?
+        var sentinelRead: MongoFailure?
+        var sentinelWrite: MongoSentinel.Write?
         var failure: MongoFailure?
     }
 
@@ -45,6 +61,8 @@ public struct MongoStatusCheck: Check {
 
     public func run(_ context: CheckContext) async -> [CheckResult] {
         let builder = ResultBuilder(id: .mongoStatus)
+        let (sentinelID, instance, write) = (sentinelID, context.config.instance, !context.readOnly)
+        let (database, collection) = (MongoStep.database, MongoStep.collection)
         let outcome = await MongoStep.connection(store, context).session(deadline: context.deadline) { session -> Outcome in
             var outcome = Outcome()
             switch session.command(Self.serverStatusCommand, database: "admin", step: "serverStatus") {
@@ -56,6 +74,24 @@ public struct MongoStatusCheck: Check {
             outcome.replication = session.command(#"{"replSetGetStatus": 1}"#, database: "admin", step: "replSetGetStatus").map(\.value)
             if case .failure(let failure) = outcome.replication, failure.kind != .server { return outcome }
             outcome.dbStats = session.command(#"{"dbStats": 1}"#, database: "admin", step: "dbStats").map(\.value)
+            guard let sentinelID else { return outcome }
+            switch session.findOne(database: database, collection: collection, filter: MongoSentinel.filter(id: sentinelID)) {
+            case .failure(let failure): outcome.sentinelRead = failure  // not judged
+            case .success(let reply):
+                let found = MongoSentinel.found(reply.value, id: sentinelID)
+                outcome.sentinel = found
+                if !found, write {
+                    // w:majority, j:true: a sentinel a failover or a crash could roll back would later look lost.
+                    let concern = MongoWriteConcern(wtimeoutMs: max(1, min(1000, Int(session.remaining * 1000))))
+                    let document = MongoSentinel.document(id: sentinelID, instance: instance, at: Date())
+                    let insert = session.insertOne(database: database, collection: collection, document: document, writeConcern: concern)
+                    if case .failure(let failure) = insert {
+                        outcome.sentinelWrite = MongoSentinel.write(failure: failure)
+                    } else {
+                        outcome.sentinelWrite = MongoSentinel.write(failure: nil)
+                    }
+                }
+            }
             return outcome
         }
         if let failure = outcome.failure {
@@ -132,12 +168,44 @@ public struct MongoStatusCheck: Check {
         case nil: break
         }
 
+        let sentinelWords = await judgeSentinel(outcome, context: context, findings: &findings, metrics: &metrics)
+
         let base = "MongoDB \(version), \(roleWords)" + (uptime.map { ", up \(Uptime.words($0))" } ?? "")
         if let (worst, text, hint) = Finding.summarise(findings) {
             return builder.result(status: worst, summary: "\(text) (\(base))", hint: hint, metrics: metrics)
         }
-        let details = [connectionWords, diskWords].filter { !$0.isEmpty }.joined(separator: "; ")
+        let details = [connectionWords, diskWords, sentinelWords].filter { !$0.isEmpty }.joined(separator: "; ")
         return builder.result(status: .ok, summary: details.isEmpty ? base : "\(base); \(details)", metrics: metrics)
+    }
+
+    /// The sentinel's verdict from what was read and what the state remembers; its finding goes first (a loss is
+    /// the worst news). Returns the words for a healthy summary.
+    func judgeSentinel(_ outcome: Outcome, context: CheckContext, findings: inout [Finding], metrics: inout [String: Double]) async -> String {
+        if let failure = outcome.sentinelRead {
+            return "sentinel not read (\(failure.kind == .server ? MongoStep.codeWords(failure) : failure.kind.rawValue)): data loss is not watched"
+        }
+        guard let found = outcome.sentinel else { return "" }
+        var notWritten: String?
+        if case .failed(let code)? = outcome.sentinelWrite { notWritten = code }
+        let sinceKey = "mongo.sentinel/\(store.display)/since", lostKey = "mongo.sentinel/\(store.display)/lost"
+        let state = context.state
+        // A sentinel that could not be written is judged as under --read-only: not known from now on.
+        let judged = StoreSentinel.judge(found: found, knownSince: await state.mark(sinceKey), lostAt: await state.mark(lostKey),
+                                         now: Date(), hold: lossHold, readOnly: context.readOnly || notWritten != nil)
+        await state.updateMark(sinceKey, judged.knownSince)
+        await state.updateMark(lostKey, judged.lostAt)
+        metrics["sentinel_present"] = found ? 1 : 0
+        if let finding = StoreSentinel.finding(judged.verdict, store: "MongoDB \(store.display)", evicting: false,
+                                               holds: "users, projects, tasks, models, queues") {
+            findings.insert(finding, at: 0)
+            if let notWritten { findings.append(MongoSentinel.notWritten(notWritten)) }
+            return ""
+        }
+        if let notWritten {
+            findings.append(MongoSentinel.notWritten(notWritten))
+            return ""
+        }
+        return StoreSentinel.words(judged.verdict)
     }
 
     /// Member health and lag behind the primary.

@@ -183,7 +183,8 @@ public struct RedisStatusCheck: Check {
             await state.updateMark(lostKey, judged.lostAt)
             metrics["sentinel_present"] = sentinel ? 1 : 0
             let evicting = policy != "noeviction" && policy != "?" && !policy.hasPrefix("volatile")
-            if let finding = StoreSentinel.finding(judged.verdict, store: "Redis \(store.display)", evicting: evicting) {
+            if let finding = StoreSentinel.finding(judged.verdict, store: "Redis \(store.display)", evicting: evicting,
+                                                   holds: "queues, sessions, tasks") {
                 findings.insert(finding, at: 0)
             } else {
                 sentinelWords = "; " + StoreSentinel.words(judged.verdict)

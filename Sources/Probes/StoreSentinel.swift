@@ -40,8 +40,8 @@ public enum StoreSentinel {
         return (.firstWrite(readOnly: readOnly), readOnly ? nil : now, nil)
     }
 
-    /// The finding for a verdict (nil when there is nothing to say).
-    public static func finding(_ verdict: Verdict, store: String, evicting: Bool) -> Finding? {
+    /// The finding for a verdict (nil when there is nothing to say); `holds` names ClearML's state in the store.
+    public static func finding(_ verdict: Verdict, store: String, evicting: Bool, holds: String) -> Finding? {
         switch verdict {
         case .present, .firstWrite:
             return nil
@@ -51,8 +51,8 @@ public enum StoreSentinel {
                 return Finding(.warning, "the probe's sentinel in \(store) was found missing \(ago) ago: evicted by the maxmemory-policy, or the store lost its data",
                                hint: "Set maxmemory-policy noeviction (ClearML needs it); then a missing sentinel means lost data.")
             }
-            return Finding(.critical, "\(store) lost its data: the probe's sentinel, written earlier, was found missing \(ago) ago (the store came back empty after a restart, a lost volume or a flush)",
-                           hint: "Check the store's data volume and its log around that time; ClearML's state in it (queues, sessions, tasks) is gone and has to be restored from a backup.")
+            return Finding(.critical, "\(store) lost its data: the probe's sentinel, written earlier, was found missing \(ago) ago (the store came back empty: a restart without its data, a lost volume, or its data deleted)",
+                           hint: "Check the store's data volume and its log around that time; ClearML's state in it (\(holds)) is gone and has to be restored from a backup.")
         }
     }
 

@@ -132,6 +132,11 @@ checks:
     replication_lag_critical: 10s
     disk_warning_free_percent: 20
     disk_critical_free_percent: 10
+    # The probe's sentinel document {_id: "<instance>:sentinel"} in clearml_probe.probe (no createdAt, so the TTL
+    # index never expires it; inserted once with w:majority; never under --read-only): gone after it was there =
+    # MongoDB came back empty, critical for data_loss_hold.
+    sentinel: true
+    data_loss_hold: 1h
   redis.latency:
     pings: 20
     sample_interval: 10ms

@@ -30,9 +30,9 @@ struct StoreSentinelTests {
             #expect(judged.verdict == verdict, "\(found) \(String(describing: since)) \(String(describing: lost)) \(readOnly)")
             #expect(judged.knownSince == keptSince && judged.lostAt == keptLost, "\(judged)")
         }
-        #expect(StoreSentinel.finding(.lost(lostAt: now), store: "Redis x", evicting: false)?.status == .critical)
-        #expect(StoreSentinel.finding(.lost(lostAt: now), store: "Redis x", evicting: true)?.status == .warning)
-        #expect(StoreSentinel.finding(.present(since: now), store: "Redis x", evicting: false) == nil)
+        #expect(StoreSentinel.finding(.lost(lostAt: now), store: "Redis x", evicting: false, holds: "x")?.status == .critical)
+        #expect(StoreSentinel.finding(.lost(lostAt: now), store: "Redis x", evicting: true, holds: "x")?.status == .warning)
+        #expect(StoreSentinel.finding(.present(since: now), store: "Redis x", evicting: false, holds: "x") == nil)
     }
 
     static func check(_ port: Int, hold: Double = 3600) -> RedisStatusCheck {

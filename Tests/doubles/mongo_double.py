@@ -75,6 +75,8 @@ SCENARIOS = {
     "connections_high": {"connections": {"current": 850, "available": 150, "totalCreated": 9000}},
     "disk_low": {"fs_total_size": 100 * GB, "fs_used_size": 98 * GB},
     "restart": {},
+    # mongod restarted on an empty data directory (a lost volume, a botched upgrade): no data, no indexes.
+    "restarted_empty": {},
     "down": {"down": True},
 }
 
@@ -133,13 +135,19 @@ class State:
         with self.lock:
             self.scenario = name
             self.config = cfg
-            if name == "restart":
+            if name in ("restart", "restarted_empty"):
                 self.started = time.time() - float(body.get("uptime_s", 5))
                 self.process_id = ObjectId()
                 self.conn_ids.clear()
                 self.next_conn_id = 1
             elif "uptime_s" in body:
                 self.started = time.time() - float(body["uptime_s"])
+            if name == "restarted_empty":
+                # Data is kept across every other scenario (down included), as mongod keeps its data directory.
+                self.data.clear()
+                self.indexes.clear()
+        if name == "restarted_empty":
+            LISTENER.bounce()  # a restarted mongod has dropped every open connection
         LISTENER.follow(self)
         return self.describe()
 
@@ -170,6 +178,13 @@ class Listener:
         server.autoresponds(handle)
         server.run()
         return server
+
+    def bounce(self):
+        """mongod stopped and started again on the same port: open connections are dropped."""
+        with self.lock:
+            if self.server is not None:
+                self.server.stop()
+                self.server = self._open(self.port)
 
     def follow(self, state):
         """Called after every scenario change: closes or reopens the port to match `config["down"]`."""

@@ -261,6 +261,37 @@ def test_down_refuses_and_ok_listens_again_on_the_same_port(mongo, client):
     socket.create_connection(("127.0.0.1", mongo["mongo"]), timeout=1).close()
 
 
+def test_data_survives_down_restart_and_other_scenarios(mongo, client):
+    coll = client().clearml_probe.probe
+    coll.insert_one({"_id": "test:sentinel", "writtenAt": 1})
+    for name in ("down", "ok", "restart", "disk_low", "ok"):
+        scenario(mongo, name)
+    assert client().clearml_probe.probe.find_one({"_id": "test:sentinel"})["writtenAt"] == 1
+
+
+def test_restarted_empty_drops_data_uptime_and_connections(mongo, client):
+    c = client()
+    c.clearml_probe.probe.insert_one({"_id": "test:sentinel", "writtenAt": 1})
+    c.clearml_probe.probe.create_index("createdAt", expireAfterSeconds=60)
+    before = c.admin.command("serverStatus")["uptime"]
+    old = c.admin.command("hello")["topologyVersion"]["processId"]
+    with socket.create_connection(("127.0.0.1", mongo["mongo"]), timeout=3) as open_connection:
+        scenario(mongo, "restarted_empty", uptime_s=2)
+        try:
+            received = open_connection.recv(1)
+        except ConnectionResetError:
+            received = b""
+        assert received == b"", "the restart dropped the open connection"
+    fresh = client()
+    assert fresh.clearml_probe.probe.find_one({"_id": "test:sentinel"}) is None
+    stats = fresh.clearml_probe.command("dbStats")
+    assert stats["objects"] == 0 and stats["collections"] == 0 and stats["indexes"] == 0
+    assert fresh.admin.command("serverStatus")["uptime"] < min(before, 60)
+    assert fresh.admin.command("hello")["topologyVersion"]["processId"] != old
+    scenario(mongo, "ok")  # it stays empty: the data is gone, not hidden
+    assert fresh.clearml_probe.probe.find_one({"_id": "test:sentinel"}) is None
+
+
 def test_injected_error_and_control_validation(mongo, client):
     scenario(mongo, "ok", errors={"insert": {"code": 11600, "codeName": "InterruptedAtShutdown",
                                              "errmsg": "interrupted at shutdown"}})
