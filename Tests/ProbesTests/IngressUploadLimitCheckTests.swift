@@ -104,6 +104,35 @@ final class IngressUploadLimitCheckTests {
         #expect(try await clearml.count("files", "upload") == 0)
     }
 
+    /// Over HTTPS with HTTP/2 offered (ALPN): nginx sends no 100 Continue on HTTP/2, so the check speaks HTTP/1.1
+    /// and still gets its answer at once.
+    @Test(arguments: ["1m", "2g"])
+    func overHTTPSWithHTTP2OfferedTheAnswerComesAtOnce(_ limit: String) async throws {
+        let certs = try TestCertificates()
+        defer { certs.directory.remove() }
+        let pair = try certs.issue("files", hosts: ["files.test"])
+        let port = Ports.free()
+        let server = try NginxServer(httpBlock: """
+            server {
+                listen 127.0.0.1:\(port) ssl http2;
+                ssl_certificate \(pair.cert);
+                ssl_certificate_key \(pair.key);
+                client_max_body_size \(limit);
+                location / { proxy_pass http://127.0.0.1:\(clearml.double.port("files")); }
+            }
+            """, waitPort: port)
+        defer { server.stop() }
+        let yaml = clearml.yaml(checks: "  ingress.upload_limit: {}", filesIngress: "https://files.test")
+            .replacingOccurrences(of: "ingress:\n", with: "ingress:\n  connect_to: 127.0.0.1:\(port)\n  ca_file: \(certs.caCertificate)\n")
+        let loaded = try LoadedConfig.load(yaml: yaml, file: "test.yaml", substitution: EnvironmentSubstitution(environment: [:]))
+        let (report, seconds) = try await timed { await clearml.run(loaded, only: [.ingressUploadLimit]) }
+        let result = try #require(report.result("ingress.upload_limit/files"))
+        #expect(result.status == (limit == "1m" ? .critical : .ok), "\(result.summary)")
+        #expect(result.summary.contains("files.test via 127.0.0.1:\(port)"), "\(result.summary)")
+        #expect(seconds < 1.5, "\(seconds) s")
+        #expect(try await uploadsReceived().isEmpty)
+    }
+
     @Test func aClosedFilesHostIsASymptomOfTheRoute() async throws {
         let report = try await run(port: Ports.free())
         let result = try #require(report.result("ingress.upload_limit/files"))
