@@ -51,6 +51,10 @@ final class CurlEasy {
         var dropped = 0
         let limit: Int
         var headers: [(name: String, value: String)] = []
+        /// The status of every response head, interim ones (100 Continue) included.
+        var statuses: [Int] = []
+        /// libcurl asked for the body of a request that declares one without sending it.
+        var bodyAsked = false
 
         init(limit: Int) { self.limit = limit }
     }
@@ -72,6 +76,9 @@ final class CurlEasy {
             errorBuffer.withUnsafeMutableBufferPointer { errorPointer in
                 let context = Unmanaged.passUnretained(sink).toOpaque()
                 configure(request, context: context, errorBuffer: errorPointer.baseAddress!)
+                if let declared = request.declaredBodyBytes {
+                    return performHeadOnly(request, declared: declared, context: context)
+                }
                 if let body = request.body {
                     return body.withUnsafeBytes { raw -> CURLcode in
                         _ = ccurl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(raw.count))
@@ -90,6 +97,15 @@ final class CurlEasy {
             }
         }
         let timings = readTimings(fallbackTotal: Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6)
+        if request.declaredBodyBytes != nil, code == CURLE_ABORTED_BY_CALLBACK, sink.bodyAsked {
+            // The server asked for the body (or libcurl began it after a final answer): the request ends here.
+            guard let last = sink.statuses.last else {
+                return .failure(HTTPFailure(kind: .other, code: Int(code.rawValue),
+                                            message: "libcurl began the declared body before any answer from the server", timings: timings))
+            }
+            return .success(HTTPResponse(status: last, headers: last == 100 ? [] : sink.headers, body: sink.body,
+                                         droppedBodyBytes: sink.dropped, timings: timings))
+        }
         guard code == CURLE_OK else {
             let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             let message = Redact.stripUserinfo(detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)
@@ -100,6 +116,25 @@ final class CurlEasy {
         _ = ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         return .success(HTTPResponse(status: status, headers: sink.headers, body: sink.body, droppedBodyBytes: sink.dropped,
                                      timings: timings, certificates: request.wantCertificates ? readCertificates() : []))
+    }
+
+    /// A POST (or `request.method`) that declares `declared` body bytes and sends none: libcurl sends the head with
+    /// `Expect: 100-continue` and waits; a final answer ends the request as usual, and once the server asks for the
+    /// body (100 Continue) libcurl calls the read callback, which aborts (CURLE_ABORTED_BY_CALLBACK).
+    private func performHeadOnly(_ request: HTTPRequest, declared: Int64, context: UnsafeMutableRawPointer) -> CURLcode {
+        // HTTP/1.1: over HTTP/2 nginx sends no 100 Continue and would wait for body frames until the timeout.
+        _ = ccurl_setopt_long(handle, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_1_1))
+        _ = ccurl_setopt_long(handle, CURLOPT_POST, 1)
+        _ = ccurl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(declared))
+        // Longer than the whole request may take: libcurl must not stop waiting and start the body by itself.
+        _ = ccurl_setopt_long(handle, CURLOPT_EXPECT_100_TIMEOUT_MS, Int(request.timeout * 1000) + 1000)
+        _ = ccurl_setopt_ptr(handle, CURLOPT_READDATA, context)
+        _ = ccurl_setopt_read(handle, CURLOPT_READFUNCTION) { _, _, _, context in
+            Unmanaged<Sink>.fromOpaque(context!).takeUnretainedValue().bodyAsked = true
+            return Int(CURL_READFUNC_ABORT)
+        }
+        if request.method != "POST" { _ = ccurl_setopt_str(handle, CURLOPT_CUSTOMREQUEST, request.method) }
+        return curl_easy_perform(handle)
     }
 
     private func configure(_ request: HTTPRequest, context: UnsafeMutableRawPointer, errorBuffer: UnsafeMutablePointer<CChar>) {
@@ -129,7 +164,11 @@ final class CurlEasy {
         for header in request.headers {
             list = curl_slist_append(list, "\(header.name): \(header.value)")
         }
-        if request.body != nil, !request.headers.contains(where: { $0.name.lowercased() == "expect" }) {
+        let hasExpect = request.headers.contains(where: { $0.name.lowercased() == "expect" })
+        if request.declaredBodyBytes != nil, !hasExpect {
+            // The point of a declared body: the server judges the head and answers before any body byte.
+            list = curl_slist_append(list, "Expect: 100-continue")
+        } else if request.body != nil, !hasExpect {
             // No "Expect: 100-continue" round trip: it adds a wait that is not the server's latency.
             list = curl_slist_append(list, "Expect:")
         }
@@ -160,6 +199,8 @@ final class CurlEasy {
             }.trimmingCharacters(in: .whitespacesAndNewlines)
             if line.hasPrefix("HTTP/") {
                 sink.headers.removeAll()  // a new response (after 100 Continue or a proxy's CONNECT)
+                let words = line.split(separator: " ", maxSplits: 2)
+                if words.count >= 2, let status = Int(words[1]) { sink.statuses.append(status) }
             } else if let colon = line.firstIndex(of: ":") {
                 let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
                 let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)

@@ -18,6 +18,10 @@ public struct HTTPRequest: Sendable {
     public var maxBodyBytes: Int
     /// Ask libcurl for the peer's certificate chain (for expiry checks).
     public var wantCertificates: Bool
+    /// Declare a body of this many bytes (`Content-Length`, `Expect: 100-continue`, HTTP/1.1) and send none of it:
+    /// the request ends at the first final response to the head, or when the server asks for the body with
+    /// `100 Continue`, which comes back as a response with status 100. `body` is ignored.
+    public var declaredBodyBytes: Int64?
 
     public init(method: String = "GET", url: URL, headers: [(name: String, value: String)] = [], body: Data? = nil,
                 connectTimeout: Double = 2, timeout: Double = 5, verifyTLS: Bool = true, caFile: String? = nil,

@@ -3,6 +3,7 @@ public enum CheckID: String, Codable, Sendable, CaseIterable, Comparable {
     case ingressRoutes = "ingress.routes"
     case ingressTLS = "ingress.tls"
     case ingressHeaders = "ingress.headers"
+    case ingressUploadLimit = "ingress.upload_limit"
     case apiserverPing = "apiserver.ping"
     case apiserverAuth = "apiserver.auth"
     case apiserverLoginMode = "apiserver.login_mode"
@@ -24,7 +25,7 @@ public enum CheckID: String, Codable, Sendable, CaseIterable, Comparable {
     /// The service this check gives evidence of; direct-path results of ingress checks may name another service.
     public var service: Service {
         switch self {
-        case .ingressRoutes, .ingressTLS, .ingressHeaders: .nginx
+        case .ingressRoutes, .ingressTLS, .ingressHeaders, .ingressUploadLimit: .nginx
         case .apiserverPing, .apiserverAuth, .apiserverLoginMode: .apiserver
         case .fileserverRoundtrip, .fileserverVolume: .fileserver
         case .webserverUI, .webserverBrowser: .webserver
@@ -46,7 +47,7 @@ public enum CheckID: String, Codable, Sendable, CaseIterable, Comparable {
         case .redisWrite, .redisStatus: .redisLatency
         // Exhaustive: a new check of a store must say whether a connection failure of it is the store's own.
         case .mongoPing, .redisLatency: nil
-        case .ingressRoutes, .ingressTLS, .ingressHeaders, .apiserverPing, .apiserverAuth, .apiserverLoginMode,
+        case .ingressRoutes, .ingressTLS, .ingressHeaders, .ingressUploadLimit, .apiserverPing, .apiserverAuth, .apiserverLoginMode,
              .fileserverRoundtrip, .fileserverVolume, .webserverUI, .webserverBrowser, .elasticsearchHealth,
              .agentsWorkers, .queuesBacklog, .tasksStale: nil
         }
@@ -67,6 +68,8 @@ public enum CheckID: String, Codable, Sendable, CaseIterable, Comparable {
         case .ingressRoutes, .ingressTLS, .ingressHeaders, .apiserverPing, .apiserverAuth, .apiserverLoginMode,
              .fileserverVolume, .webserverUI, .webserverBrowser, .mongoPing, .redisLatency,
              .elasticsearchHealth, .agentsWorkers, .queuesBacklog, .tasksStale: false
+        // ingress.upload_limit declares a body and sends none of it: nothing reaches the fileserver's storage.
+        case .ingressUploadLimit: false
         // redis.status and mongo.status write their sentinel (a key, a document) once; under --read-only they still
         // run and only read it.
         case .redisStatus, .mongoStatus: false

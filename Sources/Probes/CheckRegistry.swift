@@ -9,6 +9,7 @@ public enum CheckRegistry {
         case .ingressRoutes: try IngressRoutesCheck.plan(options, config)
         case .ingressTLS: try IngressTLSCheck.plan(options, config)
         case .ingressHeaders: try IngressHeadersCheck.plan(options, config)
+        case .ingressUploadLimit: try IngressUploadLimitCheck.plan(options, config)
         case .apiserverPing: try ApiserverPingCheck.plan(options, config)
         case .webserverUI: try WebserverUICheck.plan(options, config)
         case .webserverBrowser: try WebserverBrowserCheck.plan(options, config)

@@ -72,6 +72,10 @@ checks:
     critical_days: 3
   ingress.headers:
     missing_status: warning
+  # The head of an upload (Content-Length expected_upload, Expect: 100-continue) to the files host and no body:
+  # nginx refuses one above client_max_body_size with 413 at once. Nothing is uploaded or stored.
+  ingress.upload_limit:
+    expected_upload: ${CLEARML_PROBE_EXPECTED_UPLOAD:-512mb}
   apiserver.ping: {}
   # auth.login → queues.get_all (Bearer) → server.info; direct and through the ingress.
   apiserver.auth: {}

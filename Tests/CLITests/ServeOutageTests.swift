@@ -14,7 +14,7 @@ import Testing
     }
 
     static let everyCheck: Set<String> = [
-        "ingress.routes", "ingress.tls", "ingress.headers", "apiserver.ping", "apiserver.auth", "webserver.ui",
+        "ingress.routes", "ingress.tls", "ingress.headers", "ingress.upload_limit", "apiserver.ping", "apiserver.auth", "webserver.ui",
         "fileserver.roundtrip", "agents.workers", "queues.backlog", "mongo.ping", "mongo.write", "mongo.status",
         "redis.latency", "redis.write", "redis.status", "elasticsearch.health", "apiserver.login_mode", "fileserver.volume",
         "webserver.browser", "tasks.stale",

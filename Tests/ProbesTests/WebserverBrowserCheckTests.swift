@@ -126,6 +126,29 @@ final class WebserverBrowserCheckTests {
         #expect(cors.service == .nginx)
     }
 
+    /// The UI's address answers nothing. Through the ingress the page's and configuration.json's failures are the
+    /// path's (nginx), symptoms of `ingress.routes/web`; straight to the webserver they are the webserver's.
+    @Test(arguments: [true, false])
+    func aFailingBrowserPathNamesTheServiceOnIt(_ viaIngress: Bool) async throws {
+        let closed = "http://127.0.0.1:\(Ports.free())"
+        var yaml = clearml.yaml(checks: "  webserver.browser: {}\n  ingress.routes: {routes: [web]}", apiIngress: clearml.apiURL, filesIngress: clearml.filesURL)
+        yaml = viaIngress
+            ? yaml.replacingOccurrences(of: "ingress:\n", with: "ingress:\n  web_url: \(closed)\n")
+            : yaml.replacingOccurrences(of: "webserver_url: \(clearml.webURL)", with: "webserver_url: \(closed)")
+        let loaded = try LoadedConfig.load(yaml: yaml, file: "test.yaml", substitution: EnvironmentSubstitution(environment: [:]))
+        let report = await clearml.run(loaded, only: [.webserverBrowser, .ingressRoutes])
+        for target in ["configuration", "asset"] {
+            let result = try #require(report.result("webserver.browser/\(target)"), "no \(target) result")
+            #expect(result.status == .critical, "\(target): \(result.summary)")
+            #expect(result.summary.contains("connection refused"), "\(target): \(result.summary)")
+            #expect(result.service == (viaIngress ? .nginx : .webserver), "\(target): \(result.service)")
+            if viaIngress {
+                #expect(result.rootCause == "ingress.routes/web", "\(target): \(result.rootCause ?? "none")")
+            }
+        }
+        if !viaIngress { #expect(report.result("ingress.routes/web") == nil) }
+    }
+
     @Test func readOnlyRunsIt() async throws {
         let loaded = try clearml.loaded(checks: Self.checks, apiIngress: clearml.apiURL, filesIngress: clearml.filesURL)
         let report = await clearml.run(loaded, only: [.webserverBrowser], readOnly: true)

@@ -276,6 +276,21 @@ def test_fileserver_faults(double):
         assert upload(double, {"a.txt": b"x"}, token)[0] == code
 
 
+def test_an_upload_whose_body_never_comes_is_dropped(double):
+    token = login(double)
+    body, ctype = multipart({"partial.bin": b"x" * 4096})
+    for port_key, path in (("files", "/"), ("web", "/files/")):
+        sock = socket.create_connection(("127.0.0.1", double[port_key]), timeout=2)
+        sock.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: {ctype}\r\n"
+                     f"Content-Length: {len(body)}\r\nExpect: 100-continue\r\n\r\n".encode())
+        assert sock.recv(1024).startswith(b"HTTP/1.1 100")
+        sock.sendall(body[:100])  # part of the body, then the client goes away
+        sock.close()
+    time.sleep(0.3)
+    assert [r for r in control(double, "/requests") if r["role"] != "api"] == []
+    assert http(double["files"], "/partial.bin", headers={"Authorization": f"Bearer {token}"})[0] == 404
+
+
 # --- generic scenarios -------------------------------------------------------------------------------------------
 def test_hang_slow_garbage_5xx(double):
     control(double, "/scenario", {"api": "hang"})
