@@ -51,7 +51,7 @@ struct AllChecksMetricsTests {
           host: 127.0.0.1
           port: \(es.port("es"))
         """
-        let loaded = try LoadedConfig.load(yaml: yaml, file: "all.yaml", substitution: EnvironmentSubstitution(environment: [:]))
+        let loaded = try LoadedConfig.fromYAML(yaml, file: "all.yaml")
         let report = await Engine(loaded: loaded).run(selection: Selection(ids: Set(CheckID.allCases)), readOnly: false,
                                                       state: ProbeState())
         let statuses = Set(report.results.map(\.status))

@@ -26,7 +26,7 @@ struct ConfigFixtureTests {
         let yaml = try String(contentsOfFile: path, encoding: .utf8)
         var message = "no error"
         do {
-            _ = try LoadedConfig.load(yaml: yaml, file: "probes/\(name)", substitution: EnvironmentSubstitution(environment: [:]))
+            _ = try LoadedConfig.fromYAML(yaml, file: "probes/\(name)")
         } catch let error as ConfigError {
             message = error.description
         }
@@ -39,7 +39,7 @@ struct ConfigFixtureTests {
     @Test("the shipped probes/clearml.yaml is valid with an empty environment and with the compose environment")
     func shippedConfigIsValid() throws {
         let yaml = try String(contentsOfFile: Repository.path("probes/clearml.yaml"), encoding: .utf8)
-        let bare = try LoadedConfig.load(yaml: yaml, file: "probes/clearml.yaml", substitution: EnvironmentSubstitution(environment: [:]))
+        let bare = try LoadedConfig.fromYAML(yaml, file: "probes/clearml.yaml")
         #expect(bare.config.services.apiserver?.absoluteString == "http://apiserver:8008")
         #expect(bare.config.ingress.web == nil)
         let compose = try LoadedConfig.load(yaml: yaml, file: "probes/clearml.yaml", substitution: EnvironmentSubstitution(environment: [

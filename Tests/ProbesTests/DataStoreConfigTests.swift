@@ -54,7 +54,7 @@ struct DataStoreConfigTests {
 
     @Test func emptyHostsMeanNotConfigured() throws {
         let yaml = "mongo:\n  uri: ''\nredis:\n  host: ''\nelasticsearch:\n  host: ''\n"
-        let loaded = try LoadedConfig.load(yaml: yaml, file: "t.yaml", substitution: EnvironmentSubstitution(environment: [:]))
+        let loaded = try LoadedConfig.fromYAML(yaml)
         for id in [CheckID.mongoPing, .mongoWrite, .mongoStatus, .redisLatency, .redisWrite, .redisStatus, .elasticsearchHealth] {
             let plan = try #require(loaded.checks.first { $0.id == id }?.plan)
             guard case .notConfigured(let reason) = plan else {

@@ -18,7 +18,7 @@ struct DataStoreDownTests {
         mongo:
           uri: mongodb://127.0.0.1:\(port)/
         """
-        let loaded = try LoadedConfig.load(yaml: yaml, file: "t.yaml", substitution: EnvironmentSubstitution(environment: [:]))
+        let loaded = try LoadedConfig.fromYAML(yaml)
         let report = await Engine(loaded: loaded).run(selection: try Selection(tokens: ["mongo.ping", "mongo.write", "mongo.status"]))
         #expect(report.rootCauses == ["mongo.ping"])
         #expect(report.result("mongo.ping")?.summary.contains("connection refused") == true)
@@ -37,7 +37,7 @@ struct DataStoreDownTests {
           host: 127.0.0.1
           port: \(port)
         """
-        let loaded = try LoadedConfig.load(yaml: yaml, file: "t.yaml", substitution: EnvironmentSubstitution(environment: [:]))
+        let loaded = try LoadedConfig.fromYAML(yaml)
         let report = await Engine(loaded: loaded).run(selection: try Selection(tokens: ["redis.latency", "redis.write", "redis.status"]))
         #expect(report.rootCauses == ["redis.latency"])
         #expect(report.result("redis.write")?.rootCause == "redis.latency")

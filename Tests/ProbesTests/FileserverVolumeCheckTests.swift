@@ -45,13 +45,13 @@ struct FileserverVolumeCheckTests {
 
     @Test func configNeedsAPathAndValidatesThresholds() throws {
         let base = "probe: {instance: t}\nchecks:\n  fileserver.volume:\n"
-        let none = try LoadedConfig.load(yaml: base + "    path: ''\n", file: "t.yaml", substitution: EnvironmentSubstitution(environment: [:]))
+        let none = try LoadedConfig.fromYAML(base + "    path: ''\n")
         guard case .notConfigured(let why)? = none.checks.first(where: { $0.id == .fileserverVolume })?.plan else {
             Issue.record("an empty path is not configured"); return
         }
         #expect(why.contains("CLEARML_PROBE_FILESERVER_VOLUME"))
         #expect(throws: ConfigError.self) {
-            try LoadedConfig.load(yaml: base + "    path: relative\n", file: "t.yaml", substitution: EnvironmentSubstitution(environment: [:]))
+            try LoadedConfig.fromYAML(base + "    path: relative\n")
         }
         #expect(throws: ConfigError.self) {
             try LoadedConfig.load(yaml: base + "    path: /x\n    warning_free_percent: 5\n    critical_free_percent: 10\n", file: "t.yaml",

@@ -134,7 +134,7 @@ final class IngressFixture: @unchecked Sendable {
     }
 
     func run(_ yaml: String, only: [String] = []) async throws -> Report {
-        let loaded = try LoadedConfig.load(yaml: yaml, file: "test.yaml", substitution: EnvironmentSubstitution(environment: [:]))
+        let loaded = try LoadedConfig.fromYAML(yaml, file: "test.yaml")
         return await Engine(loaded: loaded).run(selection: try Selection(tokens: only))
     }
 }

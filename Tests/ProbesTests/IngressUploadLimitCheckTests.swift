@@ -124,8 +124,8 @@ final class IngressUploadLimitCheckTests {
         defer { server.stop() }
         let yaml = clearml.yaml(checks: "  ingress.upload_limit: {}", filesIngress: "https://files.test")
             .replacingOccurrences(of: "ingress:\n", with: "ingress:\n  connect_to: 127.0.0.1:\(port)\n  ca_file: \(certs.caCertificate)\n")
-        let loaded = try LoadedConfig.load(yaml: yaml, file: "test.yaml", substitution: EnvironmentSubstitution(environment: [:]))
-        let (report, seconds) = try await timed { await clearml.run(loaded, only: [.ingressUploadLimit]) }
+        let loaded = try LoadedConfig.fromYAML(yaml, file: "test.yaml")
+        let (report, seconds) = await timed { await clearml.run(loaded, only: [.ingressUploadLimit]) }
         let result = try #require(report.result("ingress.upload_limit/files"))
         #expect(result.status == (limit == "1m" ? .critical : .ok), "\(result.summary)")
         #expect(result.summary.contains("files.test via 127.0.0.1:\(port)"), "\(result.summary)")

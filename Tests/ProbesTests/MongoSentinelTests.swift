@@ -132,7 +132,7 @@ struct MongoSentinelTests {
         let double = try await offPool { try PythonDouble("mongo_double.py") }
         defer { double.stop() }
         let yaml = "probe: {instance: e2e}\nmongo: {uri: \"mongodb://127.0.0.1:\(double.port("mongo"))/\"}\nchecks:\n  mongo.status: {}\n  mongo.write: {}\n"
-        let loaded = try LoadedConfig.load(yaml: yaml, file: "t.yaml", substitution: EnvironmentSubstitution(environment: [:]))
+        let loaded = try LoadedConfig.fromYAML(yaml)
         let report = await Engine(loaded: loaded).run(selection: Selection(ids: [.mongoStatus, .mongoWrite]), readOnly: true, state: ProbeState())
         let status = try #require(report.result("mongo.status"))
         #expect(status.status == .ok && status.summary.contains("sentinel not written (--read-only)"), "\(status.summary)")
@@ -158,10 +158,8 @@ struct MongoSentinelTests {
 
     @Test func theDefaultConfigTurnsItOnAndItCanBeTurnedOff() throws {
         func plan(_ options: String) throws -> MongoStatusCheck? {
-            let loaded = try LoadedConfig.load(yaml: "probe: {instance: e2e}\nmongo: {uri: \"mongodb://127.0.0.1/\"}\nchecks:\n  mongo.status: \(options)\n",
-                                               file: "t.yaml", substitution: EnvironmentSubstitution(environment: [:]))
-            guard case .ready(let check)? = loaded.checks.first(where: { $0.id == .mongoStatus })?.plan else { return nil }
-            return check as? MongoStatusCheck
+            try LoadedConfig.fromYAML("probe: {instance: e2e}\nmongo: {uri: \"mongodb://127.0.0.1/\"}\nchecks:\n  mongo.status: \(options)\n")
+                .readyCheck(.mongoStatus)
         }
         #expect(try plan("{}")?.sentinelID == "e2e:sentinel")
         #expect(try plan("{}")?.lossHold == 3600)

@@ -83,7 +83,10 @@ struct RedisChecksTests {
         try await Self.warm()
         let store = Self.store(Self.healthy.port)
         _ = await runCheck(RedisLatencyCheck(store: store), .redisLatency)  // connected
-        async let slow = runCheck(RedisLatencyCheck(store: store), .redisLatency, timeout: 2)
+        // 50 PINGs 30 ms apart: a window of 1.5 s, so the sleep lands inside it also when the admin's command is
+        // late on a loaded machine (the default 20 PINGs 10 ms apart missed it now and then); with 50 samples p99 is
+        // still the slowest one.
+        async let slow = runCheck(RedisLatencyCheck(store: store, pings: 50, interval: 0.03), .redisLatency, timeout: 4)
         try await Task.sleep(for: .milliseconds(60))
         _ = await redisAdmin(Self.healthy.port, ["DEBUG", "SLEEP", "0.3"])
         let (result, _) = await slow
@@ -196,7 +199,7 @@ struct RedisChecksTests {
         try await Self.warm()
         let dir = try TempDirectory("redis-cluster")
         defer { dir.remove() }
-        let server = try await offPool { try RedisServer(arguments: ["--cluster-enabled", "yes", "--dir", dir.path]) }
+        let server = try await offPool { try RedisServer(port: Ports.free(below: 55536), arguments: ["--cluster-enabled", "yes", "--dir", dir.path]) }
         defer { server.stop() }
         let status = await runCheck(RedisStatusCheck(store: Self.store(server.port)), .redisStatus)
         #expect(status.result.status == .warning, "\(status.result.summary)")

@@ -90,10 +90,8 @@ struct StoreSentinelTests {
 
     @Test func theDefaultConfigTurnsItOnAndItCanBeTurnedOff() throws {
         func plan(_ options: String) throws -> RedisStatusCheck? {
-            let loaded = try LoadedConfig.load(yaml: "probe: {instance: e2e}\nredis: {host: 127.0.0.1}\nchecks:\n  redis.status: \(options)\n",
-                                               file: "t.yaml", substitution: EnvironmentSubstitution(environment: [:]))
-            guard case .ready(let check)? = loaded.checks.first(where: { $0.id == .redisStatus })?.plan else { return nil }
-            return check as? RedisStatusCheck
+            try LoadedConfig.fromYAML("probe: {instance: e2e}\nredis: {host: 127.0.0.1}\nchecks:\n  redis.status: \(options)\n")
+                .readyCheck(.redisStatus)
         }
         #expect(try plan("{}")?.sentinelKey == "clearml-probe:e2e:sentinel")
         #expect(try plan("{sentinel: false}")?.sentinelKey == nil)

@@ -135,7 +135,7 @@ final class WebserverBrowserCheckTests {
         yaml = viaIngress
             ? yaml.replacingOccurrences(of: "ingress:\n", with: "ingress:\n  web_url: \(closed)\n")
             : yaml.replacingOccurrences(of: "webserver_url: \(clearml.webURL)", with: "webserver_url: \(closed)")
-        let loaded = try LoadedConfig.load(yaml: yaml, file: "test.yaml", substitution: EnvironmentSubstitution(environment: [:]))
+        let loaded = try LoadedConfig.fromYAML(yaml, file: "test.yaml")
         let report = await clearml.run(loaded, only: [.webserverBrowser, .ingressRoutes])
         for target in ["configuration", "asset"] {
             let result = try #require(report.result("webserver.browser/\(target)"), "no \(target) result")

@@ -23,6 +23,15 @@ public enum Ports {
     /// A port nothing listens on (for "connection refused").
     public static func closed() -> Int { free() }
 
+    /// A free port below `limit`: Redis in cluster mode also listens on its port + 10000 and refuses ports above
+    /// 55535, while the kernel hands out ports up to 60999.
+    public static func free(below limit: Int) -> Int {
+        while true {
+            let port = free()
+            if port < limit { return port }
+        }
+    }
+
     /// Waits until something accepts TCP connections on the port.
     public static func waitListening(_ port: Int, timeout: Double = 10) throws {
         let deadline = Date().addingTimeInterval(timeout)
