@@ -68,7 +68,7 @@ public struct RedisStatusCheck: Check {
                 case .success(.null):
                     sentinel = false
                     // NX: never overwrites a sentinel another run wrote meanwhile.
-                    if write { _ = session.command(["SET", sentinelKey, ISO8601DateFormatter().string(from: Date()), "NX"]) }
+                    if write { _ = session.command(["SET", sentinelKey, UTCTimestamp.rfc3339(Date()), "NX"]) }
                 case .success(.string): sentinel = true
                 default: sentinel = nil  // an error reply (ACL without +get) or no time left: not judged
                 }
