@@ -36,7 +36,8 @@ let package = Package(
         .executableTarget(
             name: "clearml-probe",
             dependencies: [
-                "Runtime", "ProbeCore", "Notifiers", "NativeClients", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Runtime", "ProbeCore", "Notifiers", "NativeClients",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -44,14 +45,17 @@ let package = Package(
 
         .executableTarget(
             name: "clearml-probe-bench",
-            dependencies: ["Runtime", "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "Runtime", "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         .target(name: "TestSupport", dependencies: ["ProbeCore", "NativeClients"], path: "Tests/TestSupport"),
         .testTarget(name: "ProbeCoreTests", dependencies: ["ProbeCore", "TestSupport"]),
         .testTarget(name: "NativeClientsTests", dependencies: ["NativeClients", "TestSupport"]),
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "Runtime", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["Runtime", "NativeClients", "TestSupport"]),
-        .testTarget(name: "NotifiersTests", dependencies: ["Notifiers", "Runtime", "TestSupport"], exclude: ["Golden"]),
+        .testTarget(
+            name: "NotifiersTests", dependencies: ["Notifiers", "Runtime", "TestSupport"], exclude: ["Golden"]),
         .testTarget(
             name: "RuntimeTests",
             dependencies: [
@@ -76,8 +80,10 @@ if ProcessInfo.processInfo.environment["CLEARML_PROBE_FUZZ"] == "1" {
     ]
     package.targets.append(.target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"))
     for (name, dependencies) in fuzzTargets {
-        package.targets.append(.executableTarget(name: name, dependencies: dependencies + ["CFuzzDriver"], path: "Fuzz/\(name)",
-                                                 swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+        package.targets.append(
+            .executableTarget(
+                name: name, dependencies: dependencies + ["CFuzzDriver"], path: "Fuzz/\(name)",
+                swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
         package.products.append(.executable(name: name, targets: [name]))
     }
 }

@@ -1,8 +1,9 @@
-import CMongoc
 import CFuzzDriver
+import CMongoc
 import Foundation
-@testable import NativeClients
 import ProbeCore
+
+@testable import NativeClients
 
 /// BSON from MongoDB: a reply document as libbson reads it, turned into relaxed extended JSON and `JSONValue` as the
 /// checks read replies; and the same bytes as extended JSON, as the probe's commands are built.

@@ -17,9 +17,11 @@ public func fuzzHTTPRequest(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             prefix.append(byte)
             let partial = outcome(prefix)
             if partial != "incomplete" {
-                if case .success(let framed) = result(prefix), framed.headLength <= prefix.count, framed.headLength > 0 {} else if !partial.hasPrefix("refused") {
-                    fatalError("a prefix gave \(partial)")
+                var framedWithin = false
+                if case .success(let framed) = result(prefix) {
+                    framedWithin = framed.headLength > 0 && framed.headLength <= prefix.count
                 }
+                if !framedWithin, !partial.hasPrefix("refused") { fatalError("a prefix gave \(partial)") }
                 break
             }
         }
@@ -30,7 +32,8 @@ public func fuzzHTTPRequest(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         var head = framed.head
         head.fromLoopback = size % 2 == 0
         head.body = Data(bytes[framed.headLength...].prefix(framed.bodyLength))
-        _ = SilenceGuard(listenHost: "0.0.0.0", extraHosts: ["probe.internal"], machineHostName: "box").refusal(head, auth: .none)
+        _ = SilenceGuard(listenHost: "0.0.0.0", extraHosts: ["probe.internal"], machineHostName: "box").refusal(
+            head, auth: .none)
         _ = SilenceGuard().refusal(head, auth: HTTPAuth(token: Secret("t")))
         _ = HTTPAuth(token: Secret("t"), basic: ("u", Secret("p"))).allows(head.header("authorization"))
     }

@@ -18,10 +18,15 @@ public func fuzzJSONReplies(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 
 func pick(_ scanner: inout JSONScanner, depth: Int) throws {
     try scanner.members { key, scanner in
-        if key == "name" || key == "added" { _ = try scanner.string() }
-        else if key == "num_tasks" { _ = try scanner.number() }
-        else if key == "meta" { _ = try scanner.value() }
-        else if depth < 8 { try scanner.elements { scanner in try pick(&scanner, depth: depth + 1) } }
+        if key == "name" || key == "added" {
+            _ = try scanner.string()
+        } else if key == "num_tasks" {
+            _ = try scanner.number()
+        } else if key == "meta" {
+            _ = try scanner.value()
+        } else if depth < 8 {
+            try scanner.elements { scanner in try pick(&scanner, depth: depth + 1) }
+        }
     }
 }
 

@@ -1,8 +1,9 @@
-import CHiredis
 import CFuzzDriver
+import CHiredis
 import Foundation
-@testable import NativeClients
 import ProbeCore
+
+@testable import NativeClients
 
 /// Redis replies: RESP bytes through hiredis' reader (as the connection reads them), copied into `RedisReply`, and
 /// the text of each reply read as `INFO` the way the status checks read it.
@@ -19,7 +20,9 @@ public func fuzzRedisReplies(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
         inspect(reply)
     }
     let info = RedisInfo(String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self))
-    for key in info.fields.keys { _ = info.number(key).map { ($0.saturatingInt, Durations.format(seconds: $0), ByteSize.format($0)) } }
+    for key in info.fields.keys {
+        _ = info.number(key).map { ($0.saturatingInt, Durations.format(seconds: $0), ByteSize.format($0)) }
+    }
     return 0
 }
 

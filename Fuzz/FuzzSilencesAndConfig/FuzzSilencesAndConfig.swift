@@ -17,12 +17,15 @@ public func fuzzSilencesAndConfig(_ data: UnsafePointer<UInt8>, _ size: Int) -> 
     }
     if let object = JSONValue.parse(bytes)?.object {
         var silences = Silences()
-        _ = try? silences.add(match: object["match"]?.string ?? "", duration: (try? Durations.seconds(object["for"]?.string ?? "")) ?? 0,
-                              reason: object["reason"]?.string ?? "", createdBy: object["created_by"]?.string, now: now)
+        _ = try? silences.add(
+            match: object["match"]?.string ?? "", duration: (try? Durations.seconds(object["for"]?.string ?? "")) ?? 0,
+            reason: object["reason"]?.string ?? "", createdBy: object["created_by"]?.string, now: now)
     }
     let text = String(decoding: bytes, as: UTF8.self)
     let substitution = EnvironmentSubstitution(environment: ["TOKEN": "t"])
-    if let map = try? ConfigMap.parse(yaml: text, file: "probes.yaml", substitution: substitution) { _ = try? ProbeConfig.parse(map) }
+    if let map = try? ConfigMap.parse(yaml: text, file: "probes.yaml", substitution: substitution) {
+        _ = try? ProbeConfig.parse(map)
+    }
     _ = try? AlertsConfig.load(yaml: text, file: "alerts.yaml", substitution: substitution)
     _ = try? Durations.seconds(text)
     _ = try? Silence.Matcher.parse(text)

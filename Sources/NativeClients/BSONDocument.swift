@@ -18,7 +18,8 @@ final class BSONDocument {
             bson_new_from_json(buffer.baseAddress, buffer.count, &error)
         }
         guard let made else {
-            return .failure(MongoFailure(kind: .other, step: "encode BSON", message: MongoClientHandle.message(of: error)))
+            return .failure(
+                MongoFailure(kind: .other, step: "encode BSON", message: MongoClientHandle.message(of: error)))
         }
         return .success(BSONDocument(pointer: made))
     }

@@ -28,8 +28,10 @@ public enum BoundedResolver {
         thread.stackSize = 256 * 1024
         thread.start()
         guard box.wait(timeout: max(0.001, timeout)) else {
-            return .failure(Failure(kind: .timeout, host: host,
-                                    message: "no answer within \(Durations.format(seconds: timeout))"))
+            return .failure(
+                Failure(
+                    kind: .timeout, host: host,
+                    message: "no answer within \(Durations.format(seconds: timeout))"))
         }
         return box.result!
     }
@@ -55,8 +57,10 @@ public enum BoundedResolver {
         var node: UnsafeMutablePointer<addrinfo>? = first
         while let current = node {
             var buffer = [CChar](repeating: 0, count: Int(NI_MAXHOST))
-            if getnameinfo(current.pointee.ai_addr, current.pointee.ai_addrlen, &buffer, socklen_t(buffer.count), nil, 0,
-                           NI_NUMERICHOST) == 0 {
+            if getnameinfo(
+                current.pointee.ai_addr, current.pointee.ai_addrlen, &buffer, socklen_t(buffer.count), nil, 0,
+                NI_NUMERICHOST) == 0
+            {
                 let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
                 if current.pointee.ai_family == AF_INET { v4.append(text) } else { v6.append(text) }
             }

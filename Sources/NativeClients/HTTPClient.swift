@@ -83,7 +83,9 @@ final class CurlEasy {
                     return body.withUnsafeBytes { raw -> CURLcode in
                         _ = ccurl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(raw.count))
                         // COPYPOSTFIELDS copies, so the pointer need not outlive this closure.
-                        _ = ccurl_setopt_ptr(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!))
+                        _ = ccurl_setopt_ptr(
+                            handle, CURLOPT_COPYPOSTFIELDS,
+                            UnsafeMutableRawPointer(mutating: raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!))
                         _ = ccurl_setopt_str(handle, CURLOPT_CUSTOMREQUEST, request.method)
                         return curl_easy_perform(handle)
                     }
@@ -96,32 +98,42 @@ final class CurlEasy {
                 return curl_easy_perform(handle)
             }
         }
-        let timings = readTimings(fallbackTotal: Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6)
+        let timings = readTimings(
+            fallbackTotal: Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6)
         if request.declaredBodyBytes != nil, code == CURLE_ABORTED_BY_CALLBACK, sink.bodyAsked {
             // The server asked for the body (or libcurl began it after a final answer): the request ends here.
             guard let last = sink.statuses.last else {
-                return .failure(HTTPFailure(kind: .other, code: Int(code.rawValue),
-                                            message: "libcurl began the declared body before any answer from the server", timings: timings))
+                return .failure(
+                    HTTPFailure(
+                        kind: .other, code: Int(code.rawValue),
+                        message: "libcurl began the declared body before any answer from the server", timings: timings))
             }
-            return .success(HTTPResponse(status: last, headers: last == 100 ? [] : sink.headers, body: sink.body,
-                                         droppedBodyBytes: sink.dropped, timings: timings))
+            return .success(
+                HTTPResponse(
+                    status: last, headers: last == 100 ? [] : sink.headers, body: sink.body,
+                    droppedBodyBytes: sink.dropped, timings: timings))
         }
         guard code == CURLE_OK else {
             let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             let message = Redact.stripUserinfo(detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)
-            return .failure(HTTPFailure(kind: Self.kind(of: code), code: Int(code.rawValue), message: message,
-                                        timings: timings, phase: code == CURLE_OPERATION_TIMEDOUT ? Self.phase(timings) : nil))
+            return .failure(
+                HTTPFailure(
+                    kind: Self.kind(of: code), code: Int(code.rawValue), message: message,
+                    timings: timings, phase: code == CURLE_OPERATION_TIMEDOUT ? Self.phase(timings) : nil))
         }
         var status = 0
         _ = ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-        return .success(HTTPResponse(status: status, headers: sink.headers, body: sink.body, droppedBodyBytes: sink.dropped,
-                                     timings: timings, certificates: request.wantCertificates ? readCertificates() : []))
+        return .success(
+            HTTPResponse(
+                status: status, headers: sink.headers, body: sink.body, droppedBodyBytes: sink.dropped,
+                timings: timings, certificates: request.wantCertificates ? readCertificates() : []))
     }
 
     /// A POST (or `request.method`) that declares `declared` body bytes and sends none: libcurl sends the head with
     /// `Expect: 100-continue` and waits; a final answer ends the request as usual, and once the server asks for the
     /// body (100 Continue) libcurl calls the read callback, which aborts (CURLE_ABORTED_BY_CALLBACK).
-    private func performHeadOnly(_ request: HTTPRequest, declared: Int64, context: UnsafeMutableRawPointer) -> CURLcode {
+    private func performHeadOnly(_ request: HTTPRequest, declared: Int64, context: UnsafeMutableRawPointer) -> CURLcode
+    {
         // HTTP/1.1: over HTTP/2 nginx sends no 100 Continue and would wait for body frames until the timeout.
         _ = ccurl_setopt_long(handle, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_1_1))
         _ = ccurl_setopt_long(handle, CURLOPT_POST, 1)
@@ -137,7 +149,9 @@ final class CurlEasy {
         return curl_easy_perform(handle)
     }
 
-    private func configure(_ request: HTTPRequest, context: UnsafeMutableRawPointer, errorBuffer: UnsafeMutablePointer<CChar>) {
+    private func configure(
+        _ request: HTTPRequest, context: UnsafeMutableRawPointer, errorBuffer: UnsafeMutablePointer<CChar>
+    ) {
         _ = ccurl_setopt_str(handle, CURLOPT_URL, request.url.absoluteString)
         _ = ccurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
         // A reused handle must still measure a full resolve, connect and handshake every time.
@@ -216,16 +230,19 @@ final class CurlEasy {
             _ = ccurl_getinfo_off(handle, what, &value)
             return Double(value) / 1000
         }
-        var timings = HTTPTimings(dns: info(CURLINFO_NAMELOOKUP_TIME_T), connect: info(CURLINFO_CONNECT_TIME_T),
-                                  tls: info(CURLINFO_APPCONNECT_TIME_T), firstByte: info(CURLINFO_STARTTRANSFER_TIME_T),
-                                  total: info(CURLINFO_TOTAL_TIME_T))
+        var timings = HTTPTimings(
+            dns: info(CURLINFO_NAMELOOKUP_TIME_T), connect: info(CURLINFO_CONNECT_TIME_T),
+            tls: info(CURLINFO_APPCONNECT_TIME_T), firstByte: info(CURLINFO_STARTTRANSFER_TIME_T),
+            total: info(CURLINFO_TOTAL_TIME_T))
         if timings.total == 0 { timings.total = fallbackTotal }
         return timings
     }
 
     private func readCertificates() -> [PeerCertificate] {
         var info: UnsafeMutablePointer<curl_certinfo>?
-        guard ccurl_getinfo_certinfo(handle, &info) == CURLE_OK, let info, let lists = info.pointee.certinfo else { return [] }
+        guard ccurl_getinfo_certinfo(handle, &info) == CURLE_OK, let info, let lists = info.pointee.certinfo else {
+            return []
+        }
         var certificates: [PeerCertificate] = []
         for index in 0..<Int(info.pointee.num_of_certs) {
             var fields: [String: String] = [:]
@@ -239,9 +256,11 @@ final class CurlEasy {
                 }
                 node = current.pointee.next
             }
-            certificates.append(PeerCertificate(subject: fields["Subject"] ?? "", issuer: fields["Issuer"] ?? "",
-                                                notBefore: fields["Start date"].flatMap(Self.parseCertificateDate),
-                                                notAfter: fields["Expire date"].flatMap(Self.parseCertificateDate)))
+            certificates.append(
+                PeerCertificate(
+                    subject: fields["Subject"] ?? "", issuer: fields["Issuer"] ?? "",
+                    notBefore: fields["Start date"].flatMap(Self.parseCertificateDate),
+                    notAfter: fields["Expire date"].flatMap(Self.parseCertificateDate)))
         }
         return certificates
     }
@@ -256,10 +275,12 @@ final class CurlEasy {
         }
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         guard let month = months.firstIndex(of: words[0]), let day = Int(words[1]), let year = Int(words[3]),
-              words[3].count == 4 else { return nil }
+            words[3].count == 4
+        else { return nil }
         let clock = words[2].split(separator: ":", omittingEmptySubsequences: false).compactMap { Int($0) }
         guard clock.count == 3, words[2].count == 8 else { return nil }
-        let civil = CivilTime(year: year, month: month + 1, day: day, hour: clock[0], minute: clock[1], second: clock[2])
+        let civil = CivilTime(
+            year: year, month: month + 1, day: day, hour: clock[0], minute: clock[1], second: clock[2])
         guard civil.isValid else { return nil }
         return Date(timeIntervalSince1970: Double(civil.secondsSince1970))
     }
@@ -270,7 +291,8 @@ final class CurlEasy {
         case CURLE_COULDNT_CONNECT: .connectionRefused
         case CURLE_COULDNT_RESOLVE_HOST: .nameResolution
         case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CONNECT_ERROR, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM,
-             CURLE_SSL_CIPHER, CURLE_SSL_ISSUER_ERROR: .tls
+            CURLE_SSL_CIPHER, CURLE_SSL_ISSUER_ERROR:
+            .tls
         case CURLE_GOT_NOTHING: .emptyReply
         case CURLE_RECV_ERROR, CURLE_SEND_ERROR: .connectionReset
         case CURLE_WEIRD_SERVER_REPLY, CURLE_UNSUPPORTED_PROTOCOL: .protocolError

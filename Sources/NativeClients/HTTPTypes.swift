@@ -23,9 +23,11 @@ public struct HTTPRequest: Sendable {
     /// `100 Continue`, which comes back as a response with status 100. `body` is ignored.
     public var declaredBodyBytes: Int64?
 
-    public init(method: String = "GET", url: URL, headers: [(name: String, value: String)] = [], body: Data? = nil,
-                connectTimeout: Double = 2, timeout: Double = 5, verifyTLS: Bool = true, caFile: String? = nil,
-                connectTo: String? = nil, maxBodyBytes: Int = 64 * 1024, wantCertificates: Bool = false) {
+    public init(
+        method: String = "GET", url: URL, headers: [(name: String, value: String)] = [], body: Data? = nil,
+        connectTimeout: Double = 2, timeout: Double = 5, verifyTLS: Bool = true, caFile: String? = nil,
+        connectTo: String? = nil, maxBodyBytes: Int = 64 * 1024, wantCertificates: Bool = false
+    ) {
         self.method = method
         self.url = url
         self.headers = headers
@@ -83,8 +85,10 @@ public struct HTTPResponse: Sendable {
     public var timings: HTTPTimings
     public var certificates: [PeerCertificate]
 
-    public init(status: Int, headers: [(name: String, value: String)] = [], body: Data = Data(), droppedBodyBytes: Int = 0,
-                timings: HTTPTimings = HTTPTimings(), certificates: [PeerCertificate] = []) {
+    public init(
+        status: Int, headers: [(name: String, value: String)] = [], body: Data = Data(), droppedBodyBytes: Int = 0,
+        timings: HTTPTimings = HTTPTimings(), certificates: [PeerCertificate] = []
+    ) {
         self.status = status
         self.headers = headers
         self.body = body

@@ -24,7 +24,9 @@ public final class MongoConnection: @unchecked Sendable {
     }
 
     /// Runs `body` on the client's queue; the session's steps share `deadline`.
-    public func session<T: Sendable>(deadline: ContinuousClock.Instant, _ body: @escaping @Sendable (MongoSession) -> T) async -> T {
+    public func session<T: Sendable>(deadline: ContinuousClock.Instant, _ body: @escaping @Sendable (MongoSession) -> T)
+        async -> T
+    {
         await BlockingExecutor.run(on: queue) {
             body(MongoSession(connection: self, deadline: deadline))
         }
@@ -62,8 +64,10 @@ public struct MongoSession {
     }
 
     /// `insert_one` with the write concern; a `writeConcernError` is a `.writeConcern` failure (the write happened).
-    public func insertOne(database: String, collection: String, document json: String,
-                          writeConcern: MongoWriteConcern) -> Result<MongoReply, MongoFailure> {
+    public func insertOne(
+        database: String, collection: String, document json: String,
+        writeConcern: MongoWriteConcern
+    ) -> Result<MongoReply, MongoFailure> {
         let step = "insert into \(database).\(collection)"
         return perform(step: step) { client, reply, error in
             withDocument(json, step: step) { document in
@@ -77,8 +81,10 @@ public struct MongoSession {
     }
 
     /// `delete_one` with the write concern.
-    public func deleteOne(database: String, collection: String, filter json: String,
-                          writeConcern: MongoWriteConcern) -> Result<MongoReply, MongoFailure> {
+    public func deleteOne(
+        database: String, collection: String, filter json: String,
+        writeConcern: MongoWriteConcern
+    ) -> Result<MongoReply, MongoFailure> {
         let step = "delete from \(database).\(collection)"
         return perform(step: step) { client, reply, error in
             withDocument(json, step: step) { filter in
@@ -98,7 +104,8 @@ public struct MongoSession {
             withDocument(json, step: step) { filter in
                 withDocument(#"{"limit": 1}"#, step: step) { opts in
                     withCollection(client, database, collection) { handle in
-                        guard let cursor = mongoc_collection_find_with_opts(handle, filter.pointer, opts.pointer, nil) else { return false }
+                        guard let cursor = mongoc_collection_find_with_opts(handle, filter.pointer, opts.pointer, nil)
+                        else { return false }
                         defer { mongoc_cursor_destroy(cursor) }
                         var document: OpaquePointer?
                         if mongoc_cursor_next(cursor, &document), let document {
@@ -121,13 +128,18 @@ public struct MongoSession {
 
     /// Gets (or makes) the client, runs one libmongoc call with a fresh reply and error, and turns the outcome
     /// into a reply or a named failure. A failure that leaves the client unusable drops it.
-    private func perform(step: String, _ call: (MongoClientHandle, BSONReply, inout bson_error_t) -> Bool) -> Result<MongoReply, MongoFailure> {
+    private func perform(step: String, _ call: (MongoClientHandle, BSONReply, inout bson_error_t) -> Bool) -> Result<
+        MongoReply, MongoFailure
+    > {
         guard remaining > 0.001 else {
-            return .failure(MongoFailure(kind: .deadline, step: step, message: "the check's deadline was used up before this step"))
+            return .failure(
+                MongoFailure(kind: .deadline, step: step, message: "the check's deadline was used up before this step"))
         }
         let fresh = connection.client == nil
         let client: MongoClientHandle
-        switch fresh ? MongoClientHandle.make(connection.endpoint, resolveWithin: remaining) : .success(connection.client!) {
+        switch fresh
+            ? MongoClientHandle.make(connection.endpoint, resolveWithin: remaining) : .success(connection.client!)
+        {
         case .failure(let failure): return .failure(failure)
         case .success(let made): client = made
         }
@@ -172,8 +184,10 @@ public struct MongoSession {
         return body(opts)
     }
 
-    private func withCollection(_ client: MongoClientHandle, _ database: String, _ collection: String,
-                                _ body: (OpaquePointer) -> Bool) -> Bool {
+    private func withCollection(
+        _ client: MongoClientHandle, _ database: String, _ collection: String,
+        _ body: (OpaquePointer) -> Bool
+    ) -> Bool {
         guard let handle = mongoc_client_get_collection(client.pointer, database, collection) else { return false }
         defer { mongoc_collection_destroy(handle) }
         return body(handle)
@@ -197,12 +211,16 @@ final class MongoClientHandle {
 
     /// Parses the URI, adds the timeouts, resolves its hosts within the deadline, and creates the client.
     static func make(_ endpoint: MongoEndpoint, resolveWithin: Double) -> Result<MongoClientHandle, MongoFailure> {
-        guard initialised else { return .failure(MongoFailure(kind: .other, step: "connect", message: "libmongoc did not initialise")) }
+        guard initialised else {
+            return .failure(MongoFailure(kind: .other, step: "connect", message: "libmongoc did not initialise"))
+        }
         var error = bson_error_t()
         guard let uri = mongoc_uri_new_with_error(endpoint.uri.exposed, &error) else {
             // The parser's message can quote the URI, password included: it is not shown.
-            return .failure(MongoFailure(kind: .invalidURI, step: "parse the connection string",
-                                         message: "libmongoc rejects it (check the scheme, host list and options)"))
+            return .failure(
+                MongoFailure(
+                    kind: .invalidURI, step: "parse the connection string",
+                    message: "libmongoc rejects it (check the scheme, host list and options)"))
         }
         defer { mongoc_uri_destroy(uri) }
         let milliseconds = Int32(clamping: max(1, Int((endpoint.timeout * 1000).rounded())))
@@ -219,8 +237,10 @@ final class MongoClientHandle {
             if let failure = resolveHosts(mongoc_uri_get_hosts(uri), within: resolveWithin) { return .failure(failure) }
         }
         guard let client = mongoc_client_new_from_uri_with_error(uri, &error) else {
-            return .failure(MongoFailure(kind: .invalidURI, step: "create the client", domain: error.domain,
-                                         code: Int(error.code), message: message(of: error)))
+            return .failure(
+                MongoFailure(
+                    kind: .invalidURI, step: "create the client", domain: error.domain,
+                    code: Int(error.code), message: message(of: error)))
         }
         mongoc_client_set_error_api(client, 2)
         return .success(MongoClientHandle(pointer: client))
@@ -233,7 +253,9 @@ final class MongoClientHandle {
         var failures: [String] = []
         var resolved = 0
         while let current = node {
-            let host = withUnsafeBytes(of: current.pointee.host) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let host = withUnsafeBytes(of: current.pointee.host) {
+                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+            }
             let elapsed = started.duration(to: .now)
             let left = seconds - elapsed.seconds
             if host.hasPrefix("/") {
@@ -262,21 +284,28 @@ final class MongoClientHandle {
         case MONGOC_ERROR_SERVER_SELECTION.rawValue:
             return MongoFailure(kind: .serverSelection, step: step, domain: error.domain, code: code, message: text)
         case MONGOC_ERROR_STREAM.rawValue:
-            let kind: MongoFailure.Kind = text.localizedCaseInsensitiveContains("timeout") || text.localizedCaseInsensitiveContains("timed out") ? .timeout : .io
+            let kind: MongoFailure.Kind =
+                text.localizedCaseInsensitiveContains("timeout") || text.localizedCaseInsensitiveContains("timed out")
+                ? .timeout : .io
             return MongoFailure(kind: kind, step: step, domain: error.domain, code: code, message: text)
         case MONGOC_ERROR_WRITE_CONCERN.rawValue:
             let first = reply["writeConcernErrors"]?.array?.first ?? reply["writeConcernError"]
-            return MongoFailure(kind: .writeConcern, step: step, domain: error.domain, code: first?["code"]?.int ?? code,
-                                codeName: first?["codeName"]?.string, message: first?["errmsg"]?.string ?? text)
+            return MongoFailure(
+                kind: .writeConcern, step: step, domain: error.domain, code: first?["code"]?.int ?? code,
+                codeName: first?["codeName"]?.string, message: first?["errmsg"]?.string ?? text)
         case MONGOC_ERROR_SERVER.rawValue:
             if let writeError = reply["writeErrors"]?.array?.first {
-                return MongoFailure(kind: .write, step: step, domain: error.domain, code: writeError["code"]?.int ?? code,
-                                    codeName: writeError["codeName"]?.string, message: writeError["errmsg"]?.string ?? text)
+                return MongoFailure(
+                    kind: .write, step: step, domain: error.domain, code: writeError["code"]?.int ?? code,
+                    codeName: writeError["codeName"]?.string, message: writeError["errmsg"]?.string ?? text)
             }
-            return MongoFailure(kind: .server, step: step, domain: error.domain, code: code,
-                                codeName: reply["codeName"]?.string, message: text)
+            return MongoFailure(
+                kind: .server, step: step, domain: error.domain, code: code,
+                codeName: reply["codeName"]?.string, message: text)
         default:
-            return MongoFailure(kind: .other, step: step, domain: error.domain, code: code, message: text.isEmpty ? "libmongoc call failed" : text)
+            return MongoFailure(
+                kind: .other, step: step, domain: error.domain, code: code,
+                message: text.isEmpty ? "libmongoc call failed" : text)
         }
     }
 }

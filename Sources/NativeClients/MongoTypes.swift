@@ -90,7 +90,9 @@ public struct MongoFailure: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         var text = "\(step): \(kind.rawValue)"
-        if kind == .server || kind == .writeConcern || kind == .write { text += " \(code)" + (codeName.map { " \($0)" } ?? "") }
+        if kind == .server || kind == .writeConcern || kind == .write {
+            text += " \(code)" + (codeName.map { " \($0)" } ?? "")
+        }
         return text + " (\(message))"
     }
 

@@ -6,7 +6,9 @@ import Foundation
 /// Not used by any check.
 public enum RedisBaseline {
     public static func pingLatencies(host: String, port: Int, count: Int, interval: Double) -> [Double]? {
-        guard let context = redisConnectWithTimeout(host, Int32(port), timeval(tv_sec: 2, tv_usec: 0)) else { return nil }
+        guard let context = redisConnectWithTimeout(host, Int32(port), timeval(tv_sec: 2, tv_usec: 0)) else {
+            return nil
+        }
         defer { redisFree(context) }
         guard context.pointee.err == 0 else { return nil }
         var samples: [Double] = []

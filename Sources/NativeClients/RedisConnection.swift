@@ -21,7 +21,9 @@ public final class RedisConnection: @unchecked Sendable {
     }
 
     /// Runs `body` on the connection's queue; the session's steps share `deadline`.
-    public func session<T: Sendable>(deadline: ContinuousClock.Instant, _ body: @escaping @Sendable (RedisSession) -> T) async -> T {
+    public func session<T: Sendable>(deadline: ContinuousClock.Instant, _ body: @escaping @Sendable (RedisSession) -> T)
+        async -> T
+    {
         await BlockingExecutor.run(on: queue) {
             body(RedisSession(connection: self, deadline: deadline))
         }
@@ -65,8 +67,10 @@ public struct RedisSession {
         switch BoundedResolver.resolve(endpoint.host, timeout: remaining) {
         case .success(let found): addresses = found
         case .failure(let failure):
-            return .failure(RedisFailure(kind: .nameResolution,
-                                         step: "resolve \(endpoint.host)", message: failure.description))
+            return .failure(
+                RedisFailure(
+                    kind: .nameResolution,
+                    step: "resolve \(endpoint.host)", message: failure.description))
         }
         var lastFailure = RedisFailure(kind: .other, step: "connect", message: "no address")
         for address in addresses {
@@ -105,7 +109,8 @@ public struct RedisSession {
         if endpoint.database != 0 {
             switch context.command(["SELECT", String(endpoint.database)], timeout: remaining, step: "SELECT") {
             case .failure(let failure): return failure
-            case .success(.error(let message)): return RedisFailure(kind: .rejected, step: "SELECT \(endpoint.database)", message: message)
+            case .success(.error(let message)):
+                return RedisFailure(kind: .rejected, step: "SELECT \(endpoint.database)", message: message)
             case .success: break
             }
         }
@@ -132,7 +137,9 @@ public struct RedisSession {
         case .failure(let failure): return .failure(failure)
         case .success(let connected): info = connected
         }
-        guard let context = connection.context else { return .failure(RedisFailure(kind: .other, step: step, message: "not connected")) }
+        guard let context = connection.context else {
+            return .failure(RedisFailure(kind: .other, step: step, message: "not connected"))
+        }
         guard remaining > 0.001 else { return .failure(noTime(step)) }
         let result = context.timedCommand(arguments, timeout: remaining, step: step)
         if case .failure(let failure) = result {
@@ -167,16 +174,20 @@ final class RedisContext {
     static func open(address: String, port: Int, timeout: Double) -> Result<RedisContext, RedisFailure> {
         let shown = address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)"
         guard let pointer = redisConnectWithTimeout(address, Int32(port), Self.timeval(timeout)) else {
-            return .failure(RedisFailure(kind: .other, step: "connect \(shown)", message: "hiredis could not allocate a context"))
+            return .failure(
+                RedisFailure(kind: .other, step: "connect \(shown)", message: "hiredis could not allocate a context"))
         }
         // redisConnectWithTimeout returns a context even when the connect failed: the error is in `err`.
         let context = RedisContext(pointer: pointer, address: shown)
         if pointer.pointee.err != 0 {
             let message = context.errorText
-            let kind: RedisFailure.Kind = message.localizedCaseInsensitiveContains("refused") ? .connectionRefused
+            let kind: RedisFailure.Kind =
+                message.localizedCaseInsensitiveContains("refused")
+                ? .connectionRefused
                 : message.localizedCaseInsensitiveContains("timed out") || message.contains("temporarily unavailable")
-                    || message.contains("in progress") ? .connectTimeout
-                : .io
+                    || message.contains("in progress")
+                    ? .connectTimeout
+                    : .io
             return .failure(RedisFailure(kind: kind, step: "connect \(shown)", message: message))
         }
         return .success(context)
@@ -198,7 +209,9 @@ final class RedisContext {
     }
 
     /// One command; `seconds` is the wall time of `redisCommandArgv` alone.
-    func timedCommand(_ arguments: [String], timeout: Double, step: String) -> Result<(reply: RedisReply, seconds: Double), RedisFailure> {
+    func timedCommand(_ arguments: [String], timeout: Double, step: String) -> Result<
+        (reply: RedisReply, seconds: Double), RedisFailure
+    > {
         _ = redisSetTimeout(pointer, Self.timeval(timeout))
         let cStrings = arguments.map { strdup($0) }
         defer { cStrings.forEach { free($0) } }
@@ -225,7 +238,9 @@ final class RedisContext {
             if message.contains("temporarily unavailable") || message.localizedCaseInsensitiveContains("timed out") {
                 return RedisFailure(kind: .timeout, step: step, message: "no reply before the deadline (\(message))")
             }
-            if message.localizedCaseInsensitiveContains("reset") || message.localizedCaseInsensitiveContains("broken pipe") {
+            if message.localizedCaseInsensitiveContains("reset")
+                || message.localizedCaseInsensitiveContains("broken pipe")
+            {
                 return RedisFailure(kind: .connectionClosed, step: step, message: message)
             }
             return RedisFailure(kind: .io, step: step, message: message)

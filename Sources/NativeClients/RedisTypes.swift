@@ -12,8 +12,10 @@ public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible {
     /// Shown to operators in `CLIENT LIST`.
     public var clientName: String
 
-    public init(host: String, port: Int = 6379, username: String? = nil, password: Secret? = nil, database: Int = 0,
-                clientName: String = "clearml-probe") {
+    public init(
+        host: String, port: Int = 6379, username: String? = nil, password: Secret? = nil, database: Int = 0,
+        clientName: String = "clearml-probe"
+    ) {
         self.host = host
         self.port = port
         self.username = username
@@ -27,7 +29,8 @@ public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible {
 
     public static func == (lhs: RedisEndpoint, rhs: RedisEndpoint) -> Bool {
         lhs.host == rhs.host && lhs.port == rhs.port && lhs.username == rhs.username
-            && lhs.password?.exposed == rhs.password?.exposed && lhs.database == rhs.database && lhs.clientName == rhs.clientName
+            && lhs.password?.exposed == rhs.password?.exposed && lhs.database == rhs.database
+            && lhs.clientName == rhs.clientName
     }
 
     public func hash(into hasher: inout Hasher) {

@@ -19,11 +19,13 @@ public struct AlertmanagerConfig: Sendable, Equatable {
     public static let environmentVariable = "CLEARML_PROBE_ALERT_ALERTMANAGER_URL"
     public static let apiPath = "/api/v2/alerts"
 
-    public init(name: String = "alertmanager", url: String, resendInterval: Double = 60) throws(DestinationConfigError) {
+    public init(name: String = "alertmanager", url: String, resendInterval: Double = 60) throws(DestinationConfigError)
+    {
         self.name = name
         var components = try DestinationURL.parse(url, what: "alertmanager '\(name)' url")
         if let user = components.user {
-            let credential = "\(user.removingPercentEncoding ?? user):\((components.password ?? "").removingPercentEncoding ?? "")"
+            let credential =
+                "\(user.removingPercentEncoding ?? user):\((components.password ?? "").removingPercentEncoding ?? "")"
             basicAuth = Secret("Basic " + Data(credential.utf8).base64EncodedString())
             components.user = nil
             components.password = nil
@@ -46,8 +48,12 @@ public struct AlertmanagerConfig: Sendable, Equatable {
         }
     }
 
-    public static func fromEnvironment(_ substitution: EnvironmentSubstitution) throws(DestinationConfigError) -> AlertmanagerConfig? {
-        try EnvironmentReader.config(environmentVariable, substitution) { url throws(DestinationConfigError) in try AlertmanagerConfig(url: url) }
+    public static func fromEnvironment(_ substitution: EnvironmentSubstitution) throws(DestinationConfigError)
+        -> AlertmanagerConfig?
+    {
+        try EnvironmentReader.config(environmentVariable, substitution) { url throws(DestinationConfigError) in
+            try AlertmanagerConfig(url: url)
+        }
     }
 
     /// Reads `url` and `resend_interval` from a `destinations:` entry.
@@ -70,11 +76,17 @@ public struct AlertmanagerDestination: Destination, Platform {
     public static let pace: RateLimit? = nil
     public static let environmentVariables = [AlertmanagerConfig.environmentVariable]
 
-    public static func fromEnvironment(_ substitution: EnvironmentSubstitution, template: MessageTemplate) throws(DestinationConfigError) -> AlertmanagerDestination? {
-        try AlertmanagerConfig.fromEnvironment(substitution).map { AlertmanagerDestination(config: $0, template: template) }
+    public static func fromEnvironment(_ substitution: EnvironmentSubstitution, template: MessageTemplate)
+        throws(DestinationConfigError) -> AlertmanagerDestination?
+    {
+        try AlertmanagerConfig.fromEnvironment(substitution).map {
+            AlertmanagerDestination(config: $0, template: template)
+        }
     }
 
-    public static func parse(_ map: ConfigMap, name: String, template: MessageTemplate) throws -> AlertmanagerDestination {
+    public static func parse(_ map: ConfigMap, name: String, template: MessageTemplate) throws
+        -> AlertmanagerDestination
+    {
         AlertmanagerDestination(config: try AlertmanagerConfig.parse(map, name: name), template: template)
     }
 
@@ -99,8 +111,10 @@ public struct AlertmanagerDestination: Destination, Platform {
     public func request(for message: AlertMessage, now: Date) throws -> OutgoingRequest {
         var headers = ["Content-Type": "application/json"]
         if let auth = config.basicAuth { headers["Authorization"] = auth.exposed }
-        return OutgoingRequest(url: config.url, headers: headers,
-                               body: Self.payload(message, text: template.render(message), now: now, resendInterval: config.resendInterval).data)
+        return OutgoingRequest(
+            url: config.url, headers: headers,
+            body: Self.payload(message, text: template.render(message), now: now, resendInterval: config.resendInterval)
+                .data)
     }
 
     /// `endsAt` for a message sent at `now`: the resolution time for a RESOLVED, else now + 4 × resend interval.
@@ -126,15 +140,22 @@ public struct AlertmanagerDestination: Destination, Platform {
     /// label set that never fired notifies nobody.
     public static let resolvedSeverities: [Status] = [.critical, .unknown, .warning]
 
-    public static func payload(_ message: AlertMessage, text: RenderedText, now: Date, resendInterval: Double) -> PayloadJSON {
+    public static func payload(_ message: AlertMessage, text: RenderedText, now: Date, resendInterval: Double)
+        -> PayloadJSON
+    {
         if message.event == .resolved {
-            return .array(resolvedSeverities.map { alert(message, severity: $0.rawValue, text: text, now: now, resendInterval: resendInterval) })
+            return .array(
+                resolvedSeverities.map {
+                    alert(message, severity: $0.rawValue, text: text, now: now, resendInterval: resendInterval)
+                })
         }
         let severity = message.event == .test ? "info" : message.severity.rawValue
         return [alert(message, severity: severity, text: text, now: now, resendInterval: resendInterval)]
     }
 
-    static func alert(_ message: AlertMessage, severity: String, text: RenderedText, now: Date, resendInterval: Double) -> PayloadJSON {
+    static func alert(_ message: AlertMessage, severity: String, text: RenderedText, now: Date, resendInterval: Double)
+        -> PayloadJSON
+    {
         let test = message.event == .test
         let labels: PayloadJSON = .object([
             ("alertname", test ? "ClearMLProbeTest" : "ClearMLProbeIncident"),

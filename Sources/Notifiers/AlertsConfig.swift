@@ -33,27 +33,38 @@ public struct AlertsConfig: Sendable {
             let root = try ConfigMap.parse(yaml: yaml, file: file, substitution: substitution)
             document = root
             config.policy = try AlertPolicy.parse(try root.section("alerting"))
-            config.templates = try TemplateSet.parse(try root.section("templates"), baseDirectory: (file as NSString).deletingLastPathComponent)
+            config.templates = try TemplateSet.parse(
+                try root.section("templates"), baseDirectory: (file as NSString).deletingLastPathComponent)
             config.maintenance = try MaintenancePlan.parse(root)
             for entry in try root.maps("destinations") ?? [] {
                 guard try entry.nonEmptyString("kind") != nil else {
-                    throw entry.error(at: nil, "\(entry.path): 'kind' is required (one of: \(DestinationKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+                    throw entry.error(
+                        at: nil,
+                        "\(entry.path): 'kind' is required (one of: \(DestinationKind.allCases.map(\.rawValue).joined(separator: ", ")))"
+                    )
                 }
                 let kind = try entry.choice("kind", default: DestinationKind.slack)
                 let name = try entry.string("name", default: kind.rawValue)
                 guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
                     throw entry.error(key: "name", "'\(name)' must be letters, digits, '-', '_' or '.'")
                 }
-                if names[name] != nil { throw entry.error(key: "name", "another destination is already named '\(name)'") }
+                if names[name] != nil {
+                    throw entry.error(key: "name", "another destination is already named '\(name)'")
+                }
                 names[name] = entry.path
-                config.destinations.append(try DestinationFactory.make(kind: kind, name: name, options: entry, templates: config.templates))
+                config.destinations.append(
+                    try DestinationFactory.make(kind: kind, name: name, options: entry, templates: config.templates))
                 try entry.finish()
             }
         } else {
-            config.policy = try AlertPolicy.parse(try ConfigMap.parse(yaml: "", file: "<environment>", substitution: substitution))
+            config.policy = try AlertPolicy.parse(
+                try ConfigMap.parse(yaml: "", file: "<environment>", substitution: substitution))
         }
         for kind in DestinationKind.allCases {
-            guard let destination = try DestinationFactory.fromEnvironment(kind, substitution, templates: config.templates) else { continue }
+            guard
+                let destination = try DestinationFactory.fromEnvironment(
+                    kind, substitution, templates: config.templates)
+            else { continue }
             if let place = names[destination.name] {
                 throw DestinationFactory.EnvironmentError(
                     "\(DestinationFactory.environmentVariable(kind)) makes a destination named '\(destination.name)', "
@@ -64,7 +75,8 @@ public struct AlertsConfig: Sendable {
         }
         if let root = document {
             // After the environment's destinations, so routes may name them too.
-            config.routes = try AlertRoutes.parse(try root.section("routes"), destinations: Set(config.destinations.map(\.name)))
+            config.routes = try AlertRoutes.parse(
+                try root.section("routes"), destinations: Set(config.destinations.map(\.name)))
             try root.finish()
         }
         return config

@@ -8,7 +8,10 @@ public struct OutgoingRequest: Sendable, Equatable {
     public var headers: [String: String]
     public var body: Data
 
-    public init(url: String, method: String = "POST", headers: [String: String] = ["Content-Type": "application/json"], body: Data) {
+    public init(
+        url: String, method: String = "POST", headers: [String: String] = ["Content-Type": "application/json"],
+        body: Data
+    ) {
         self.url = url
         self.method = method
         self.headers = headers
@@ -74,5 +77,7 @@ extension Destination {
     public var timeout: Double { 15 }
     public var redactedURL: String { "<redacted>" }
     public var secrets: [Secret] { [] }
-    public var fingerprint: String { SHA256.hex(Array((secrets.map(\.exposed) + [kind.rawValue, name]).joined(separator: "\n").utf8)) }
+    public var fingerprint: String {
+        SHA256.hex(Array((secrets.map(\.exposed) + [kind.rawValue, name]).joined(separator: "\n").utf8))
+    }
 }

@@ -12,7 +12,9 @@ public enum DestinationFactory {
     }
 
     /// One entry of `destinations:` (its `kind` and `name` already read).
-    public static func make(kind: DestinationKind, name: String, options: ConfigMap, templates: TemplateSet = .builtIn) throws -> any Destination {
+    public static func make(kind: DestinationKind, name: String, options: ConfigMap, templates: TemplateSet = .builtIn)
+        throws -> any Destination
+    {
         try kind.platform.parse(options, name: name, template: templates.template(for: kind))
     }
 
@@ -23,8 +25,10 @@ public enum DestinationFactory {
 
     /// The destination the environment defines for `kind` (named after the kind), or nil when its variable is unset.
     /// Every variable also works as `NAME_FILE`.
-    public static func fromEnvironment(_ kind: DestinationKind, _ environment: EnvironmentSubstitution,
-                                       templates: TemplateSet = .builtIn) throws -> (any Destination)? {
+    public static func fromEnvironment(
+        _ kind: DestinationKind, _ environment: EnvironmentSubstitution,
+        templates: TemplateSet = .builtIn
+    ) throws -> (any Destination)? {
         do {
             return try kind.platform.fromEnvironment(environment, template: templates.template(for: kind))
         } catch {

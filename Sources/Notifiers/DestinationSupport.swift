@@ -12,8 +12,8 @@ enum DestinationURL {
     /// An http(s) URL with a host; the error shows only scheme://host[:port].
     static func parse(_ text: String, what: String) throws(DestinationConfigError) -> URLComponents {
         guard let components = URLComponents(string: text.trimmingCharacters(in: .whitespaces)),
-              let scheme = components.scheme?.lowercased(), ["http", "https"].contains(scheme),
-              let host = components.host, !host.isEmpty
+            let scheme = components.scheme?.lowercased(), ["http", "https"].contains(scheme),
+            let host = components.host, !host.isEmpty
         else {
             throw DestinationConfigError("\(what): '\(Redact.url(text))' is not an http(s) URL with a host")
         }
@@ -48,7 +48,9 @@ extension DeliveryResponse {
         guard let status else {
             return .retry(after: nil, reason: "\(platform): no answer (\(transportError ?? "connection failed"))")
         }
-        if (500...599).contains(status) { return .retry(after: retryAfter, reason: "\(platform): HTTP \(status) \(bodyExcerpt)") }
+        if (500...599).contains(status) {
+            return .retry(after: retryAfter, reason: "\(platform): HTTP \(status) \(bodyExcerpt)")
+        }
         if status == 408 { return .retry(after: retryAfter, reason: "\(platform): HTTP 408 request timeout") }
         if (300...399).contains(status) {
             return .permanent(reason: "\(platform): HTTP \(status) redirect (not followed; fix the URL)")
@@ -71,12 +73,13 @@ struct EnvironmentReader {
     }
 }
 
-
 extension EnvironmentReader {
     /// A destination's config from its one environment variable (the zero-file setup), nil when the variable is
     /// unset; a config error is prefixed with the variable's name, never its value.
-    static func config<Config>(_ variable: String, _ substitution: EnvironmentSubstitution,
-                               _ make: (String) throws(DestinationConfigError) -> Config) throws(DestinationConfigError) -> Config? {
+    static func config<Config>(
+        _ variable: String, _ substitution: EnvironmentSubstitution,
+        _ make: (String) throws(DestinationConfigError) -> Config
+    ) throws(DestinationConfigError) -> Config? {
         guard let value = try EnvironmentReader(substitution: substitution).value(variable) else { return nil }
         do { return try make(value) } catch { throw DestinationConfigError("\(variable): \(error.description)") }
     }

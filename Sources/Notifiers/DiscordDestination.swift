@@ -13,7 +13,9 @@ public struct DiscordConfig: Sendable, Equatable {
 
     public static let environmentVariable = "CLEARML_PROBE_ALERT_DISCORD_URL"
 
-    public init(name: String = "discord", url: String, username: String = "clearml-probe") throws(DestinationConfigError) {
+    public init(name: String = "discord", url: String, username: String = "clearml-probe")
+        throws(DestinationConfigError)
+    {
         self.name = name
         self.url = Secret(url.trimmingCharacters(in: .whitespacesAndNewlines))
         self.username = username
@@ -27,8 +29,12 @@ public struct DiscordConfig: Sendable, Equatable {
         }
     }
 
-    public static func fromEnvironment(_ substitution: EnvironmentSubstitution) throws(DestinationConfigError) -> DiscordConfig? {
-        try EnvironmentReader.config(environmentVariable, substitution) { url throws(DestinationConfigError) in try DiscordConfig(url: url) }
+    public static func fromEnvironment(_ substitution: EnvironmentSubstitution) throws(DestinationConfigError)
+        -> DiscordConfig?
+    {
+        try EnvironmentReader.config(environmentVariable, substitution) { url throws(DestinationConfigError) in
+            try DiscordConfig(url: url)
+        }
     }
 
     /// Reads `url` and `username` from a `destinations:` entry (the caller has read `name` and `kind`).
@@ -36,7 +42,9 @@ public struct DiscordConfig: Sendable, Equatable {
         let url = try map.required("url", "the Discord webhook URL")
         let username = try map.nonEmptyString("username") ?? "clearml-probe"
         let config: DiscordConfig
-        do { config = try DiscordConfig(name: name, url: url, username: username) } catch { throw map.error(key: "url", error.description) }
+        do { config = try DiscordConfig(name: name, url: url, username: username) } catch {
+            throw map.error(key: "url", error.description)
+        }
         try map.finish()
         return config
     }
@@ -49,7 +57,9 @@ public struct DiscordDestination: WebhookURLDestination, Platform {
     public static let pace: RateLimit? = RateLimit([.messages(5, per: 2), .messages(30, per: 60)])
     public static let environmentVariables = [DiscordConfig.environmentVariable]
 
-    public static func fromEnvironment(_ substitution: EnvironmentSubstitution, template: MessageTemplate) throws(DestinationConfigError) -> DiscordDestination? {
+    public static func fromEnvironment(_ substitution: EnvironmentSubstitution, template: MessageTemplate)
+        throws(DestinationConfigError) -> DiscordDestination?
+    {
         try DiscordConfig.fromEnvironment(substitution).map { DiscordDestination(config: $0, template: template) }
     }
 
@@ -82,7 +92,9 @@ public struct DiscordDestination: WebhookURLDestination, Platform {
     }
 
     public func request(for message: AlertMessage, now: Date) throws -> OutgoingRequest {
-        OutgoingRequest(url: Self.endpoint(config.url.exposed), body: Self.payload(message, text: template.render(message), username: config.username).data)
+        OutgoingRequest(
+            url: Self.endpoint(config.url.exposed),
+            body: Self.payload(message, text: template.render(message), username: config.username).data)
     }
 
     /// The webhook URL with `wait=true` (kept when already there, other parameters such as `thread_id` kept).
@@ -141,7 +153,8 @@ public struct DiscordDestination: WebhookURLDestination, Platform {
     /// webhook is empty (`X-RateLimit-Remaining: 0`), wait `X-RateLimit-Reset-After` seconds before the next request.
     public func pacingDelay(_ response: DeliveryResponse) -> Double? {
         guard let remaining = response.header("X-RateLimit-Remaining").flatMap(Double.init), remaining <= 0,
-              let after = response.header("X-RateLimit-Reset-After").flatMap(Double.init), after > 0 else { return nil }
+            let after = response.header("X-RateLimit-Reset-After").flatMap(Double.init), after > 0
+        else { return nil }
         return min(after, 3600)
     }
 
@@ -159,7 +172,9 @@ public struct DiscordDestination: WebhookURLDestination, Platform {
         }
         let code = json?["code"]?.int
         let text = json?["message"]?.string ?? response.bodyExcerpt
-        var reason = "discord: HTTP \(status)" + (code.map { " code \($0)" } ?? "") + (text.isEmpty ? "" : " \(Truncation.runes(text, 200))")
+        var reason =
+            "discord: HTTP \(status)" + (code.map { " code \($0)" } ?? "")
+            + (text.isEmpty ? "" : " \(Truncation.runes(text, 200))")
         if code == 10015 || status == 404 { reason += " (the webhook was deleted; replace the URL)" }
         if code == 50027 || status == 401 { reason += " (invalid webhook token; replace the URL)" }
         return .permanent(reason: reason)

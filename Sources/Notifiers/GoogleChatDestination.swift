@@ -21,14 +21,20 @@ public struct GoogleChatConfig: Sendable, Equatable {
         _ = try DestinationURL.parse(url.exposed, what: "googlechat '\(name)' url")
     }
 
-    public static func fromEnvironment(_ substitution: EnvironmentSubstitution) throws(DestinationConfigError) -> GoogleChatConfig? {
-        try EnvironmentReader.config(environmentVariable, substitution) { url throws(DestinationConfigError) in try GoogleChatConfig(url: url) }
+    public static func fromEnvironment(_ substitution: EnvironmentSubstitution) throws(DestinationConfigError)
+        -> GoogleChatConfig?
+    {
+        try EnvironmentReader.config(environmentVariable, substitution) { url throws(DestinationConfigError) in
+            try GoogleChatConfig(url: url)
+        }
     }
 
     public static func parse(_ map: ConfigMap, name: String) throws -> GoogleChatConfig {
         let url = try map.required("url", "the Google Chat space webhook URL")
         let config: GoogleChatConfig
-        do { config = try GoogleChatConfig(name: name, url: url) } catch { throw map.error(key: "url", error.description) }
+        do { config = try GoogleChatConfig(name: name, url: url) } catch {
+            throw map.error(key: "url", error.description)
+        }
         try map.finish()
         return config
     }
@@ -41,11 +47,14 @@ public struct GoogleChatDestination: WebhookURLDestination, Platform {
     public static let pace: RateLimit? = .onePerSecond
     public static let environmentVariables = [GoogleChatConfig.environmentVariable]
 
-    public static func fromEnvironment(_ substitution: EnvironmentSubstitution, template: MessageTemplate) throws(DestinationConfigError) -> GoogleChatDestination? {
+    public static func fromEnvironment(_ substitution: EnvironmentSubstitution, template: MessageTemplate)
+        throws(DestinationConfigError) -> GoogleChatDestination?
+    {
         try GoogleChatConfig.fromEnvironment(substitution).map { GoogleChatDestination(config: $0, template: template) }
     }
 
-    public static func parse(_ map: ConfigMap, name: String, template: MessageTemplate) throws -> GoogleChatDestination {
+    public static func parse(_ map: ConfigMap, name: String, template: MessageTemplate) throws -> GoogleChatDestination
+    {
         GoogleChatDestination(config: try GoogleChatConfig.parse(map, name: name), template: template)
     }
 
@@ -65,9 +74,10 @@ public struct GoogleChatDestination: WebhookURLDestination, Platform {
     public var webhookURL: Secret { config.url }
 
     public func request(for message: AlertMessage, now: Date) throws -> OutgoingRequest {
-        OutgoingRequest(url: Self.endpoint(config.url.exposed),
-                        headers: ["Content-Type": "application/json; charset=UTF-8"],
-                        body: Self.payload(message, text: template.render(message)).data)
+        OutgoingRequest(
+            url: Self.endpoint(config.url.exposed),
+            headers: ["Content-Type": "application/json; charset=UTF-8"],
+            body: Self.payload(message, text: template.render(message)).data)
     }
 
     /// The webhook URL with `messageReplyOption` set (replacing any other value), its key and token kept.
@@ -93,26 +103,49 @@ public struct GoogleChatDestination: WebhookURLDestination, Platform {
         var widgets: [PayloadJSON] = []
         if !body.isEmpty { widgets.append(["textParagraph": ["text": .string(body)]]) }
         var details: [PayloadJSON] = [
-            ["decoratedText": ["topLabel": "Severity", "text": .string("<font color=\"\(message.cardColor)\">\(message.severity.label)</font>")]],
-            ["decoratedText": ["topLabel": "Service", "text": .string(TextEscaping.html.escape(message.serviceAndLayer))]],
-            ["decoratedText": ["topLabel": "Incident", "text": .string(TextEscaping.html.escape(Truncation.runes(message.incidentID, 300)))]],
+            [
+                "decoratedText": [
+                    "topLabel": "Severity",
+                    "text": .string("<font color=\"\(message.cardColor)\">\(message.severity.label)</font>"),
+                ]
+            ],
+            [
+                "decoratedText": [
+                    "topLabel": "Service", "text": .string(TextEscaping.html.escape(message.serviceAndLayer)),
+                ]
+            ],
+            [
+                "decoratedText": [
+                    "topLabel": "Incident",
+                    "text": .string(TextEscaping.html.escape(Truncation.runes(message.incidentID, 300))),
+                ]
+            ],
         ]
         if let url = message.statusURL, !url.isEmpty {
-            details.append(["buttonList": ["buttons": [["text": "Status page", "onClick": ["openLink": ["url": .string(url)]]]]]])
+            details.append([
+                "buttonList": ["buttons": [["text": "Status page", "onClick": ["openLink": ["url": .string(url)]]]]]
+            ])
         }
         var sections: [PayloadJSON] = []
         if !widgets.isEmpty { sections.append(["widgets": .array(widgets)]) }
         sections.append(["widgets": .array(details)])
         return [
             "thread": ["threadKey": .string(message.incidentID)],
-            "cardsV2": [[
-                "cardId": "clearml-probe-alert",
-                "card": [
-                    "header": ["title": .string(title),
-                               "subtitle": .string(Truncation.runes("\(message.instance) · \(message.severity.label) · \(MessageText.label(message.event))", 200))],
-                    "sections": .array(sections),
-                ],
-            ]],
+            "cardsV2": [
+                [
+                    "cardId": "clearml-probe-alert",
+                    "card": [
+                        "header": [
+                            "title": .string(title),
+                            "subtitle": .string(
+                                Truncation.runes(
+                                    "\(message.instance) · \(message.severity.label) · \(MessageText.label(message.event))",
+                                    200)),
+                        ],
+                        "sections": .array(sections),
+                    ],
+                ]
+            ],
         ]
     }
 
@@ -128,8 +161,12 @@ public struct GoogleChatDestination: WebhookURLDestination, Platform {
         if status == 429 {
             return .retry(after: response.retryAfter, reason: "googlechat: HTTP 429 \(code ?? "RESOURCE_EXHAUSTED")")
         }
-        var reason = "googlechat: HTTP \(status)" + (code.map { " \($0)" } ?? "") + (text.isEmpty ? "" : " \(Truncation.runes(text, 200))")
-        if [401, 403, 404].contains(status) { reason += " (the webhook was removed or its key/token is wrong; replace the URL)" }
+        var reason =
+            "googlechat: HTTP \(status)" + (code.map { " \($0)" } ?? "")
+            + (text.isEmpty ? "" : " \(Truncation.runes(text, 200))")
+        if [401, 403, 404].contains(status) {
+            reason += " (the webhook was removed or its key/token is wrong; replace the URL)"
+        }
         return .permanent(reason: reason)
     }
 }

@@ -14,7 +14,9 @@ public struct MattermostConfig: Sendable, Equatable {
 
     public static let environmentVariable = "CLEARML_PROBE_ALERT_MATTERMOST_URL"
 
-    public init(name: String = "mattermost", url: String, channel: String? = nil, username: String? = nil) throws(DestinationConfigError) {
+    public init(name: String = "mattermost", url: String, channel: String? = nil, username: String? = nil)
+        throws(DestinationConfigError)
+    {
         self.name = name
         self.url = Secret(url.trimmingCharacters(in: .whitespacesAndNewlines))
         self.channel = channel
@@ -26,8 +28,12 @@ public struct MattermostConfig: Sendable, Equatable {
         _ = try DestinationURL.parse(url.exposed, what: "mattermost '\(name)' url")
     }
 
-    public static func fromEnvironment(_ substitution: EnvironmentSubstitution) throws(DestinationConfigError) -> MattermostConfig? {
-        try EnvironmentReader.config(environmentVariable, substitution) { url throws(DestinationConfigError) in try MattermostConfig(url: url) }
+    public static func fromEnvironment(_ substitution: EnvironmentSubstitution) throws(DestinationConfigError)
+        -> MattermostConfig?
+    {
+        try EnvironmentReader.config(environmentVariable, substitution) { url throws(DestinationConfigError) in
+            try MattermostConfig(url: url)
+        }
     }
 
     public static func parse(_ map: ConfigMap, name: String) throws -> MattermostConfig {
@@ -50,11 +56,14 @@ public struct MattermostDestination: WebhookURLDestination, Platform {
     public static let pace: RateLimit? = RateLimit([.messages(10, per: 1)])
     public static let environmentVariables = [MattermostConfig.environmentVariable]
 
-    public static func fromEnvironment(_ substitution: EnvironmentSubstitution, template: MessageTemplate) throws(DestinationConfigError) -> MattermostDestination? {
+    public static func fromEnvironment(_ substitution: EnvironmentSubstitution, template: MessageTemplate)
+        throws(DestinationConfigError) -> MattermostDestination?
+    {
         try MattermostConfig.fromEnvironment(substitution).map { MattermostDestination(config: $0, template: template) }
     }
 
-    public static func parse(_ map: ConfigMap, name: String, template: MessageTemplate) throws -> MattermostDestination {
+    public static func parse(_ map: ConfigMap, name: String, template: MessageTemplate) throws -> MattermostDestination
+    {
         MattermostDestination(config: try MattermostConfig.parse(map, name: name), template: template)
     }
 
@@ -73,7 +82,8 @@ public struct MattermostDestination: WebhookURLDestination, Platform {
     public var webhookURL: Secret { config.url }
 
     public func request(for message: AlertMessage, now: Date) throws -> OutgoingRequest {
-        OutgoingRequest(url: config.url.exposed, body: Self.payload(message, text: template.render(message), config: config).data)
+        OutgoingRequest(
+            url: config.url.exposed, body: Self.payload(message, text: template.render(message), config: config).data)
     }
 
     public static func payload(_ message: AlertMessage, text: RenderedText, config: MattermostConfig) -> PayloadJSON {
@@ -84,7 +94,9 @@ public struct MattermostDestination: WebhookURLDestination, Platform {
             ("Instance", Truncation.runes(message.instance, 200)),
             ("Incident", Truncation.runes(message.incidentID, 300)),
         ]
-        let fixed = heading.unicodeScalars.count + fields.reduce(0) { $0 + $1.0.unicodeScalars.count + $1.1.unicodeScalars.count }
+        let fixed =
+            heading.unicodeScalars.count
+            + fields.reduce(0) { $0 + $1.0.unicodeScalars.count + $1.1.unicodeScalars.count }
         let room = maxPost - fixed
         let body = Truncation.lines(text.lines, limit: room).joined(separator: "\n")
         var attachment: [(String, PayloadJSON?)] = [
@@ -113,10 +125,12 @@ public struct MattermostDestination: WebhookURLDestination, Platform {
         if (200...299).contains(status) { return .delivered }
         if status == 429 {
             let reset = response.header("X-Ratelimit-Reset").flatMap(Double.init)
-            return .retry(after: response.retryAfter ?? RetryAfter.capped(reset), reason: "mattermost: HTTP 429 rate limited")
+            return .retry(
+                after: response.retryAfter ?? RetryAfter.capped(reset), reason: "mattermost: HTTP 429 rate limited")
         }
         let json = response.json
         let text = json?["message"]?.string ?? json?["detailed_error"]?.string ?? response.bodyExcerpt
-        return .permanent(reason: "mattermost: HTTP \(status) \(Truncation.runes(text, 200))".trimmingCharacters(in: .whitespaces))
+        return .permanent(
+            reason: "mattermost: HTTP \(status) \(Truncation.runes(text, 200))".trimmingCharacters(in: .whitespaces))
     }
 }

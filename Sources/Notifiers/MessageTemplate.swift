@@ -63,7 +63,8 @@ public struct MessageTemplate: Sendable {
         } catch let error as MustacheTemplate.ParserError {
             let line = error.context.lineNumber
             let column = line == 1 ? max(1, error.context.columnNumber - pragma.count) : error.context.columnNumber
-            throw ConfigError(file: source, line: line, column: column, message: "template error: \(Self.describe(error.error))")
+            throw ConfigError(
+                file: source, line: line, column: column, message: "template error: \(Self.describe(error.error))")
         } catch {
             throw ConfigError(file: source, line: 1, column: 1, message: "template error: \(error)")
         }
@@ -77,8 +78,10 @@ public struct MessageTemplate: Sendable {
         case .expectedSectionEnd: return "a section is never closed (missing '{{/name}}')"
         case .invalidSetDelimiter: return "bad set-delimiter tag"
         case .transformAppliedToInheritanceSection: return "a transform cannot apply to an inheritance section"
-        case .illegalTokenInsideInheritSection, .textInsideInheritSection: return "only blocks may appear inside a partial's inheritance section"
-        case .invalidConfigVariableSyntax, .unrecognisedConfigVariable: return "unsupported pragma (the escaping is chosen by the destination kind)"
+        case .illegalTokenInsideInheritSection, .textInsideInheritSection:
+            return "only blocks may appear inside a partial's inheritance section"
+        case .invalidConfigVariableSyntax, .unrecognisedConfigVariable:
+            return "unsupported pragma (the escaping is chosen by the destination kind)"
         }
     }
 
@@ -104,7 +107,9 @@ public struct MessageTemplate: Sendable {
             return text
         }
         func lines(_ lines: [AlertMessage.Line]) -> [[String: Any]] {
-            lines.map { ["key": $0.key, "status": $0.status.label, "status_word": $0.status.rawValue, "summary": $0.summary] }
+            lines.map {
+                ["key": $0.key, "status": $0.status.label, "status_word": $0.status.rawValue, "summary": $0.summary]
+            }
         }
         let end = message.resolvedAt ?? message.createdAt
         var view: [String: Any] = [
@@ -181,12 +186,17 @@ public struct TemplateSet: Sendable {
     /// templates:
     ///   telegram: templates/telegram.mustache
     /// ```
-    public static func parse(_ map: ConfigMap, baseDirectory: String,
-                             readFile: (String) throws -> String = { try String(contentsOfFile: $0, encoding: .utf8) }) throws -> TemplateSet {
+    public static func parse(
+        _ map: ConfigMap, baseDirectory: String,
+        readFile: (String) throws -> String = { try String(contentsOfFile: $0, encoding: .utf8) }
+    ) throws -> TemplateSet {
         var overrides: [DestinationKind: MessageTemplate] = [:]
         for key in map.keys {
             guard let kind = DestinationKind(rawValue: key) else {
-                throw map.error(atKey: key, "unknown destination kind '\(key)' in \(map.path) (kinds: \(DestinationKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw map.error(
+                    atKey: key,
+                    "unknown destination kind '\(key)' in \(map.path) (kinds: \(DestinationKind.allCases.map(\.rawValue).joined(separator: ", ")))"
+                )
             }
             guard let file = try map.nonEmptyString(key) else { continue }
             let path = file.hasPrefix("/") ? file : (baseDirectory.isEmpty ? file : baseDirectory + "/" + file)

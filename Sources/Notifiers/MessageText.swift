@@ -12,7 +12,10 @@ public enum MessageText {
     /// `1h 12m`, `45s`.
     public static func duration(_ seconds: Double) -> String {
         let total = max(0, Int(seconds.rounded()))
-        let days = total / 86400, hours = total % 86400 / 3600, minutes = total % 3600 / 60, secs = total % 60
+        let days = total / 86400
+        let hours = total % 86400 / 3600
+        let minutes = total % 3600 / 60
+        let secs = total % 60
         if days > 0 { return hours > 0 ? "\(days)d \(hours)h" : "\(days)d" }
         if hours > 0 { return minutes > 0 ? "\(hours)h \(minutes)m" : "\(hours)h" }
         if minutes > 0 { return "\(minutes)m" }

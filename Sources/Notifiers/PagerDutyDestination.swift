@@ -25,12 +25,16 @@ public struct PagerDutyConfig: Sendable, Equatable {
     public func validate() throws(DestinationConfigError) {
         let key = routingKey.exposed
         guard (20...64).contains(key.count), key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
-            throw DestinationConfigError("pagerduty '\(name)': the routing key must be the 32-character integration key of an Events API v2 integration")
+            throw DestinationConfigError(
+                "pagerduty '\(name)': the routing key must be the 32-character integration key of an Events API v2 integration"
+            )
         }
         _ = try DestinationURL.parse(url, what: "pagerduty '\(name)' url")
     }
 
-    public static func fromEnvironment(_ substitution: EnvironmentSubstitution) throws(DestinationConfigError) -> PagerDutyConfig? {
+    public static func fromEnvironment(_ substitution: EnvironmentSubstitution) throws(DestinationConfigError)
+        -> PagerDutyConfig?
+    {
         let reader = EnvironmentReader(substitution: substitution)
         guard let key = try reader.value(keyVariable) else { return nil }
         do { return try PagerDutyConfig(routingKey: key, url: try reader.value(urlVariable)) } catch {
@@ -58,7 +62,9 @@ public struct PagerDutyDestination: Destination, Platform {
     public static let pace: RateLimit? = RateLimit([.messages(2, per: 1)])
     public static let environmentVariables = [PagerDutyConfig.keyVariable, PagerDutyConfig.urlVariable]
 
-    public static func fromEnvironment(_ substitution: EnvironmentSubstitution, template: MessageTemplate) throws(DestinationConfigError) -> PagerDutyDestination? {
+    public static func fromEnvironment(_ substitution: EnvironmentSubstitution, template: MessageTemplate)
+        throws(DestinationConfigError) -> PagerDutyDestination?
+    {
         try PagerDutyConfig.fromEnvironment(substitution).map { PagerDutyDestination(config: $0, template: template) }
     }
 
@@ -85,17 +91,21 @@ public struct PagerDutyDestination: Destination, Platform {
     public var secrets: [Secret] { [config.routingKey] }
 
     public func request(for message: AlertMessage, now: Date) throws -> OutgoingRequest {
-        OutgoingRequest(url: config.url, body: Self.payload(message, text: template.render(message), routingKey: config.routingKey).data)
+        OutgoingRequest(
+            url: config.url,
+            body: Self.payload(message, text: template.render(message), routingKey: config.routingKey).data)
     }
 
     /// `clearml-probe/<incident id>` (a test: `clearml-probe/test/<message id>`); over 255 characters, a prefix and a
     /// 64-bit FNV-1a hash of the whole, so it stays deterministic.
     public static func dedupKey(for message: AlertMessage) -> String {
-        let key = message.event == .test ? "clearml-probe/test/\(message.messageID)" : "clearml-probe/\(message.incidentID)"
+        let key =
+            message.event == .test ? "clearml-probe/test/\(message.messageID)" : "clearml-probe/\(message.incidentID)"
         if key.utf8.count <= maxDedupKey { return key }
         let hex = String(fnv1a(key), radix: 16)
         let hash = String(repeating: "0", count: max(0, 16 - hex.count)) + hex
-        return Truncation.bytes(key, maxDedupKey - 17).replacingOccurrences(of: Truncation.ellipsis, with: "") + "#" + hash
+        return Truncation.bytes(key, maxDedupKey - 17).replacingOccurrences(of: Truncation.ellipsis, with: "") + "#"
+            + hash
     }
 
     static func fnv1a(_ text: String) -> UInt64 {
@@ -124,7 +134,8 @@ public struct PagerDutyDestination: Destination, Platform {
             return ["routing_key": .string(routingKey.exposed), "event_action": "resolve", "dedup_key": .string(dedup)]
         }
         func lines(_ lines: [AlertMessage.Line]) -> PayloadJSON {
-            .array(lines.prefix(50).map { .string(Truncation.runes("\($0.status.label) \($0.key): \($0.summary)", 500)) })
+            .array(
+                lines.prefix(50).map { .string(Truncation.runes("\($0.status.label) \($0.key): \($0.summary)", 500)) })
         }
         let details = PayloadJSON.compact([
             ("summary", .string(Truncation.runes(message.summary, 1000))),
@@ -144,7 +155,10 @@ public struct PagerDutyDestination: Destination, Platform {
             ("timestamp", .string(MessageText.timestamp(message.startedAt))),
             ("component", .string(message.service.rawValue)),
             ("group", .string(message.service.layer.rawValue)),
-            ("class", .string(message.causes.first.map { String($0.key.split(separator: "/").first ?? "") } ?? "incident")),
+            (
+                "class",
+                .string(message.causes.first.map { String($0.key.split(separator: "/").first ?? "") } ?? "incident")
+            ),
             ("custom_details", details),
         ])
         var members: [(String, PayloadJSON?)] = [
@@ -172,6 +186,7 @@ public struct PagerDutyDestination: Destination, Platform {
         let message = json?["message"]?.string ?? response.bodyExcerpt
         let errors = json?["errors"]?.array?.compactMap(\.string).joined(separator: "; ") ?? ""
         let text = [message, errors].filter { !$0.isEmpty }.joined(separator: ": ")
-        return .permanent(reason: "pagerduty: HTTP \(status) \(Truncation.runes(text, 300))".trimmingCharacters(in: .whitespaces))
+        return .permanent(
+            reason: "pagerduty: HTTP \(status) \(Truncation.runes(text, 300))".trimmingCharacters(in: .whitespaces))
     }
 }

@@ -3,7 +3,8 @@ import Foundation
 /// JSON as a payload builder writes it: keys in the order written (so golden files read like the platform docs),
 /// every string escaped here and nowhere else (templates never produce JSON).
 public indirect enum PayloadJSON: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
-    ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral {
+    ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
+{
     case null
     case bool(Bool)
     case int(Int)
@@ -22,10 +23,11 @@ public indirect enum PayloadJSON: Sendable, Equatable, ExpressibleByStringLitera
 
     /// An object without its null members.
     public static func compact(_ members: [(String, PayloadJSON?)]) -> PayloadJSON {
-        .object(members.compactMap { key, value in
-            guard let value, value != .null else { return nil }
-            return (key, value)
-        })
+        .object(
+            members.compactMap { key, value in
+                guard let value, value != .null else { return nil }
+                return (key, value)
+            })
     }
 
     public func serialized() -> String {
@@ -42,7 +44,13 @@ public indirect enum PayloadJSON: Sendable, Equatable, ExpressibleByStringLitera
         case .bool(let value): out += value ? "true" : "false"
         case .int(let value): out += String(value)
         case .double(let value):
-            if value.isFinite, value == value.rounded(), abs(value) < 1e15 { out += String(Int(value)) } else if value.isFinite { out += String(value) } else { out += "null" }
+            if value.isFinite, value == value.rounded(), abs(value) < 1e15 {
+                out += String(Int(value))
+            } else if value.isFinite {
+                out += String(value)
+            } else {
+                out += "null"
+            }
         case .string(let value): Self.writeString(value, to: &out)
         case .array(let items):
             out += "["

@@ -18,7 +18,8 @@ public protocol Platform: Destination {
     static var environmentVariables: [String] { get }
     /// The destination the environment defines (named after the kind), or nil when its first variable is unset.
     /// Errors name the variable, never its value.
-    static func fromEnvironment(_ substitution: EnvironmentSubstitution, template: MessageTemplate) throws(DestinationConfigError) -> Self?
+    static func fromEnvironment(_ substitution: EnvironmentSubstitution, template: MessageTemplate)
+        throws(DestinationConfigError) -> Self?
     /// A destination from a `destinations:` entry whose `kind` and `name` the caller has read; reads the kind's own
     /// keys (errors located at file:line:column).
     static func parse(_ map: ConfigMap, name: String, template: MessageTemplate) throws -> Self

@@ -17,7 +17,9 @@ public struct RateLimit: Sendable, Equatable {
         }
 
         /// `count` messages per `seconds`, all at once at most.
-        public static func messages(_ count: Double, per seconds: Double) -> Bucket { Bucket(perSecond: count / seconds, burst: count) }
+        public static func messages(_ count: Double, per seconds: Double) -> Bucket {
+            Bucket(perSecond: count / seconds, burst: count)
+        }
     }
 
     public var buckets: [Bucket]

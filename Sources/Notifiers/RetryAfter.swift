@@ -8,7 +8,8 @@ public enum RetryAfter {
 
     /// Seconds to wait, or nil when there is no usable hint.
     public static func seconds(_ headers: [String: String], now: Date) -> Double? {
-        guard let value = header("retry-after", in: headers)?.trimmingCharacters(in: .whitespaces), !value.isEmpty else {
+        guard let value = header("retry-after", in: headers)?.trimmingCharacters(in: .whitespaces), !value.isEmpty
+        else {
             return nil
         }
         if let seconds = Double(value) { return seconds >= 0 ? capped(seconds) : nil }
@@ -26,12 +27,14 @@ public enum RetryAfter {
     static func httpDate(_ text: String) -> Date? {
         let parts = text.split(separator: " ")
         guard parts.count == 6, parts[0].hasSuffix(","), ["GMT", "UTC"].contains(parts[5]),
-              let day = Int(parts[1]), parts[1].count == 2,
-              let month = UTCTime.monthNames.firstIndex(where: { $0.lowercased() == parts[2].lowercased() }),
-              let year = Int(parts[3]), parts[3].count == 4 else { return nil }
+            let day = Int(parts[1]), parts[1].count == 2,
+            let month = UTCTime.monthNames.firstIndex(where: { $0.lowercased() == parts[2].lowercased() }),
+            let year = Int(parts[3]), parts[3].count == 4
+        else { return nil }
         let clock = parts[4].split(separator: ":")
         guard clock.count == 3, clock.allSatisfy({ $0.count == 2 }),
-              let hour = Int(clock[0]), let minute = Int(clock[1]), let second = Int(clock[2]) else { return nil }
+            let hour = Int(clock[0]), let minute = Int(clock[1]), let second = Int(clock[2])
+        else { return nil }
         return UTCTime(year: year, month: month + 1, day: day, hour: hour, minute: minute, second: second).date
     }
 

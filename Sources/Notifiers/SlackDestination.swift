@@ -43,13 +43,17 @@ public struct SlackDestination: Platform {
 
     /// `kind: slack` with `url` (required) and `timeout`.
     public static func parse(_ options: ConfigMap, name: String, template: MessageTemplate) throws -> SlackDestination {
-        guard let url = try options.url("url") else { throw options.error(at: nil, "\(options.path): 'url' is required for a slack destination") }
+        guard let url = try options.url("url") else {
+            throw options.error(at: nil, "\(options.path): 'url' is required for a slack destination")
+        }
         let timeout = try options.duration("timeout", default: 15, minimum: 1)
         return SlackDestination(name: name, url: Secret(url.absoluteString), timeout: timeout, template: template)
     }
 
     /// `CLEARML_PROBE_ALERT_SLACK_URL`: the webhook URL.
-    public static func fromEnvironment(_ substitution: EnvironmentSubstitution, template: MessageTemplate) throws(DestinationConfigError) -> SlackDestination? {
+    public static func fromEnvironment(_ substitution: EnvironmentSubstitution, template: MessageTemplate)
+        throws(DestinationConfigError) -> SlackDestination?
+    {
         try EnvironmentReader.config(environmentVariables[0], substitution) { value throws(DestinationConfigError) in
             _ = try DestinationURL.parse(value, what: "slack url")
             return SlackDestination(name: kind.rawValue, url: Secret(value), template: template)
@@ -60,7 +64,9 @@ public struct SlackDestination: Platform {
     public var secrets: [Secret] { [url] }
 
     public func request(for message: AlertMessage, now: Date) throws -> OutgoingRequest {
-        OutgoingRequest(url: url.exposed, headers: ["Content-Type": "application/json; charset=utf-8"], body: Self.body(message, template: template))
+        OutgoingRequest(
+            url: url.exposed, headers: ["Content-Type": "application/json; charset=utf-8"],
+            body: Self.body(message, template: template))
     }
 
     // MARK: - Payload
@@ -71,9 +77,15 @@ public struct SlackDestination: Platform {
         let plain = TextEscaping.slackMrkdwn.plain(title)
         let payload: [String: Any] = [
             "text": Truncation.escaped(title, Limits.text),
-            "attachments": [["color": colour(message), "fallback": Truncation.characters(plain, Limits.text), "blocks": blocks(message, title: plain, body: text.lines)]],
+            "attachments": [
+                [
+                    "color": colour(message), "fallback": Truncation.characters(plain, Limits.text),
+                    "blocks": blocks(message, title: plain, body: text.lines),
+                ]
+            ],
         ]
-        return (try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return (try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys, .withoutEscapingSlashes]))
+            ?? Data()
     }
 
     /// The message with its free text cut to Slack's budgets before rendering, and code fences in the evidence
@@ -81,10 +93,14 @@ public struct SlackDestination: Platform {
     static func budgeted(_ message: AlertMessage) -> AlertMessage {
         var message = message
         message.summary = Truncation.characters(message.summary, Limits.summary)
-        message.evidence = message.evidence.map { Truncation.characters($0, Limits.evidence).replacingOccurrences(of: "```", with: "\'\'\'") }
+        message.evidence = message.evidence.map {
+            Truncation.characters($0, Limits.evidence).replacingOccurrences(of: "```", with: "\'\'\'")
+        }
         message.hint = message.hint.map { Truncation.characters($0, Limits.summary) }
         func item(_ line: AlertMessage.Line) -> AlertMessage.Line {
-            AlertMessage.Line(key: Truncation.characters(line.key, Limits.item), status: line.status, summary: Truncation.characters(line.summary, Limits.item))
+            AlertMessage.Line(
+                key: Truncation.characters(line.key, Limits.item), status: line.status,
+                summary: Truncation.characters(line.summary, Limits.item))
         }
         message.causes = message.causes.map(item)
         message.symptoms = message.symptoms.map(item)
@@ -107,24 +123,38 @@ public struct SlackDestination: Platform {
 
     static func blocks(_ message: AlertMessage, title: String, body: [String]) -> [[String: Any]] {
         var blocks: [[String: Any]] = []
-        blocks.append(["type": "header", "text": ["type": "plain_text", "text": Truncation.characters(title, Limits.header), "emoji": true]])
+        blocks.append([
+            "type": "header",
+            "text": ["type": "plain_text", "text": Truncation.characters(title, Limits.header), "emoji": true],
+        ])
         // Room for the fields and the context line after the sections.
         let sections = paragraphs(body, maxCount: Limits.blocks - 3, budget: Limits.bodyTotal)
         blocks += sections.map(section)
 
         var fields: [String] = []
-        if message.event != .resolved && message.event != .test { fields.append("*Severity*\n\(message.severity.rawValue)") }
-        if message.event != .test { fields.append("*Service*\n\(escape(message.service.displayName)) (\(message.service.layer.rawValue))") }
+        if message.event != .resolved && message.event != .test {
+            fields.append("*Severity*\n\(message.severity.rawValue)")
+        }
+        if message.event != .test {
+            fields.append("*Service*\n\(escape(message.service.displayName)) (\(message.service.layer.rawValue))")
+        }
         if message.event != .test { fields.append("*Started*\n\(MessageText.time(message.startedAt))") }
         if let resolved = message.resolvedAt { fields.append("*Resolved*\n\(MessageText.time(resolved))") }
         fields.append("*Instance*\n\(escape(message.instance))")
-        blocks.append(["type": "section", "fields": fields.prefix(Limits.fields).map { ["type": "mrkdwn", "text": Truncation.characters($0, Limits.field)] }])
+        blocks.append([
+            "type": "section",
+            "fields": fields.prefix(Limits.fields).map {
+                ["type": "mrkdwn", "text": Truncation.characters($0, Limits.field)]
+            },
+        ])
 
         var context = "incident `\(escape(message.incidentID))`"
         if let url = message.statusURL, !url.isEmpty, !url.contains("|"), !url.contains(">") {
             context += " · <\(url)|status page>"
         }
-        blocks.append(["type": "context", "elements": [["type": "mrkdwn", "text": Truncation.characters(context, Limits.field)]]])
+        blocks.append([
+            "type": "context", "elements": [["type": "mrkdwn", "text": Truncation.characters(context, Limits.field)]],
+        ])
         return Array(blocks.prefix(Limits.blocks))
     }
 
@@ -141,7 +171,8 @@ public struct SlackDestination: Platform {
         }
         groups.removeAll { $0.isEmpty }
         if groups.count > maxCount {
-            groups = Array(groups.prefix(maxCount - 1)) + [Array(groups.dropFirst(maxCount - 1).joined(separator: [""]))]
+            groups =
+                Array(groups.prefix(maxCount - 1)) + [Array(groups.dropFirst(maxCount - 1).joined(separator: [""]))]
         }
         var left = budget
         var out: [String] = []
@@ -160,7 +191,8 @@ public struct SlackDestination: Platform {
 
     /// Slack mrkdwn control characters (docs/chat-platforms.md, "Slack").
     static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;")
     }
 
     // MARK: - Answers
@@ -181,12 +213,16 @@ public struct SlackDestination: Platform {
         case 200..<300:
             return .delivered
         case 429:
-            return .retry(after: response.retryAfter, reason: "slack: HTTP 429 rate limited \(body)".trimmingCharacters(in: .whitespaces))
+            return .retry(
+                after: response.retryAfter,
+                reason: "slack: HTTP 429 rate limited \(body)".trimmingCharacters(in: .whitespaces))
         case 400:
             return .permanent(reason: "slack: HTTP 400 \(body): Slack refused the payload")
         default:
             let broken = Self.brokenDestination.contains(body)
-            return .permanent(reason: "slack: HTTP \(status) \(body)\(broken ? ": the webhook was revoked or its channel is gone" : "")")
+            return .permanent(
+                reason:
+                    "slack: HTTP \(status) \(body)\(broken ? ": the webhook was revoked or its channel is gone" : "")")
         }
     }
 

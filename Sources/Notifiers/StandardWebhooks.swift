@@ -40,7 +40,9 @@ public struct StandardWebhooks: Sendable, CustomStringConvertible, CustomDebugSt
     public func verify(id: String, timestamp: Int, body: Data, signatureHeader: String) -> Bool {
         let expected = code(id: id, timestamp: timestamp, body: body)
         return signatureHeader.split(separator: " ").contains { entry in
-            guard entry.hasPrefix("v1,"), let given = Data(base64Encoded: String(entry.dropFirst(3))) else { return false }
+            guard entry.hasPrefix("v1,"), let given = Data(base64Encoded: String(entry.dropFirst(3))) else {
+                return false
+            }
             return HMACSHA256.equal(Array(given), expected)
         }
     }

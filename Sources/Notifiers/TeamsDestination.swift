@@ -21,15 +21,21 @@ public struct TeamsConfig: Sendable, Equatable {
         let components = try DestinationURL.parse(url.exposed, what: "teams '\(name)' url")
         let host = components.host?.lowercased() ?? ""
         if host.hasSuffix(".webhook.office.com") || host == "webhook.office.com" || host == "outlook.office.com"
-            || host == "outlook.office365.com" {
+            || host == "outlook.office365.com"
+        {
             throw DestinationConfigError(
                 "teams '\(name)': \(Redact.url(url.exposed)) is an Office 365 connector webhook, which Microsoft retired; "
-                    + "create a Teams Workflows webhook (template \"Send webhook alerts to a channel\") and use its URL")
+                    + "create a Teams Workflows webhook (template \"Send webhook alerts to a channel\") and use its URL"
+            )
         }
     }
 
-    public static func fromEnvironment(_ substitution: EnvironmentSubstitution) throws(DestinationConfigError) -> TeamsConfig? {
-        try EnvironmentReader.config(environmentVariable, substitution) { url throws(DestinationConfigError) in try TeamsConfig(url: url) }
+    public static func fromEnvironment(_ substitution: EnvironmentSubstitution) throws(DestinationConfigError)
+        -> TeamsConfig?
+    {
+        try EnvironmentReader.config(environmentVariable, substitution) { url throws(DestinationConfigError) in
+            try TeamsConfig(url: url)
+        }
     }
 
     /// Reads `url` from a `destinations:` entry (the caller has read `name` and `kind`).
@@ -49,7 +55,9 @@ public struct TeamsDestination: WebhookURLDestination, Platform {
     public static let pace: RateLimit? = .onePerSecond
     public static let environmentVariables = [TeamsConfig.environmentVariable]
 
-    public static func fromEnvironment(_ substitution: EnvironmentSubstitution, template: MessageTemplate) throws(DestinationConfigError) -> TeamsDestination? {
+    public static func fromEnvironment(_ substitution: EnvironmentSubstitution, template: MessageTemplate)
+        throws(DestinationConfigError) -> TeamsDestination?
+    {
         try TeamsConfig.fromEnvironment(substitution).map { TeamsDestination(config: $0, template: template) }
     }
 
@@ -84,26 +92,38 @@ public struct TeamsDestination: WebhookURLDestination, Platform {
         let lines = text.lines.map { Truncation.runes($0, maxBlockRunes) }
         return PayloadJSON.keepingLines(min(lines.count, maxBlocks), maxBytes: maxBodyBytes) { keep in
             let left = lines.count - keep
-            return build(message, title: title, lines: Array(lines.prefix(keep)) + (left > 0 ? [Truncation.moreLines(left)] : []))
+            return build(
+                message, title: title, lines: Array(lines.prefix(keep)) + (left > 0 ? [Truncation.moreLines(left)] : [])
+            )
         }
     }
 
     static func build(_ message: AlertMessage, title: String, lines: [String]) -> PayloadJSON {
-        var body: [PayloadJSON] = [[
-            "type": "Container", "style": .string(style(message)),
-            "items": [["type": "TextBlock", "text": .string(title), "weight": "Bolder", "size": "Medium", "wrap": true]],
-        ]]
+        var body: [PayloadJSON] = [
+            [
+                "type": "Container", "style": .string(style(message)),
+                "items": [
+                    ["type": "TextBlock", "text": .string(title), "weight": "Bolder", "size": "Medium", "wrap": true]
+                ],
+            ]
+        ]
         var gap = false
         for line in lines {
             if line.isEmpty {
                 gap = true
                 continue
             }
-            body.append(.object([("type", "TextBlock"), ("text", .string(line)), ("wrap", true),
-                                 ("spacing", gap ? "Medium" : "None")]))
+            body.append(
+                .object([
+                    ("type", "TextBlock"), ("text", .string(line)), ("wrap", true),
+                    ("spacing", gap ? "Medium" : "None"),
+                ]))
             gap = false
         }
-        body.append(["type": "FactSet", "facts": .array(facts(message).map { ["title": .string($0.0), "value": .string($0.1)] })])
+        body.append([
+            "type": "FactSet",
+            "facts": .array(facts(message).map { ["title": .string($0.0), "value": .string($0.1)] }),
+        ])
         var content: [(String, PayloadJSON)] = [
             ("$schema", "http://adaptivecards.io/schemas/adaptive-card.json"),
             ("type", "AdaptiveCard"),
@@ -116,11 +136,13 @@ public struct TeamsDestination: WebhookURLDestination, Platform {
         }
         return [
             "type": "message",
-            "attachments": [[
-                "contentType": "application/vnd.microsoft.card.adaptive",
-                "contentUrl": .null,
-                "content": .object(content),
-            ]],
+            "attachments": [
+                [
+                    "contentType": "application/vnd.microsoft.card.adaptive",
+                    "contentUrl": .null,
+                    "content": .object(content),
+                ]
+            ],
         ]
     }
 
@@ -134,8 +156,10 @@ public struct TeamsDestination: WebhookURLDestination, Platform {
     }
 
     static func facts(_ message: AlertMessage) -> [(String, String)] {
-        var facts = [("Severity", message.severity.label), ("Service", message.serviceAndLayer),
-                     ("Instance", message.instance), ("Started", MessageText.time(message.startedAt))]
+        var facts = [
+            ("Severity", message.severity.label), ("Service", message.serviceAndLayer),
+            ("Instance", message.instance), ("Started", MessageText.time(message.startedAt)),
+        ]
         if let resolved = message.resolvedAt { facts.append(("Resolved", MessageText.time(resolved))) }
         facts.append(("Incident", message.incidentID))
         return facts
@@ -155,6 +179,7 @@ public struct TeamsDestination: WebhookURLDestination, Platform {
         case 413: hint = " (message too large)"
         default: hint = ""
         }
-        return .permanent(reason: "teams: HTTP \(status)\(hint) \(response.bodyExcerpt)".trimmingCharacters(in: .whitespaces))
+        return .permanent(
+            reason: "teams: HTTP \(status)\(hint) \(response.bodyExcerpt)".trimmingCharacters(in: .whitespaces))
     }
 }

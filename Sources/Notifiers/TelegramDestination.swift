@@ -19,7 +19,9 @@ public struct TelegramConfig: Sendable, Equatable {
     public static let apiVariable = "CLEARML_PROBE_ALERT_TELEGRAM_API_URL"
     public static let defaultAPI = "https://api.telegram.org"
 
-    public init(name: String = "telegram", botToken: String, chatID: String, apiURL: String? = nil, topic: Int? = nil) throws(DestinationConfigError) {
+    public init(name: String = "telegram", botToken: String, chatID: String, apiURL: String? = nil, topic: Int? = nil)
+        throws(DestinationConfigError)
+    {
         self.name = name
         self.botToken = Secret(botToken.trimmingCharacters(in: .whitespacesAndNewlines))
         self.chatID = chatID.trimmingCharacters(in: .whitespaces)
@@ -34,32 +36,41 @@ public struct TelegramConfig: Sendable, Equatable {
         let token = botToken.exposed
         let parts = token.split(separator: ":", maxSplits: 1)
         guard parts.count == 2, parts[0].allSatisfy(\.isNumber), !parts[1].isEmpty,
-              parts[1].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") })
+            parts[1].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") })
         else {
-            throw DestinationConfigError("telegram '\(name)': the bot token is not of the form <digits>:<letters> (as given by @BotFather)")
+            throw DestinationConfigError(
+                "telegram '\(name)': the bot token is not of the form <digits>:<letters> (as given by @BotFather)")
         }
         if chatID.hasPrefix("@") {
-            guard chatID.count >= 2, chatID.dropFirst().allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+            guard chatID.count >= 2,
+                chatID.dropFirst().allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") })
+            else {
                 throw DestinationConfigError("telegram '\(name)': chat id '\(chatID)' is not @channelusername")
             }
         } else {
             guard Int64(chatID) != nil else {
-                throw DestinationConfigError("telegram '\(name)': chat id '\(chatID)' is not a number (e.g. -1001234567890) or @channelusername")
+                throw DestinationConfigError(
+                    "telegram '\(name)': chat id '\(chatID)' is not a number (e.g. -1001234567890) or @channelusername")
             }
         }
         _ = try DestinationURL.parse(apiURL, what: "telegram '\(name)' api_url")
     }
 
-    public static func fromEnvironment(_ substitution: EnvironmentSubstitution) throws(DestinationConfigError) -> TelegramConfig? {
+    public static func fromEnvironment(_ substitution: EnvironmentSubstitution) throws(DestinationConfigError)
+        -> TelegramConfig?
+    {
         let reader = EnvironmentReader(substitution: substitution)
         let token = try reader.value(tokenVariable)
         let chat = try reader.value(chatVariable)
         switch (token, chat) {
         case (nil, nil): return nil
-        case (nil, .some): throw DestinationConfigError("\(chatVariable) is set but \(tokenVariable) is not (both are needed)")
-        case (.some, nil): throw DestinationConfigError("\(tokenVariable) is set but \(chatVariable) is not (both are needed)")
+        case (nil, .some):
+            throw DestinationConfigError("\(chatVariable) is set but \(tokenVariable) is not (both are needed)")
+        case (.some, nil):
+            throw DestinationConfigError("\(tokenVariable) is set but \(chatVariable) is not (both are needed)")
         case (.some(let token), .some(let chat)):
-            do { return try TelegramConfig(botToken: token, chatID: chat, apiURL: try reader.value(apiVariable)) } catch {
+            do { return try TelegramConfig(botToken: token, chatID: chat, apiURL: try reader.value(apiVariable)) } catch
+            {
                 throw DestinationConfigError("\(tokenVariable)/\(chatVariable): \(error.description)")
             }
         }
@@ -72,8 +83,13 @@ public struct TelegramConfig: Sendable, Equatable {
         let api = try map.nonEmptyString("api_url")
         let topicValue = try map.int("topic", default: 0)
         let config: TelegramConfig
-        do { config = try TelegramConfig(name: name, botToken: token, chatID: chat, apiURL: api, topic: topicValue == 0 ? nil : topicValue) } catch {
-            let key = error.description.contains("chat id") ? "chat_id" : (error.description.contains("api_url") ? "api_url" : "bot_token")
+        do {
+            config = try TelegramConfig(
+                name: name, botToken: token, chatID: chat, apiURL: api, topic: topicValue == 0 ? nil : topicValue)
+        } catch {
+            let key =
+                error.description.contains("chat id")
+                ? "chat_id" : (error.description.contains("api_url") ? "api_url" : "bot_token")
             throw map.error(key: key, error.description)
         }
         try map.finish()
@@ -86,9 +102,13 @@ public struct TelegramDestination: Destination, Platform {
     public static let escaping = TextEscaping.html
     /// One a second per chat (a group or channel also gets 20 a minute: `rateLimit`).
     public static let pace: RateLimit? = .onePerSecond
-    public static let environmentVariables = [TelegramConfig.tokenVariable, TelegramConfig.chatVariable, TelegramConfig.apiVariable]
+    public static let environmentVariables = [
+        TelegramConfig.tokenVariable, TelegramConfig.chatVariable, TelegramConfig.apiVariable,
+    ]
 
-    public static func fromEnvironment(_ substitution: EnvironmentSubstitution, template: MessageTemplate) throws(DestinationConfigError) -> TelegramDestination? {
+    public static func fromEnvironment(_ substitution: EnvironmentSubstitution, template: MessageTemplate)
+        throws(DestinationConfigError) -> TelegramDestination?
+    {
         try TelegramConfig.fromEnvironment(substitution).map { TelegramDestination(config: $0, template: template) }
     }
 
@@ -119,8 +139,9 @@ public struct TelegramDestination: Destination, Platform {
     }
 
     public func request(for message: AlertMessage, now: Date) throws -> OutgoingRequest {
-        OutgoingRequest(url: "\(config.apiURL)/bot\(config.botToken.exposed)/sendMessage",
-                        body: Self.payload(message, text: template.render(message), config: config).data)
+        OutgoingRequest(
+            url: "\(config.apiURL)/bot\(config.botToken.exposed)/sendMessage",
+            body: Self.payload(message, text: template.render(message), config: config).data)
     }
 
     /// What Telegram counts: the text without tags, entities decoded.
@@ -132,7 +153,8 @@ public struct TelegramDestination: Destination, Platform {
         var parseMode: PayloadJSON? = "HTML"
         if visibleLength(body) > maxText {
             // Whole lines only, so no tag or entity is ever cut.
-            let kept = Truncation.lines(all, limit: maxText, size: visibleLength, omitted: { "<i>\(Truncation.moreLines($0))</i>" })
+            let kept = Truncation.lines(
+                all, limit: maxText, size: visibleLength, omitted: { "<i>\(Truncation.moreLines($0))</i>" })
             body = kept.joined(separator: "\n")
             if visibleLength(body) > maxText || kept.first != text.title {
                 // Not even the first line fits as HTML: send plain text, cut by characters.
@@ -172,8 +194,9 @@ public struct TelegramDestination: Destination, Platform {
         let description = json?["description"]?.string ?? response.bodyExcerpt
         let parameters = json?["parameters"]
         if status == 429 {
-            return .retry(after: RetryAfter.capped(parameters?["retry_after"]?.double) ?? response.retryAfter,
-                          reason: "telegram: HTTP 429 \(Truncation.runes(description, 200))")
+            return .retry(
+                after: RetryAfter.capped(parameters?["retry_after"]?.double) ?? response.retryAfter,
+                reason: "telegram: HTTP 429 \(Truncation.runes(description, 200))")
         }
         if let newChat = parameters?["migrate_to_chat_id"]?.string {
             return .permanent(reason: "telegram: the group became a supergroup; set chat_id to \(newChat)")

@@ -67,8 +67,14 @@ public enum TextEscaping: String, Sendable, CaseIterable {
             var out = ""
             var inTag = false
             for character in rendered {
-                if character == "<" { inTag = true; continue }
-                if character == ">", inTag { inTag = false; continue }
+                if character == "<" {
+                    inTag = true
+                    continue
+                }
+                if character == ">", inTag {
+                    inTag = false
+                    continue
+                }
                 if !inTag { out.append(character) }
             }
             return out.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
@@ -78,7 +84,10 @@ public enum TextEscaping: String, Sendable, CaseIterable {
             var out = ""
             var escaped = false
             for character in rendered {
-                if character == "\\", !escaped { escaped = true; continue }
+                if character == "\\", !escaped {
+                    escaped = true
+                    continue
+                }
                 escaped = false
                 out.append(character)
             }

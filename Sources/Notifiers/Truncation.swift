@@ -29,7 +29,9 @@ public enum Truncation {
     }
 
     /// Joins lines until the next would pass `limit` characters, then says how many were left out.
-    public static func joinedLines(_ items: [String], limit: Int, more: (Int) -> String = { "… and \($0) more" }) -> String {
+    public static func joinedLines(_ items: [String], limit: Int, more: (Int) -> String = { "… and \($0) more" })
+        -> String
+    {
         var out: [String] = []
         var used = 0
         for (index, item) in items.enumerated() {
@@ -72,9 +74,11 @@ public enum Truncation {
 
     /// Keeps whole lines while they fit `limit` (measured by `size` of the joined text), then says how many were left
     /// out. The first line is cut rather than dropped.
-    public static func lines(_ lines: [String], limit: Int, separator: String = "\n",
-                             size: (String) -> Int = { $0.unicodeScalars.count },
-                             omitted: (Int) -> String = moreLines) -> [String] {
+    public static func lines(
+        _ lines: [String], limit: Int, separator: String = "\n",
+        size: (String) -> Int = { $0.unicodeScalars.count },
+        omitted: (Int) -> String = moreLines
+    ) -> [String] {
         if size(lines.joined(separator: separator)) <= limit { return lines }
         var kept: [String] = []
         for (index, line) in lines.enumerated() {

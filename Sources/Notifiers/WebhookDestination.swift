@@ -28,7 +28,9 @@ public struct WebhookDestination: Platform {
         public static let message = 4000
     }
 
-    public init(name: String, url: Secret, secret: Secret?, timeout: Double = 15, template: MessageTemplate = .builtIn(.webhook)) throws {
+    public init(
+        name: String, url: Secret, secret: Secret?, timeout: Double = 15, template: MessageTemplate = .builtIn(.webhook)
+    ) throws {
         self.name = name
         self.url = url
         self.secret = secret
@@ -38,19 +40,25 @@ public struct WebhookDestination: Platform {
     }
 
     /// `kind: webhook` with `url` (required), `secret` (`whsec_…`, optional) and `timeout`.
-    public static func parse(_ options: ConfigMap, name: String, template: MessageTemplate) throws -> WebhookDestination {
-        guard let url = try options.url("url") else { throw options.error(at: nil, "\(options.path): 'url' is required for a webhook destination") }
+    public static func parse(_ options: ConfigMap, name: String, template: MessageTemplate) throws -> WebhookDestination
+    {
+        guard let url = try options.url("url") else {
+            throw options.error(at: nil, "\(options.path): 'url' is required for a webhook destination")
+        }
         let secret = try options.secret("secret")
         let timeout = try options.duration("timeout", default: 15, minimum: 1)
         do {
-            return try WebhookDestination(name: name, url: Secret(url.absoluteString), secret: secret, timeout: timeout, template: template)
+            return try WebhookDestination(
+                name: name, url: Secret(url.absoluteString), secret: secret, timeout: timeout, template: template)
         } catch let error as StandardWebhooks.InvalidSecret {
             throw options.error(key: "secret", error.description)
         }
     }
 
     /// `CLEARML_PROBE_ALERT_WEBHOOK_URL` and, to sign, `CLEARML_PROBE_ALERT_WEBHOOK_SECRET`.
-    public static func fromEnvironment(_ substitution: EnvironmentSubstitution, template: MessageTemplate) throws(DestinationConfigError) -> WebhookDestination? {
+    public static func fromEnvironment(_ substitution: EnvironmentSubstitution, template: MessageTemplate)
+        throws(DestinationConfigError) -> WebhookDestination?
+    {
         let reader = EnvironmentReader(substitution: substitution)
         let (urlVariable, secretVariable) = (environmentVariables[0], environmentVariables[1])
         guard let value = try reader.value(urlVariable) else { return nil }
@@ -61,7 +69,9 @@ public struct WebhookDestination: Platform {
         do {
             return try WebhookDestination(name: kind.rawValue, url: Secret(value), secret: secret, template: template)
         } catch {
-            throw DestinationConfigError("\(secretVariable): \((error as? StandardWebhooks.InvalidSecret)?.description ?? "not a usable signing secret")")
+            throw DestinationConfigError(
+                "\(secretVariable): \((error as? StandardWebhooks.InvalidSecret)?.description ?? "not a usable signing secret")"
+            )
         }
     }
 
@@ -73,7 +83,9 @@ public struct WebhookDestination: Platform {
         var headers = ["Content-Type": "application/json", "webhook-id": message.messageID]
         let timestamp = Int(now.timeIntervalSince1970)
         headers["webhook-timestamp"] = String(timestamp)
-        if let signer { headers["webhook-signature"] = signer.signature(id: message.messageID, timestamp: timestamp, body: body) }
+        if let signer {
+            headers["webhook-signature"] = signer.signature(id: message.messageID, timestamp: timestamp, body: body)
+        }
         return OutgoingRequest(url: url.exposed, headers: headers, body: body)
     }
 
@@ -82,9 +94,16 @@ public struct WebhookDestination: Platform {
     /// `{"type": "incident.<event>", "timestamp", "data": {…}}`; the same message always gives the same bytes.
     public static func body(_ message: AlertMessage, template: MessageTemplate = .builtIn(.webhook)) -> Data {
         func lines(_ items: [AlertMessage.Line]) -> [[String: Any]] {
-            items.prefix(Limits.lines).map { ["key": $0.key, "status": $0.status.rawValue, "summary": Truncation.characters($0.summary, Limits.text)] }
+            items.prefix(Limits.lines).map {
+                [
+                    "key": $0.key, "status": $0.status.rawValue,
+                    "summary": Truncation.characters($0.summary, Limits.text),
+                ]
+            }
         }
-        func optional(_ value: String?) -> Any { value.map { Truncation.characters($0, Limits.text) as Any } ?? NSNull() }
+        func optional(_ value: String?) -> Any {
+            value.map { Truncation.characters($0, Limits.text) as Any } ?? NSNull()
+        }
         let data: [String: Any] = [
             "message_id": message.messageID,
             "incident_id": message.incidentID,
@@ -113,7 +132,8 @@ public struct WebhookDestination: Platform {
             "timestamp": MessageText.timestamp(message.createdAt),
             "data": data,
         ]
-        return (try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return (try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys, .withoutEscapingSlashes]))
+            ?? Data()
     }
 
     /// The rendered message: its title line, then the body lines that fit `Limits.message` characters.

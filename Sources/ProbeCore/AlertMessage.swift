@@ -49,10 +49,12 @@ public struct AlertMessage: Sendable, Codable, Equatable {
         }
     }
 
-    public init(messageID: String, incidentID: String, event: Event, severity: Status, service: Service, title: String,
-                summary: String, hint: String? = nil, evidence: String? = nil, causes: [Line] = [], symptoms: [Line] = [],
-                unconfirmed: Bool = false, startedAt: Date, resolvedAt: Date? = nil, createdAt: Date,
-                statusURL: String? = nil, instance: String) {
+    public init(
+        messageID: String, incidentID: String, event: Event, severity: Status, service: Service, title: String,
+        summary: String, hint: String? = nil, evidence: String? = nil, causes: [Line] = [], symptoms: [Line] = [],
+        unconfirmed: Bool = false, startedAt: Date, resolvedAt: Date? = nil, createdAt: Date,
+        statusURL: String? = nil, instance: String
+    ) {
         self.messageID = messageID
         self.incidentID = incidentID
         self.event = event

@@ -76,7 +76,8 @@ public struct AlertRoutes: Sendable, Equatable {
         func checkNames(_ names: [String], _ owner: ConfigMap, _ key: String) throws {
             guard let known else { return }
             for name in names where !known.contains(name) {
-                let list = known.isEmpty ? "none is configured" : "configured: \(known.sorted().joined(separator: ", "))"
+                let list =
+                    known.isEmpty ? "none is configured" : "configured: \(known.sorted().joined(separator: ", "))"
                 throw owner.error(key: key, "'\(name)' is not a destination (\(list))")
             }
         }
@@ -96,7 +97,8 @@ public struct AlertRoutes: Sendable, Equatable {
             try checkNames(destinations, item, "destinations")
             let continueMatching = try item.bool("continue", default: false)
             try item.finish()
-            routes.rules.append(Rule(name: name, selector: selector, destinations: destinations, continueMatching: continueMatching))
+            routes.rules.append(
+                Rule(name: name, selector: selector, destinations: destinations, continueMatching: continueMatching))
         }
         try map.finish()
         return routes

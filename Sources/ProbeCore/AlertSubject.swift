@@ -31,7 +31,9 @@ public struct AlertSelector: Sendable, Equatable, Codable {
     /// in `*` (`redis.*`).
     public var checks: [String]?
 
-    public init(layers: [Layer]? = nil, services: [Service]? = nil, severities: [Status]? = nil, checks: [String]? = nil) {
+    public init(
+        layers: [Layer]? = nil, services: [Service]? = nil, severities: [Status]? = nil, checks: [String]? = nil
+    ) {
         self.layers = layers
         self.services = services
         self.severities = severities
@@ -67,7 +69,8 @@ public struct AlertSelector: Sendable, Equatable, Codable {
         let ids = CheckID.allCases.map(\.rawValue)
         if pattern.hasSuffix("*") {
             let prefix = String(pattern.dropLast())
-            return ids.contains(where: { $0.hasPrefix(prefix) }) || prefix.contains("/") ? nil
+            return ids.contains(where: { $0.hasPrefix(prefix) }) || prefix.contains("/")
+                ? nil
                 : "'\(pattern)' matches no check (checks: \(ids.joined(separator: ", ")))"
         }
         let id = pattern.split(separator: "/", maxSplits: 1).first.map(String.init) ?? pattern
@@ -92,11 +95,14 @@ public struct AlertSelector: Sendable, Equatable, Codable {
         return selector
     }
 
-    static func words<T: RawRepresentable & CaseIterable>(_ map: ConfigMap, _ key: String, _ type: T.Type) throws -> [T]? where T.RawValue == String {
+    static func words<T: RawRepresentable & CaseIterable>(_ map: ConfigMap, _ key: String, _ type: T.Type) throws
+        -> [T]? where T.RawValue == String
+    {
         guard let list = try map.stringList(key) else { return nil }
         let values = try list.map { word -> T in
             guard let value = T(rawValue: word) else {
-                throw map.error(key: key, "'\(word)' is not one of: \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw map.error(
+                    key: key, "'\(word)' is not one of: \(T.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             return value
         }

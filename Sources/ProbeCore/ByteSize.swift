@@ -2,8 +2,10 @@ import Foundation
 
 /// Byte sizes as Elasticsearch writes them (`500mb`, `100GB`, binary units) and as people read them.
 public enum ByteSize {
-    static let units: [(String, Double)] = [("pb", 1_125_899_906_842_624), ("tb", 1_099_511_627_776), ("gb", 1_073_741_824),
-                                            ("mb", 1_048_576), ("kb", 1024), ("b", 1)]
+    static let units: [(String, Double)] = [
+        ("pb", 1_125_899_906_842_624), ("tb", 1_099_511_627_776), ("gb", 1_073_741_824),
+        ("mb", 1_048_576), ("kb", 1024), ("b", 1),
+    ]
 
     /// Bytes in `text` (`500mb`, `1.5gb`, `0b`); nil when it is not a size. `-1` is ES's "unset".
     public static func parse(_ text: String) -> Double? {
@@ -20,7 +22,8 @@ public enum ByteSize {
     public static func format(_ bytes: Double) -> String {
         for (unit, factor) in units where bytes >= factor && factor > 1 {
             let amount = bytes / factor
-            return (amount < 10 ? DecimalText.fixed(amount, places: 1) : String(amount.rounded().saturatingInt)) + " " + unit.uppercased()
+            return (amount < 10 ? DecimalText.fixed(amount, places: 1) : String(amount.rounded().saturatingInt)) + " "
+                + unit.uppercased()
         }
         return "\(bytes.saturatingInt) B"
     }

@@ -47,9 +47,11 @@ public enum CheckID: String, Codable, Sendable, CaseIterable, Comparable {
         case .redisWrite, .redisStatus: .redisLatency
         // Exhaustive: a new check of a store must say whether a connection failure of it is the store's own.
         case .mongoPing, .redisLatency: nil
-        case .ingressRoutes, .ingressTLS, .ingressHeaders, .ingressUploadLimit, .apiserverPing, .apiserverAuth, .apiserverLoginMode,
-             .fileserverRoundtrip, .fileserverVolume, .webserverUI, .webserverBrowser, .elasticsearchHealth,
-             .agentsWorkers, .queuesBacklog, .tasksStale: nil
+        case .ingressRoutes, .ingressTLS, .ingressHeaders, .ingressUploadLimit, .apiserverPing, .apiserverAuth,
+            .apiserverLoginMode,
+            .fileserverRoundtrip, .fileserverVolume, .webserverUI, .webserverBrowser, .elasticsearchHealth,
+            .agentsWorkers, .queuesBacklog, .tasksStale:
+            nil
         }
     }
 
@@ -66,8 +68,9 @@ public enum CheckID: String, Codable, Sendable, CaseIterable, Comparable {
         switch self {
         case .fileserverRoundtrip, .mongoWrite, .redisWrite: true
         case .ingressRoutes, .ingressTLS, .ingressHeaders, .apiserverPing, .apiserverAuth, .apiserverLoginMode,
-             .fileserverVolume, .webserverUI, .webserverBrowser, .mongoPing, .redisLatency,
-             .elasticsearchHealth, .agentsWorkers, .queuesBacklog, .tasksStale: false
+            .fileserverVolume, .webserverUI, .webserverBrowser, .mongoPing, .redisLatency,
+            .elasticsearchHealth, .agentsWorkers, .queuesBacklog, .tasksStale:
+            false
         // ingress.upload_limit declares a body and sends none of it: nothing reaches the fileserver's storage.
         case .ingressUploadLimit: false
         // redis.status and mongo.status write their sentinel (a key, a document) once; under --read-only they still

@@ -89,10 +89,11 @@ public enum Evidence {
     public static let maxCharacters = 512
 
     public static func excerpt(_ text: String, limit: Int = maxCharacters) -> String {
-        let printable = String(text.unicodeScalars.map { scalar -> Character in
-            if scalar == "\n" || scalar == "\t" { return Character(" ") }
-            return scalar.value < 0x20 || scalar.value == 0x7F ? "." : Character(scalar)
-        })
+        let printable = String(
+            text.unicodeScalars.map { scalar -> Character in
+                if scalar == "\n" || scalar == "\t" { return Character(" ") }
+                return scalar.value < 0x20 || scalar.value == 0x7F ? "." : Character(scalar)
+            })
         let collapsed = printable.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
         guard collapsed.count > limit else { return collapsed }
         return String(collapsed.prefix(limit)) + "…"

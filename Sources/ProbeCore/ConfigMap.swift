@@ -36,15 +36,17 @@ public final class ConfigMap {
             return ConfigMap(file: file, path: "", mapping: Node.Mapping([]), mark: nil, substitution: substitution)
         }
         guard case .mapping(let mapping) = node else {
-            throw ConfigError(file: file, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1,
-                              message: "the top level must be a mapping of sections")
+            throw ConfigError(
+                file: file, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1,
+                message: "the top level must be a mapping of sections")
         }
         return ConfigMap(file: file, path: "", mapping: mapping, mark: node.mark, substitution: substitution)
     }
 
     static func yamlError(_ error: YamlError, file: String) -> ConfigError {
         switch error {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
+            .composer(_, let problem, let mark, _):
             return located(problem, line: mark.line, column: mark.column, file: file)
         default:
             return located("\(error)", line: 1, column: 1, file: file)
@@ -168,7 +170,8 @@ public final class ConfigMap {
         return value
     }
 
-    public func double(_ key: String, default defaultValue: Double, range: ClosedRange<Double>? = nil) throws -> Double {
+    public func double(_ key: String, default defaultValue: Double, range: ClosedRange<Double>? = nil) throws -> Double
+    {
         guard let text = try string(key), !text.isEmpty else { return defaultValue }
         guard let value = Double(text.hasSuffix("%") ? String(text.dropLast()) : text), value.isFinite else {
             throw error(key: key, "'\(text)' is not a number")
@@ -195,7 +198,8 @@ public final class ConfigMap {
     }
 
     /// One of a fixed set of words.
-    public func choice<T: RawRepresentable & CaseIterable>(_ key: String, default defaultValue: T) throws -> T where T.RawValue == String {
+    public func choice<T: RawRepresentable & CaseIterable>(_ key: String, default defaultValue: T) throws -> T
+    where T.RawValue == String {
         guard let text = try string(key), !text.isEmpty else { return defaultValue }
         guard let value = T(rawValue: text) else {
             let allowed = T.allCases.map(\.rawValue).joined(separator: ", ")
@@ -208,7 +212,7 @@ public final class ConfigMap {
     public func url(_ key: String) throws -> URL? {
         guard let text = try nonEmptyString(key) else { return nil }
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
-              url.host != nil
+            url.host != nil
         else {
             throw error(key: key, "'\(Redact.serviceURL(text))' is not an http(s) URL with a host")
         }
@@ -227,7 +231,9 @@ public final class ConfigMap {
                 guard case .scalar(let scalar) = item else {
                     throw error(at: item, "\(qualified(key)): list items must be single values")
                 }
-                do { return try substitution.substitute(scalar.string) } catch let failure as EnvironmentSubstitution.Failure {
+                do { return try substitution.substitute(scalar.string) } catch let failure
+                    as EnvironmentSubstitution.Failure
+                {
                     throw self.error(at: item, "\(qualified(key)): \(failure.description)")
                 }
             }
@@ -244,17 +250,22 @@ public final class ConfigMap {
         consumed.insert(key)
         guard let value = node(key) else { return nil }
         if case .scalar(let scalar) = value, scalar.style == .plain, ["~", "null", ""].contains(scalar.string) {
-            return ConfigMap(file: file, path: qualified(key), mapping: Node.Mapping([]), mark: value.mark, substitution: substitution)
+            return ConfigMap(
+                file: file, path: qualified(key), mapping: Node.Mapping([]), mark: value.mark,
+                substitution: substitution)
         }
         guard case .mapping(let mapping) = value else {
             throw error(key: key, "expected a mapping, found \(kind(of: value))")
         }
-        return ConfigMap(file: file, path: qualified(key), mapping: mapping, mark: value.mark, substitution: substitution)
+        return ConfigMap(
+            file: file, path: qualified(key), mapping: mapping, mark: value.mark, substitution: substitution)
     }
 
     /// An empty mapping when absent, so optional sections read like present ones.
     public func section(_ key: String) throws -> ConfigMap {
-        try map(key) ?? ConfigMap(file: file, path: qualified(key), mapping: Node.Mapping([]), mark: mark, substitution: substitution)
+        try map(key)
+            ?? ConfigMap(
+                file: file, path: qualified(key), mapping: Node.Mapping([]), mark: mark, substitution: substitution)
     }
 
     /// A list of mappings.
@@ -268,8 +279,9 @@ public final class ConfigMap {
             guard case .mapping(let mapping) = item else {
                 throw error(at: item, "\(qualified(key))[\(index)]: expected a mapping, found \(kind(of: item))")
             }
-            return ConfigMap(file: file, path: "\(qualified(key))[\(index)]", mapping: mapping, mark: item.mark,
-                             substitution: substitution)
+            return ConfigMap(
+                file: file, path: "\(qualified(key))[\(index)]", mapping: mapping, mark: item.mark,
+                substitution: substitution)
         }
     }
 

@@ -43,7 +43,9 @@ public struct MongoStore: Sendable {
         guard let schemeEnd = uri.range(of: "://") else { return nil }
         var authority = uri[schemeEnd.upperBound...]
         if let end = authority.firstIndex(where: { $0 == "/" || $0 == "?" }) { authority = authority[..<end] }
-        guard let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") else { return nil }
+        guard let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") else {
+            return nil
+        }
         let raw = String(authority[authority.index(after: colon)..<at])
         return raw.isEmpty ? nil : (raw.removingPercentEncoding ?? raw)
     }
@@ -86,9 +88,10 @@ extension ProbeConfig {
     /// Reads the `mongo`, `redis` and `elasticsearch` sections (strictly) into `dataStores` and their secrets
     /// into `secrets`.
     public mutating func readDataStores(_ root: ConfigMap) throws {
-        dataStores = DataStores(mongo: try MongoStore.parse(root.section("mongo")),
-                                redis: try RedisStore.parse(root.section("redis")),
-                                elasticsearch: try ElasticsearchStore.parse(root.section("elasticsearch")))
+        dataStores = DataStores(
+            mongo: try MongoStore.parse(root.section("mongo")),
+            redis: try RedisStore.parse(root.section("redis")),
+            elasticsearch: try ElasticsearchStore.parse(root.section("elasticsearch")))
         secrets += dataStores.secrets
     }
 }
@@ -100,7 +103,8 @@ extension MongoStore {
         try map.finish()
         guard let uri else { return nil }
         guard uri.hasPrefix("mongodb://") || uri.hasPrefix("mongodb+srv://") else {
-            throw map.error(key: "uri", "'\(Redact.stripUserinfo(uri))' is not a mongodb:// or mongodb+srv:// connection string")
+            throw map.error(
+                key: "uri", "'\(Redact.stripUserinfo(uri))' is not a mongodb:// or mongodb+srv:// connection string")
         }
         let store = MongoStore(uri: uri)
         guard !store.display.isEmpty else { throw map.error(key: "uri", "the connection string names no host") }
@@ -121,7 +125,9 @@ extension RedisStore {
             throw map.error(key: "username", "an ACL user needs a password (redis.password)")
         }
         guard let host else { return nil }
-        guard !host.contains("/"), !host.contains(" ") else { throw map.error(key: "host", "'\(host)' is not a host name or address") }
+        guard !host.contains("/"), !host.contains(" ") else {
+            throw map.error(key: "host", "'\(host)' is not a host name or address")
+        }
         return RedisStore(host: host, port: port, username: username, password: password, database: database)
     }
 }
@@ -135,10 +141,14 @@ extension ElasticsearchStore {
         let username = try map.nonEmptyString("username")
         let password = try map.secret("password")
         try map.finish()
-        guard scheme == "http" || scheme == "https" else { throw map.error(key: "scheme", "'\(scheme)' must be http or https") }
+        guard scheme == "http" || scheme == "https" else {
+            throw map.error(key: "scheme", "'\(scheme)' must be http or https")
+        }
         if (username == nil) != (password == nil) {
-            throw map.error(key: username == nil ? "password" : "username",
-                            "username and password must be given together (CLEARML_ELASTIC_SERVICE_USERNAME, CLEARML_ELASTIC_SERVICE_PASSWORD)")
+            throw map.error(
+                key: username == nil ? "password" : "username",
+                "username and password must be given together (CLEARML_ELASTIC_SERVICE_USERNAME, CLEARML_ELASTIC_SERVICE_PASSWORD)"
+            )
         }
         guard let host else { return nil }
         let shownHost = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host

@@ -5,7 +5,8 @@
 /// its default, so flood stage fires below min(5 % of the disk, 100 GB) free. Absolute watermarks have no headroom.
 public struct DiskWatermark: Sendable, Equatable {
     public enum Level: String, Sendable, CaseIterable {
-        case low, high, floodStage = "flood_stage"
+        case low, high
+        case floodStage = "flood_stage"
 
         var defaultValue: String {
             switch self {
@@ -60,8 +61,10 @@ public struct DiskWatermark: Sendable, Equatable {
 
     /// The effective watermark from flat cluster settings: the first of persistent, transient, defaults (the
     /// `include_defaults` view, which also holds node settings from elasticsearch.yml or the environment).
-    public static func effective(_ level: Level, persistent: [String: String], transient: [String: String],
-                                 defaults: [String: String]) -> DiskWatermark? {
+    public static func effective(
+        _ level: Level, persistent: [String: String], transient: [String: String],
+        defaults: [String: String]
+    ) -> DiskWatermark? {
         let key = level.settingKey
         let headroomKey = key + ".max_headroom"
         let explicit = persistent[key] ?? transient[key]
@@ -75,7 +78,9 @@ public struct DiskWatermark: Sendable, Equatable {
             // are already reflected in the defaults view.
             headroomText = defaults[headroomKey] ?? level.defaultHeadroom
         }
-        let headroom = headroomText.flatMap { $0.trimmingCharacters(in: .whitespaces) == "-1" ? nil : ByteSize.parse($0) }
+        let headroom = headroomText.flatMap {
+            $0.trimmingCharacters(in: .whitespaces) == "-1" ? nil : ByteSize.parse($0)
+        }
         return DiskWatermark(level: level, form: form, maxHeadroom: headroom, text: text)
     }
 

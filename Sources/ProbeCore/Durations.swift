@@ -1,3 +1,5 @@
+import Foundation
+
 /// Parses and prints durations such as `250ms`, `2s`, `1.5s`, `10m`, `4h`, `1h30m`.
 public enum Durations {
     public struct ParseError: Error, CustomStringConvertible {
@@ -52,9 +54,9 @@ public enum Durations {
         if seconds < 1 { return "\((seconds * 1000).rounded().saturatingInt) ms" }
         if seconds < 60 { return DecimalText.fixed(seconds, places: 1) + " s" }
         if seconds < 3600 { return "\((seconds / 60).rounded().saturatingInt) min" }
-        if seconds < 172_800 { return (DecimalText.fixed(seconds / 3600, places: 1) + " h").replacingOccurrences(of: ".0 h", with: " h") }
+        if seconds < 172_800 {
+            return (DecimalText.fixed(seconds / 3600, places: 1) + " h").replacingOccurrences(of: ".0 h", with: " h")
+        }
         return "\((seconds / 86400).rounded().saturatingInt) d"
     }
 }
-
-import Foundation

@@ -45,7 +45,9 @@ public struct EnvironmentSubstitution: Sendable {
         return result
     }
 
-    private func expand(_ s: inout [Unicode.Scalar], _ i: inout Int, terminator: Unicode.Scalar?) throws(Failure) -> String {
+    private func expand(_ s: inout [Unicode.Scalar], _ i: inout Int, terminator: Unicode.Scalar?) throws(Failure)
+        -> String
+    {
         var out = String.UnicodeScalarView()
         while i < s.count {
             let c = s[i]
@@ -63,7 +65,11 @@ public struct EnvironmentSubstitution: Sendable {
                     i += 1
                 }
                 let variable = String(name)
-                guard !variable.isEmpty, variable.unicodeScalars.allSatisfy({ $0 == "_" || ($0.isASCII && (CharacterSet.alphanumerics.contains($0))) }) else {
+                guard !variable.isEmpty,
+                    variable.unicodeScalars.allSatisfy({
+                        $0 == "_" || ($0.isASCII && (CharacterSet.alphanumerics.contains($0)))
+                    })
+                else {
                     throw Failure(description: "'${\(variable)' is not a valid variable reference")
                 }
                 guard i < s.count else { throw Failure(description: "'${\(variable)' is missing its closing '}'") }
@@ -87,7 +93,9 @@ public struct EnvironmentSubstitution: Sendable {
                 if !current.isEmpty {
                     out.append(contentsOf: current.unicodeScalars)
                 } else if required {
-                    throw Failure(description: alternative.isEmpty ? "\(variable) must be set" : "\(variable) must be set: \(alternative)")
+                    throw Failure(
+                        description: alternative.isEmpty
+                            ? "\(variable) must be set" : "\(variable) must be set: \(alternative)")
                 } else {
                     out.append(contentsOf: alternative.unicodeScalars)
                 }

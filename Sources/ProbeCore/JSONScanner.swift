@@ -24,7 +24,9 @@ public struct JSONScanner {
             return text.withUTF8 { $0.elementsEqual(key.bytes) }
         }
 
-        public var string: String { escaped ? (JSONScanner.decode(bytes) ?? "") : String(decoding: bytes, as: UTF8.self) }
+        public var string: String {
+            escaped ? (JSONScanner.decode(bytes) ?? "") : String(decoding: bytes, as: UTF8.self)
+        }
     }
 
     public static let maxDepth = 256
@@ -69,9 +71,15 @@ public struct JSONScanner {
             _ = try elements { scanner in array.append(try scanner.value()) }
             return .array(array)
         case UInt8(ascii: "\""): return .string(try readString())
-        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "t"):
+            try literal("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try literal("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try literal("null")
+            return .null
         default: return .number(try readNumber())
         }
     }
@@ -81,11 +89,18 @@ public struct JSONScanner {
     @discardableResult
     public mutating func members(_ body: (Key, inout JSONScanner) throws -> Void) throws -> Bool {
         skipSpace()
-        guard try peekByte() == UInt8(ascii: "{") else { try skip(); return false }
+        guard try peekByte() == UInt8(ascii: "{") else {
+            try skip()
+            return false
+        }
         try enter()
         position += 1
         skipSpace()
-        if try peekByte() == UInt8(ascii: "}") { position += 1; depth -= 1; return true }
+        if try peekByte() == UInt8(ascii: "}") {
+            position += 1
+            depth -= 1
+            return true
+        }
         while true {
             skipSpace()
             guard try peekByte() == UInt8(ascii: "\"") else { throw Failure.malformed(at: position) }
@@ -100,7 +115,10 @@ public struct JSONScanner {
             skipSpace()
             let byte = try peekByte()
             position += 1
-            if byte == UInt8(ascii: "}") { depth -= 1; return true }
+            if byte == UInt8(ascii: "}") {
+                depth -= 1
+                return true
+            }
             guard byte == UInt8(ascii: ",") else { throw Failure.malformed(at: position - 1) }
         }
     }
@@ -110,11 +128,18 @@ public struct JSONScanner {
     @discardableResult
     public mutating func elements(_ body: (inout JSONScanner) throws -> Void) throws -> Bool {
         skipSpace()
-        guard try peekByte() == UInt8(ascii: "[") else { try skip(); return false }
+        guard try peekByte() == UInt8(ascii: "[") else {
+            try skip()
+            return false
+        }
         try enter()
         position += 1
         skipSpace()
-        if try peekByte() == UInt8(ascii: "]") { position += 1; depth -= 1; return true }
+        if try peekByte() == UInt8(ascii: "]") {
+            position += 1
+            depth -= 1
+            return true
+        }
         while true {
             skipSpace()
             let start = position
@@ -123,7 +148,10 @@ public struct JSONScanner {
             skipSpace()
             let byte = try peekByte()
             position += 1
-            if byte == UInt8(ascii: "]") { depth -= 1; return true }
+            if byte == UInt8(ascii: "]") {
+                depth -= 1
+                return true
+            }
             guard byte == UInt8(ascii: ",") else { throw Failure.malformed(at: position - 1) }
         }
     }
@@ -131,7 +159,10 @@ public struct JSONScanner {
     /// The value when it is a string, else nil (the value skipped).
     public mutating func string() throws -> String? {
         skipSpace()
-        guard try peekByte() == UInt8(ascii: "\"") else { try skip(); return nil }
+        guard try peekByte() == UInt8(ascii: "\"") else {
+            try skip()
+            return nil
+        }
         return try readString()
     }
 
@@ -139,7 +170,10 @@ public struct JSONScanner {
     public mutating func number() throws -> Double? {
         skipSpace()
         let byte = try peekByte()
-        guard byte == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { try skip(); return nil }
+        guard byte == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else {
+            try skip()
+            return nil
+        }
         return try readNumber()
     }
 
@@ -182,7 +216,9 @@ public struct JSONScanner {
         let count = word.utf8CodeUnitCount
         guard position + count <= bytes.count else { throw Failure.malformed(at: position) }
         let expected = UnsafeBufferPointer(start: word.utf8Start, count: count)
-        for index in 0..<count where bytes[position + index] != expected[index] { throw Failure.malformed(at: position + index) }
+        for index in 0..<count where bytes[position + index] != expected[index] {
+            throw Failure.malformed(at: position + index)
+        }
         position += count
     }
 
@@ -204,11 +240,12 @@ public struct JSONScanner {
                 guard position + 1 < bytes.count else { throw Failure.malformed(at: position) }
                 switch bytes[position + 1] {
                 case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
-                     UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                     position += 2
                 case UInt8(ascii: "u"):
                     guard position + 6 <= bytes.count,
-                          (2..<6).allSatisfy({ Self.hexValue(bytes[position + $0]) != nil }) else { throw Failure.malformed(at: position) }
+                        (2..<6).allSatisfy({ Self.hexValue(bytes[position + $0]) != nil })
+                    else { throw Failure.malformed(at: position) }
                     position += 6
                 default:
                     throw Failure.malformed(at: position)
@@ -237,7 +274,9 @@ public struct JSONScanner {
         let start = position
         func digits() -> Int {
             let from = position
-            while position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) { position += 1 }
+            while position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) {
+                position += 1
+            }
             return position - from
         }
         if position < bytes.count, bytes[position] == UInt8(ascii: "-") { position += 1 }
@@ -250,7 +289,9 @@ public struct JSONScanner {
         }
         if position < bytes.count, bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E") {
             position += 1
-            if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") { position += 1 }
+            if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") {
+                position += 1
+            }
             guard digits() > 0 else { throw Failure.malformed(at: position) }
         }
         return (start, position)
@@ -290,7 +331,11 @@ public struct JSONScanner {
         func append(_ scalar: Unicode.Scalar) { out.append(contentsOf: Array(String(scalar).utf8)) }
         while index < bytes.count {
             let byte = bytes[index]
-            guard byte == UInt8(ascii: "\\") else { out.append(byte); index += 1; continue }
+            guard byte == UInt8(ascii: "\\") else {
+                out.append(byte)
+                index += 1
+                continue
+            }
             guard index + 1 < bytes.count else { return nil }
             let next = bytes[index + 1]
             index += 2
@@ -305,7 +350,8 @@ public struct JSONScanner {
                 guard let unit = hex4(index) else { return nil }
                 index += 4
                 if (0xD800..<0xDC00).contains(unit), index + 6 <= bytes.count, bytes[index] == UInt8(ascii: "\\"),
-                   bytes[index + 1] == UInt8(ascii: "u"), let low = hex4(index + 2), (0xDC00..<0xE000).contains(low) {
+                    bytes[index + 1] == UInt8(ascii: "u"), let low = hex4(index + 2), (0xDC00..<0xE000).contains(low)
+                {
                     index += 6
                     append(Unicode.Scalar(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)) ?? "\u{FFFD}")
                 } else {

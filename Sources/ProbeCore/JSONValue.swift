@@ -20,7 +20,11 @@ public enum JSONValue: Sendable, Equatable {
         case is NSNull: self = .null
         case let value as NSNumber:
             // On Linux a JSON boolean arrives as an NSNumber whose objCType is "c" (char).
-            if String(cString: value.objCType) == "c" { self = .bool(value.boolValue) } else { self = .number(value.doubleValue) }
+            if String(cString: value.objCType) == "c" {
+                self = .bool(value.boolValue)
+            } else {
+                self = .number(value.doubleValue)
+            }
         case let value as String: self = .string(value)
         case let value as [Any]: self = .array(value.compactMap(JSONValue.init(any:)))
         case let value as [String: Any]: self = .object(value.compactMapValues(JSONValue.init(any:)))
@@ -45,7 +49,8 @@ public enum JSONValue: Sendable, Equatable {
     public var string: String? {
         switch self {
         case .string(let value): value
-        case .number(let value): value.isFinite && value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
+        case .number(let value):
+            value.isFinite && value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
         case .bool(let value): String(value)
         default: nil
         }
@@ -68,7 +73,9 @@ public enum JSONValue: Sendable, Equatable {
     public var bool: Bool? {
         switch self {
         case .bool(let value): value
-        case .string(let value): ["true", "1"].contains(value.lowercased()) ? true : (["false", "0"].contains(value.lowercased()) ? false : nil)
+        case .string(let value):
+            ["true", "1"].contains(value.lowercased())
+                ? true : (["false", "0"].contains(value.lowercased()) ? false : nil)
         case .number(let value): value != 0
         default: nil
         }

@@ -84,7 +84,9 @@ public struct MaintenanceWindow: Sendable, Equatable {
     // MARK: - Parsing
 
     static let dayNames = ["sun": 1, "mon": 2, "tue": 3, "wed": 4, "thu": 5, "fri": 6, "sat": 7]
-    static let fullDayNames = ["sunday": 1, "monday": 2, "tuesday": 3, "wednesday": 4, "thursday": 5, "friday": 6, "saturday": 7]
+    static let fullDayNames = [
+        "sunday": 1, "monday": 2, "tuesday": 3, "wednesday": 4, "thursday": 5, "friday": 6, "saturday": 7,
+    ]
 
     /// Parses one list item of `maintenance:`.
     public static func parse(_ map: ConfigMap, index: Int) throws -> MaintenanceWindow {
@@ -140,7 +142,8 @@ public struct MaintenanceWindow: Sendable, Equatable {
             default:
                 let lower = word.lowercased()
                 guard let day = dayNames[lower] ?? fullDayNames[lower] else {
-                    throw map.error(key: "days", "'\(word)' is not a day (mon tue wed thu fri sat sun, weekdays, weekend, daily)")
+                    throw map.error(
+                        key: "days", "'\(word)' is not a day (mon tue wed thu fri sat sun, weekdays, weekend, daily)")
                 }
                 days.insert(day)
             }
@@ -160,7 +163,7 @@ public struct MaintenanceWindow: Sendable, Equatable {
         }
         let parts = text.split(separator: ":")
         guard parts.count == 2, let hour = Int(parts[0]), let minute = Int(parts[1]), parts[1].count == 2,
-              (0...24).contains(hour), (0...59).contains(minute), hour < 24 || minute == 0
+            (0...24).contains(hour), (0...59).contains(minute), hour < 24 || minute == 0
         else { throw map.error(key: key, "'\(text)' is not a time of day (HH:MM, 00:00 … 24:00)") }
         return hour * 3600 + minute * 60
     }
@@ -169,7 +172,8 @@ public struct MaintenanceWindow: Sendable, Equatable {
     static func parseInstant(_ text: String, zone: ZoneRules?, map: ConfigMap, key: String) throws -> Date {
         if let date = UTCTimestamp.parseRFC3339(text) { return date }
         if let zone, let local = UTCTimestamp.parseLocal(text) { return zone.date(fromLocal: local) }
-        throw map.error(key: key, "'\(text)' is not a time (use 2026-09-01T18:00:00+02:00, or YYYY-MM-DD HH:MM with a 'timezone')")
+        throw map.error(
+            key: key, "'\(text)' is not a time (use 2026-09-01T18:00:00+02:00, or YYYY-MM-DD HH:MM with a 'timezone')")
     }
 }
 
@@ -197,7 +201,9 @@ public struct MaintenancePlan: Sendable, Equatable {
         var windows: [MaintenanceWindow] = []
         for (index, item) in items.enumerated() {
             let window = try MaintenanceWindow.parse(item, index: index)
-            if !names.insert(window.name).inserted { throw item.error(key: "name", "duplicate window name '\(window.name)'") }
+            if !names.insert(window.name).inserted {
+                throw item.error(key: "name", "duplicate window name '\(window.name)'")
+            }
             windows.append(window)
         }
         return MaintenancePlan(windows: windows)

@@ -16,7 +16,8 @@ public enum OffNetworkAnalysis {
         let causes = direct.filter { $0.role == .rootCause || $0.role == .unconfirmedRootCause }
         let services = Service.dependencyOrder.filter { service in causes.contains { $0.service == service } }
         guard causes.count >= 2, services.count >= 2, causes.allSatisfy(\.reachabilityFailure),
-              let primary = causes.first else { return results }
+            let primary = causes.first
+        else { return results }
         let merged = Set(causes.map(\.key))
         let names = services.map(\.displayName).joined(separator: ", ")
         return results.map { result in
@@ -24,9 +25,11 @@ public enum OffNetworkAnalysis {
             if result.key == primary.key {
                 result.role = .rootCause
                 result.rootCause = nil
-                result.summary = "the probe reaches none of the stack's services (\(names)): it runs off the stack's network, "
+                result.summary =
+                    "the probe reaches none of the stack's services (\(names)): it runs off the stack's network, "
                     + "or with the wrong addresses, or the whole stack is down; first: \(primary.summary)"
-                result.hint = "Run the probe on the stack's network (compose: the backend network) or give it the addresses the "
+                result.hint =
+                    "Run the probe on the stack's network (compose: the backend network) or give it the addresses the "
                     + "apiserver uses (CLEARML_PROBE_APISERVER_URL, CLEARML_MONGODB_SERVICE_HOST, CLEARML_REDIS_SERVICE_HOST, "
                     + "CLEARML_ELASTIC_SERVICE_HOST); if the addresses are right, the stack is not running."
             } else if merged.contains(result.key) {

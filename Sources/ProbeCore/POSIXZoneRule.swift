@@ -50,7 +50,8 @@ public struct POSIXZoneRule: Sendable, Equatable {
         if let west = scanner.offset() { dstOffset = -west }
         // Without a rule, POSIX leaves the dates to the implementation; TZif footers always give one.
         guard scanner.eat(UInt8(ascii: ",")), let start = scanner.change(), scanner.eat(UInt8(ascii: ",")),
-              let end = scanner.change(), scanner.atEnd else { return nil }
+            let end = scanner.change(), scanner.atEnd
+        else { return nil }
         daylight = Daylight(offset: dstOffset, start: start, end: end)
     }
 
@@ -106,7 +107,9 @@ private struct RuleScanner {
             return true
         }
         let start = index
-        while index < bytes.count, (bytes[index] | 0x20) >= UInt8(ascii: "a"), (bytes[index] | 0x20) <= UInt8(ascii: "z") { index += 1 }
+        while index < bytes.count, (bytes[index] | 0x20) >= UInt8(ascii: "a"),
+            (bytes[index] | 0x20) <= UInt8(ascii: "z")
+        { index += 1 }
         return index - start >= 3
     }
 
@@ -141,8 +144,9 @@ private struct RuleScanner {
         let day: POSIXZoneRule.Change.Day
         if eat(UInt8(ascii: "M")) {
             guard let month = number(maxDigits: 2), (1...12).contains(month), eat(UInt8(ascii: ".")),
-                  let week = number(maxDigits: 1), (1...5).contains(week), eat(UInt8(ascii: ".")),
-                  let weekday = number(maxDigits: 1), (0...6).contains(weekday) else { return nil }
+                let week = number(maxDigits: 1), (1...5).contains(week), eat(UInt8(ascii: ".")),
+                let weekday = number(maxDigits: 1), (0...6).contains(weekday)
+            else { return nil }
             day = .monthWeekDay(month: month, week: week, weekday: weekday)
         } else if eat(UInt8(ascii: "J")) {
             guard let n = number(maxDigits: 3), (1...365).contains(n) else { return nil }

@@ -32,15 +32,22 @@ public struct PagingGate: Sendable, Equatable {
 
     public func verdict(for subject: AlertSubject, at date: Date) -> Verdict {
         if maintenance.isInMaintenance(subject, at: date) {
-            let window = maintenance.windows.first { $0.isOpen(at: date) && Suppression.covers(subject, selectors: [$0.selector]) }
+            let window =
+                maintenance.windows.first {
+                    $0.isOpen(at: date) && Suppression.covers(subject, selectors: [$0.selector])
+                }
                 ?? maintenance.windows.first { $0.isOpen(at: date) }
             return .maintenance(window: window?.name ?? "maintenance", reason: window?.reason ?? "")
         }
         let active = silences.filter { $0.isActive(at: date) }
         if Suppression.covers(subject, selectors: active.map(\.matcher.selector)) {
             let relevant = active.filter { silence in
-                subject.checks.isEmpty ? silence.matcher.selector.matches(subject)
-                    : subject.checks.contains { silence.matcher.selector.matches(AlertSubject(service: subject.service, severity: subject.severity, checks: [$0])) }
+                subject.checks.isEmpty
+                    ? silence.matcher.selector.matches(subject)
+                    : subject.checks.contains {
+                        silence.matcher.selector.matches(
+                            AlertSubject(service: subject.service, severity: subject.severity, checks: [$0]))
+                    }
             }
             return .silenced(ids: relevant.map(\.id), until: relevant.map(\.expiresAt).max() ?? date)
         }
@@ -108,7 +115,9 @@ public struct PagingLedger: Sendable, Equatable, Codable {
     public mutating func release(now: Date, gate: PagingGate) -> [AlertMessage] {
         var released: [AlertMessage] = []
         for (id, entry) in incidents.sorted(by: { $0.key < $1.key }) where !entry.paged {
-            guard let message = entry.held, gate.verdict(for: AlertSubject(message: message), at: now).pages else { continue }
+            guard let message = entry.held, gate.verdict(for: AlertSubject(message: message), at: now).pages else {
+                continue
+            }
             incidents[id] = Entry(paged: true, held: nil)
             released.append(message)
         }

@@ -25,7 +25,10 @@ public struct ProbeConfig: Sendable {
         public var caFile: String?
         public var insecure: Bool
 
-        public init(web: URL? = nil, api: URL? = nil, files: URL? = nil, connectTo: String? = nil, caFile: String? = nil, insecure: Bool = false) {
+        public init(
+            web: URL? = nil, api: URL? = nil, files: URL? = nil, connectTo: String? = nil, caFile: String? = nil,
+            insecure: Bool = false
+        ) {
             self.web = web
             self.api = api
             self.files = files
@@ -63,9 +66,11 @@ public struct ProbeConfig: Sendable {
         }
     }
 
-    public init(file: String = "<test>", instance: String = "test", defaults: CheckSettings = CheckSettings(),
-                stateDirectory: String? = nil, ingress: IngressEndpoints = .init(), services: ServiceEndpoints = .init(),
-                credentials: Credentials? = nil, secrets: [Secret] = []) {
+    public init(
+        file: String = "<test>", instance: String = "test", defaults: CheckSettings = CheckSettings(),
+        stateDirectory: String? = nil, ingress: IngressEndpoints = .init(), services: ServiceEndpoints = .init(),
+        credentials: Credentials? = nil, secrets: [Secret] = []
+    ) {
         self.file = file
         self.instance = instance
         self.defaults = defaults
@@ -82,7 +87,9 @@ public struct ProbeConfig: Sendable {
         let probe = try root.section("probe")
         let instance = try probe.string("instance", default: "clearml-probe")
         guard !instance.isEmpty, instance.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
-            throw probe.error(key: "instance", "'\(instance)' must be letters, digits, '-', '_' or '.' (it names files the probe writes)")
+            throw probe.error(
+                key: "instance",
+                "'\(instance)' must be letters, digits, '-', '_' or '.' (it names files the probe writes)")
         }
         let defaults = try CheckSettings.parse(probe, defaults: CheckSettings())
         let stateDirectory = try probe.nonEmptyString("state_dir")
@@ -90,7 +97,8 @@ public struct ProbeConfig: Sendable {
 
         let ingressMap = try root.section("ingress")
         let ingress = IngressEndpoints(
-            web: try ingressMap.url("web_url"), api: try ingressMap.url("api_url"), files: try ingressMap.url("files_url"),
+            web: try ingressMap.url("web_url"), api: try ingressMap.url("api_url"),
+            files: try ingressMap.url("files_url"),
             connectTo: try ingressMap.nonEmptyString("connect_to"), caFile: try ingressMap.nonEmptyString("ca_file"),
             insecure: try ingressMap.bool("insecure", default: false))
         if let connectTo = ingress.connectTo, !Self.isHostPort(connectTo) {
@@ -108,28 +116,37 @@ public struct ProbeConfig: Sendable {
         let accessKey = try credentialsMap.secret("access_key")
         let secretKey = try credentialsMap.secret("secret_key")
         if (accessKey == nil) != (secretKey == nil) {
-            throw credentialsMap.error(key: accessKey == nil ? "access_key" : "secret_key",
-                                       "access_key and secret_key must be given together (CLEARML_API_ACCESS_KEY, CLEARML_API_SECRET_KEY)")
+            throw credentialsMap.error(
+                key: accessKey == nil ? "access_key" : "secret_key",
+                "access_key and secret_key must be given together (CLEARML_API_ACCESS_KEY, CLEARML_API_SECRET_KEY)")
         }
         let tokenReuse = try credentialsMap.duration("token_reuse", default: 600, minimum: 0.1)
         let tokenLifetime = try credentialsMap.duration("token_lifetime", default: 3600, minimum: 60)
         guard tokenLifetime <= 31_536_000 else {
-            throw credentialsMap.error(key: "token_lifetime", "must be at most 365d (the apiserver's max_expiration_sec)")
+            throw credentialsMap.error(
+                key: "token_lifetime", "must be at most 365d (the apiserver's max_expiration_sec)")
         }
         guard tokenReuse + 60 <= tokenLifetime else {
-            throw credentialsMap.error(key: "token_reuse", "must be at least 1 min shorter than token_lifetime (\(Durations.format(seconds: tokenLifetime)))")
+            throw credentialsMap.error(
+                key: "token_reuse",
+                "must be at least 1 min shorter than token_lifetime (\(Durations.format(seconds: tokenLifetime)))")
         }
         try credentialsMap.finish()
         let credentials = accessKey.flatMap { key in
-            secretKey.map { Credentials(accessKey: key, secretKey: $0, tokenReuse: tokenReuse, tokenLifetime: tokenLifetime) }
+            secretKey.map {
+                Credentials(accessKey: key, secretKey: $0, tokenReuse: tokenReuse, tokenLifetime: tokenLifetime)
+            }
         }
 
-        return ProbeConfig(file: root.file, instance: instance, defaults: defaults, stateDirectory: stateDirectory,
-                           ingress: ingress, services: services, credentials: credentials)
+        return ProbeConfig(
+            file: root.file, instance: instance, defaults: defaults, stateDirectory: stateDirectory,
+            ingress: ingress, services: services, credentials: credentials)
     }
 
     static func isHostPort(_ text: String) -> Bool {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]) else { return false }
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]) else {
+            return false
+        }
         return colon != text.startIndex && (1...65535).contains(port)
     }
 }

@@ -17,5 +17,7 @@ public struct RedisInfo: Sendable, Equatable {
     public subscript(key: String) -> String? { fields[key] }
 
     /// A finite number; `nan`, `inf` and text are nil (a server may send anything).
-    public func number(_ key: String) -> Double? { fields[key].flatMap { Double($0) }.flatMap { $0.isFinite ? $0 : nil } }
+    public func number(_ key: String) -> Double? {
+        fields[key].flatMap { Double($0) }.flatMap { $0.isFinite ? $0 : nil }
+    }
 }

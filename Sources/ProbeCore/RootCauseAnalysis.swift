@@ -58,7 +58,8 @@ public enum RootCauseAnalysis {
         for index in results.indices {
             var seen: Set<String> = [results[index].key]
             while let next = results[index].rootCause, let target = byKey[next], target.role == .symptom,
-                  let further = target.rootCause, seen.insert(further).inserted {
+                let further = target.rootCause, seen.insert(further).inserted
+            {
                 results[index].rootCause = further
             }
         }
@@ -89,9 +90,11 @@ public enum RootCauseAnalysis {
     }
 
     /// A service with no result of its own is still up when an OK result elsewhere proves it works (`provides`).
-    static func state(of candidates: [CheckResult], provenBy all: [CheckResult], _ dependency: Dependency) -> NodeState {
+    static func state(of candidates: [CheckResult], provenBy all: [CheckResult], _ dependency: Dependency) -> NodeState
+    {
         if candidates.isEmpty, case .service(let service) = dependency,
-           all.contains(where: { $0.status == .ok && $0.provides.contains(service) }) {
+            all.contains(where: { $0.status == .ok && $0.provides.contains(service) })
+        {
             return .up
         }
         return state(of: candidates)
@@ -113,7 +116,8 @@ public enum RootCauseAnalysis {
             }
             results[index].role = .unreachableFromProbe
             results[index].status = .unknown
-            results[index].summary = "\(service.displayName) is unreachable from the probe, but \(witness.key) shows it "
+            results[index].summary =
+                "\(service.displayName) is unreachable from the probe, but \(witness.key) shows it "
                 + "serves the stack (\(results[index].summary))"
             results[index].hint = "Join the probe to the network of \(service.displayName), or give its address."
         }

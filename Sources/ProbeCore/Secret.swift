@@ -54,7 +54,9 @@ public enum Redact {
         while let range = rest.range(of: "://") {
             result += rest[..<range.upperBound]
             rest = rest[range.upperBound...]
-            let end = rest.firstIndex(where: { $0 == "/" || $0 == " " || $0 == "?" || $0 == "\"" || $0 == "'" }) ?? rest.endIndex
+            let end =
+                rest.firstIndex(where: { $0 == "/" || $0 == " " || $0 == "?" || $0 == "\"" || $0 == "'" })
+                ?? rest.endIndex
             let authority = rest[..<end]
             if let at = authority.lastIndex(of: "@") {
                 result += "<redacted>@"

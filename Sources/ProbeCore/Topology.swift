@@ -49,7 +49,7 @@ public enum Service: String, Codable, Sendable, CaseIterable {
         var order: [Service] = []
         var visiting: Set<Service> = []
         func visit(_ service: Service) {
-            guard !order.contains(service), !visiting.contains(service) else { return } // a cycle is caught by a test
+            guard !order.contains(service), !visiting.contains(service) else { return }  // a cycle is caught by a test
             visiting.insert(service)
             service.dependencies.forEach(visit)
             visiting.remove(service)
@@ -62,5 +62,6 @@ public enum Service: String, Codable, Sendable, CaseIterable {
     /// The place of this service in `dependencyOrder` (dependencies rank lower).
     public var dependencyRank: Int { Self.dependencyRanks[self] ?? Self.allCases.count }
 
-    private static let dependencyRanks: [Service: Int] = Dictionary(uniqueKeysWithValues: dependencyOrder.enumerated().map { ($1, $0) })
+    private static let dependencyRanks: [Service: Int] = Dictionary(
+        uniqueKeysWithValues: dependencyOrder.enumerated().map { ($1, $0) })
 }

@@ -44,7 +44,8 @@ public enum UTCTimestamp {
             bytes.append(byte)
             if bytes.count > 40 { return nil }
         }
-        return parseZoned(bytes, separators: [UInt8(ascii: "T"), UInt8(ascii: "t"), UInt8(ascii: " ")], missingZoneIsUTC: true)
+        return parseZoned(
+            bytes, separators: [UInt8(ascii: "T"), UInt8(ascii: "t"), UInt8(ascii: " ")], missingZoneIsUTC: true)
     }
 
     static func parseZoned(_ bytes: [UInt8], separators: [UInt8], missingZoneIsUTC: Bool) -> Date? {
@@ -55,8 +56,9 @@ public enum UTCTimestamp {
         } else if (bytes[next] == UInt8(ascii: "Z") || bytes[next] == UInt8(ascii: "z")) && next + 1 == bytes.count {
             offset = 0
         } else if bytes[next] == UInt8(ascii: "+") || bytes[next] == UInt8(ascii: "-"), next + 6 == bytes.count,
-                  bytes[next + 3] == UInt8(ascii: ":"), let hours = number(bytes, next + 1, 2),
-                  let minutes = number(bytes, next + 4, 2), hours < 24, minutes < 60 {
+            bytes[next + 3] == UInt8(ascii: ":"), let hours = number(bytes, next + 1, 2),
+            let minutes = number(bytes, next + 4, 2), hours < 24, minutes < 60
+        {
             offset = (hours * 3600 + minutes * 60) * (bytes[next] == UInt8(ascii: "-") ? -1 : 1)
         } else {
             return nil
@@ -67,8 +69,11 @@ public enum UTCTimestamp {
     /// A wall-clock time without a zone: `YYYY-MM-DD HH:MM[:SS]` or with `T`; nil for anything else.
     public static func parseLocal(_ text: String) -> CivilTime? {
         let bytes = Array(text.utf8)
-        guard let (civil, fraction, next) = parseCivil(bytes, separators: [UInt8(ascii: " "), UInt8(ascii: "T")], secondsOptional: true),
-              fraction == 0, next == bytes.count else { return nil }
+        guard
+            let (civil, fraction, next) = parseCivil(
+                bytes, separators: [UInt8(ascii: " "), UInt8(ascii: "T")], secondsOptional: true),
+            fraction == 0, next == bytes.count
+        else { return nil }
         return civil
     }
 
@@ -102,10 +107,13 @@ public enum UTCTimestamp {
     }
 
     /// `YYYY-MM-DD<sep>HH:MM[:SS[.fraction]]` at the start of `bytes`; returns the index after it.
-    static func parseCivil(_ bytes: [UInt8], separators: [UInt8], secondsOptional: Bool = false) -> (CivilTime, Double, Int)? {
-        guard bytes.count >= 16, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"), separators.contains(bytes[10]),
-              bytes[13] == UInt8(ascii: ":"), let year = number(bytes, 0, 4), let month = number(bytes, 5, 2),
-              let day = number(bytes, 8, 2), let hour = number(bytes, 11, 2), let minute = number(bytes, 14, 2)
+    static func parseCivil(_ bytes: [UInt8], separators: [UInt8], secondsOptional: Bool = false) -> (
+        CivilTime, Double, Int
+    )? {
+        guard bytes.count >= 16, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+            separators.contains(bytes[10]),
+            bytes[13] == UInt8(ascii: ":"), let year = number(bytes, 0, 4), let month = number(bytes, 5, 2),
+            let day = number(bytes, 8, 2), let hour = number(bytes, 11, 2), let minute = number(bytes, 14, 2)
         else { return nil }
         var index = 16
         var second = 0

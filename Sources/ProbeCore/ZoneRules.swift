@@ -39,16 +39,20 @@ public struct ZoneRules: Sendable, Equatable {
     public static func named(_ identifier: String, directory: String = systemDirectory) -> ZoneRules? {
         let allowed = identifier.utf8.allSatisfy { byte in
             (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122)
-                || byte == UInt8(ascii: "/") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+")
+                || byte == UInt8(ascii: "/") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+                || byte == UInt8(ascii: "+")
         }
         guard allowed, !identifier.isEmpty, !identifier.hasPrefix("/"),
-              !identifier.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) else { return nil }
+            !identifier.split(separator: "/").contains(where: { $0 == ".." || $0 == "." })
+        else { return nil }
         if let data = FileManager.default.contents(atPath: directory + "/" + identifier),
-           var zone = ZoneRules(tzif: [UInt8](data)) {
+            var zone = ZoneRules(tzif: [UInt8](data))
+        {
             zone.identifier = identifier
             return zone
         }
-        return ["UTC", "Etc/UTC", "GMT", "Etc/GMT", "Zulu", "Etc/Zulu", "UCT", "Etc/UCT"].contains(identifier) ? .fixed(identifier) : nil
+        return ["UTC", "Etc/UTC", "GMT", "Etc/GMT", "Zulu", "Etc/Zulu", "UCT", "Etc/UCT"].contains(identifier)
+            ? .fixed(identifier) : nil
     }
 
     /// Parses a TZif file (version 1, 2, 3 or 4); nil when it is not one or is cut short.
@@ -80,8 +84,10 @@ public struct ZoneRules: Sendable, Equatable {
             types.append((Int(offset), isDST != 0))
         }
         guard !types.isEmpty, typeIndices.allSatisfy({ $0 < types.count }),
-              zip(transitions, transitions.dropFirst()).allSatisfy({ $0 < $1 }) else { return nil }
-        guard reader.skip(header.charCount + header.leapCount * (timeSize + 4) + header.isStdCount + header.isUTCount) else { return nil }
+            zip(transitions, transitions.dropFirst()).allSatisfy({ $0 < $1 })
+        else { return nil }
+        guard reader.skip(header.charCount + header.leapCount * (timeSize + 4) + header.isStdCount + header.isUTCount)
+        else { return nil }
         var footer: POSIXZoneRule?
         if first.version >= 2, let text = reader.footer(), !text.isEmpty {
             footer = POSIXZoneRule(text)
@@ -147,7 +153,8 @@ private struct TZifReader {
         var isUTCount, isStdCount, leapCount, timeCount, typeCount, charCount: Int
 
         func blockLength(timeSize: Int) -> Int {
-            timeCount * timeSize + timeCount + typeCount * 6 + charCount + leapCount * (timeSize + 4) + isStdCount + isUTCount
+            timeCount * timeSize + timeCount + typeCount * 6 + charCount + leapCount * (timeSize + 4) + isStdCount
+                + isUTCount
         }
     }
 
@@ -155,7 +162,8 @@ private struct TZifReader {
 
     mutating func header() -> Header? {
         guard index + 44 <= bytes.count, bytes[index] == 0x54, bytes[index + 1] == 0x5A, bytes[index + 2] == 0x69,
-              bytes[index + 3] == 0x66 else { return nil }
+            bytes[index + 3] == 0x66
+        else { return nil }
         let versionByte = bytes[index + 4]
         let version = versionByte == 0 ? 1 : Int(versionByte) - 48
         guard (1...9).contains(version) else { return nil }
@@ -165,8 +173,9 @@ private struct TZifReader {
             guard let count = int32(), count >= 0, count < 1 << 20 else { return nil }
             counts.append(Int(count))
         }
-        return Header(version: version, isUTCount: counts[0], isStdCount: counts[1], leapCount: counts[2],
-                      timeCount: counts[3], typeCount: counts[4], charCount: counts[5])
+        return Header(
+            version: version, isUTCount: counts[0], isStdCount: counts[1], leapCount: counts[2],
+            timeCount: counts[3], typeCount: counts[4], charCount: counts[5])
     }
 
     mutating func skip(_ count: Int) -> Bool {

@@ -48,25 +48,33 @@ public struct AgentsWorkersCheck: Check {
         // times only, without a tree of it.
         let now = Date()
         var workers = WorkerListing()
-        let reply = await ClearMLSession.read("workers.get_all", parameters: ["last_seen": Int(maxAge.rounded(.up))], context,
-                                              credentials: credentials, maxReply: maxReply) { scanner in
+        let reply = await ClearMLSession.read(
+            "workers.get_all", parameters: ["last_seen": Int(maxAge.rounded(.up))], context,
+            credentials: credentials, maxReply: maxReply
+        ) { scanner in
             workers = try WorkerListing.read(&scanner, now: now, maxAge: maxAge)
         }
         if case .failure(let problem) = reply {
             // The same keys as a success (one per expected queue), so an alert opened by the failure resolves.
-            return expected.isEmpty ? [problem.result(builder, target: "")]
+            return expected.isEmpty
+                ? [problem.result(builder, target: "")]
                 : expected.map { problem.result(builder, target: $0.queue) }
         }
         guard !expected.isEmpty else {
-            var result = builder.result(status: .ok, summary: "no workers expected (checks.agents.workers.expected is empty); \(workers.reporting) reporting",
-                                        metrics: ["workers": Double(workers.reporting)])
+            var result = builder.result(
+                status: .ok,
+                summary:
+                    "no workers expected (checks.agents.workers.expected is empty); \(workers.reporting) reporting",
+                metrics: ["workers": Double(workers.reporting)])
             result.durationMs = builder.elapsedMs
             return [result]
         }
         return expected.map { entry in
             let listening = workers.listeners(entry.queue)
             let newest = listening.workers > 0 ? listening.newestAge : nil
-            var metrics: [String: Double] = ["workers": Double(listening.workers), "expected_workers": Double(entry.count)]
+            var metrics: [String: Double] = [
+                "workers": Double(listening.workers), "expected_workers": Double(entry.count),
+            ]
             if let newest { metrics["newest_report_age_seconds"] = newest.rounded() }
             let window = Durations.format(seconds: maxAge)
             let status: Status
@@ -74,20 +82,26 @@ public struct AgentsWorkersCheck: Check {
             var hint: String?
             if listening.workers >= entry.count {
                 status = .ok
-                summary = "\(Self.workers(listening.workers)) on queue \(entry.queue)" + (newest.map { ", last report \(Durations.format(seconds: $0)) ago" } ?? "")
+                summary =
+                    "\(Self.workers(listening.workers)) on queue \(entry.queue)"
+                    + (newest.map { ", last report \(Durations.format(seconds: $0)) ago" } ?? "")
             } else if listening.workers == 0 {
                 status = .critical
-                summary = "no worker listening to queue \(entry.queue) reported within \(window) (expected at least \(entry.count)): tasks sent there will not run"
-                hint = entry.queue == "services"
+                summary =
+                    "no worker listening to queue \(entry.queue) reported within \(window) (expected at least \(entry.count)): tasks sent there will not run"
+                hint =
+                    entry.queue == "services"
                     ? "Start the services agent (compose service agent-services; without CLEARML_AGENT_ACCESS_KEY it exits 0 on purpose and stays down), "
                         + "or set checks.agents.workers.expected to {} when the stack runs without agents."
                     : "Start an agent for it (clearml-agent daemon --queue \(entry.queue)), or change checks.agents.workers.expected."
             } else {
                 status = .warning
-                summary = "only \(Self.workers(listening.workers)) listening to queue \(entry.queue) reported within \(window) (expected at least \(entry.count))"
+                summary =
+                    "only \(Self.workers(listening.workers)) listening to queue \(entry.queue) reported within \(window) (expected at least \(entry.count))"
                 hint = "Some agents for this queue stopped reporting; see their hosts and logs."
             }
-            var result = builder.result(target: entry.queue, status: status, summary: summary, hint: hint, metrics: metrics)
+            var result = builder.result(
+                target: entry.queue, status: status, summary: summary, hint: hint, metrics: metrics)
             result.durationMs = builder.elapsedMs
             return result
         }

@@ -36,8 +36,12 @@ public struct ApiserverAuthCheck: Check {
         return await withTaskGroup(of: (Int, CheckResult).self) { group in
             for (index, endpoint) in endpoints.enumerated() {
                 group.addTask {
-                    (index, await probe(endpoint, grant: grant, loginTarget: loginTarget, context: context,
-                                        redactor: redactor, reserve: reserve))
+                    (
+                        index,
+                        await probe(
+                            endpoint, grant: grant, loginTarget: loginTarget, context: context,
+                            redactor: redactor, reserve: reserve)
+                    )
                 }
             }
             var results: [(Int, CheckResult)] = []
@@ -46,24 +50,31 @@ public struct ApiserverAuthCheck: Check {
         }
     }
 
-    func probe(_ endpoint: ClearMLEndpoint, grant: TokenStore.Grant, loginTarget: String, context: CheckContext,
-               redactor: Redactor, reserve: Double) async -> CheckResult {
+    func probe(
+        _ endpoint: ClearMLEndpoint, grant: TokenStore.Grant, loginTarget: String, context: CheckContext,
+        redactor: Redactor, reserve: Double
+    ) async -> CheckResult {
         let builder = ResultBuilder(id: .apiserverAuth)
         let service: Service = endpoint.viaIngress ? .nginx : .apiserver
         // Through the ingress, a failure the apiserver also shows directly is a symptom of it.
         let pathDependencies: [Dependency] = endpoint.viaIngress ? [.service(.apiserver)] : []
 
-        let failedHere = grant.login?.failures[endpoint.target]
+        let failedHere =
+            grant.login?.failures[endpoint.target]
             ?? (grant.token == nil && endpoint.target == loginTarget ? grant.login?.problem : nil)
         if var problem = failedHere {
-            if problem.isTimeout { problem = problem.explainedByPing(await ClearMLCall.ping(endpoint, context, budget: reserve)) }
-            return problem.result(builder, target: endpoint.target, service: service,
-                                  alsoDependsOn: pathDependencies + processDependencies(problem, endpoint))
+            if problem.isTimeout {
+                problem = problem.explainedByPing(await ClearMLCall.ping(endpoint, context, budget: reserve))
+            }
+            return problem.result(
+                builder, target: endpoint.target, service: service,
+                alsoDependsOn: pathDependencies + processDependencies(problem, endpoint))
         }
         guard var token = grant.token else {
-            return builder.result(target: endpoint.target, service: service, status: .unknown,
-                                  summary: "not tried: no token, auth.login failed (see apiserver.auth/\(loginTarget))",
-                                  dependsOn: [.result("\(CheckID.apiserverAuth.rawValue)/\(loginTarget)")] + pathDependencies)
+            return builder.result(
+                target: endpoint.target, service: service, status: .unknown,
+                summary: "not tried: no token, auth.login failed (see apiserver.auth/\(loginTarget))",
+                dependsOn: [.result("\(CheckID.apiserverAuth.rawValue)/\(loginTarget)")] + pathDependencies)
         }
 
         var metrics: [String: Double] = [:]
@@ -79,22 +90,27 @@ public struct ApiserverAuthCheck: Check {
         // The authenticated call: Mongo (queues) and Redis (every Bearer call checks revoked tokens).
         var queues = await queuesCall(endpoint, token, context, grant: grant, redactor: redactor, reserve: reserve)
         if case .failure(let problem) = queues, problem.tokenRefused, grant.login == nil,
-           await context.state.tokens.refused(token, reuse: credentials.tokenReuse) {
+            await context.state.tokens.refused(token, reuse: credentials.tokenReuse)
+        {
             // A reused token was refused (revoked, or a new token secret after a restart): one new login, then retry.
             let renewed = await ClearMLSession.grant(context, credentials: credentials, reserve: reserve)
             if let fresh = renewed.token, renewed.loggedIn {
                 token = fresh
                 steps.append("a new token after the old one was refused")
-                queues = await queuesCall(endpoint, token, context, grant: renewed, redactor: redactor.adding([fresh.value]),
-                                          reserve: reserve)
+                queues = await queuesCall(
+                    endpoint, token, context, grant: renewed, redactor: redactor.adding([fresh.value]),
+                    reserve: reserve)
             }
         }
         let queuesReply: (envelope: ClearMLEnvelope, response: HTTPResponse)
         switch queues {
         case .failure(var problem):
-            if problem.isTimeout { problem = problem.explainedByPing(await ClearMLCall.ping(endpoint, context, budget: reserve)) }
-            return problem.result(builder, target: endpoint.target, service: service,
-                                  alsoDependsOn: pathDependencies + processDependencies(problem, endpoint), metrics: metrics)
+            if problem.isTimeout {
+                problem = problem.explainedByPing(await ClearMLCall.ping(endpoint, context, budget: reserve))
+            }
+            return problem.result(
+                builder, target: endpoint.target, service: service,
+                alsoDependsOn: pathDependencies + processDependencies(problem, endpoint), metrics: metrics)
         case .success(let reply):
             queuesReply = reply
         }
@@ -110,18 +126,23 @@ public struct ApiserverAuthCheck: Check {
             metrics["server_info_ms"] = reply.response.timings.total
             steps.append("server.info \(Self.ms(reply.response.timings.total))")
             let server = reply.envelope.data["version"]?.string.map { redactor.redact(Evidence.excerpt($0, limit: 40)) }
-            let api = (reply.envelope.data["api_version"]?.string ?? reply.envelope.actualVersion).map { redactor.redact(Evidence.excerpt($0, limit: 20)) }
+            let api = (reply.envelope.data["api_version"]?.string ?? reply.envelope.actualVersion).map {
+                redactor.redact(Evidence.excerpt($0, limit: 20))
+            }
             version = ": ClearML server \(server ?? "?")" + (api.map { " (API \($0))" } ?? "")
         case .failure(let problem):
             infoProblem = problem
         }
 
-        let total = metrics["login_ms", default: 0] + metrics["queues_get_all_ms", default: 0] + metrics["server_info_ms", default: 0]
+        let total =
+            metrics["login_ms", default: 0] + metrics["queues_get_all_ms", default: 0]
+            + metrics["server_info_ms", default: 0]
         let through = endpoint.viaIngress ? "through the ingress: " : ""
         let summary = through + steps.joined(separator: ", ") + version
-        var result = builder.result(target: endpoint.target, service: service, status: .ok, summary: summary,
-                                    metrics: metrics, timings: queuesReply.response.timings, dependsOn: pathDependencies,
-                                    provides: [.mongo, .redis])
+        var result = builder.result(
+            target: endpoint.target, service: service, status: .ok, summary: summary,
+            metrics: metrics, timings: queuesReply.response.timings, dependsOn: pathDependencies,
+            provides: [.mongo, .redis])
         result.durationMs = builder.elapsedMs
         if let infoProblem {
             result.status = .warning
@@ -131,22 +152,27 @@ public struct ApiserverAuthCheck: Check {
             result.evidence = infoProblem.evidence
         } else if total / 1000 > context.settings.slowWarning {
             result.status = .warning
-            result.summary = "slow: \(summary) (\(Self.ms(total)) in all, above \(Durations.format(seconds: context.settings.slowWarning)))"
+            result.summary =
+                "slow: \(summary) (\(Self.ms(total)) in all, above \(Durations.format(seconds: context.settings.slowWarning)))"
             result.hint = "A slow login or queue listing is MongoDB or the apiserver's load; compare with mongo.ping."
         }
         return result
     }
 
-    func queuesCall(_ endpoint: ClearMLEndpoint, _ token: TokenStore.Token, _ context: CheckContext, grant: TokenStore.Grant,
-                    redactor: Redactor, reserve: Double) async -> Result<(envelope: ClearMLEnvelope, response: HTTPResponse), ClearMLProblem> {
-        let call = ClearMLCall("queues.get_all", on: endpoint, parameters: ["only_fields": ["id"]], auth: .bearer(token.value),
-                               config: context.config)
+    func queuesCall(
+        _ endpoint: ClearMLEndpoint, _ token: TokenStore.Token, _ context: CheckContext, grant: TokenStore.Grant,
+        redactor: Redactor, reserve: Double
+    ) async -> Result<(envelope: ClearMLEnvelope, response: HTTPResponse), ClearMLProblem> {
+        let call = ClearMLCall(
+            "queues.get_all", on: endpoint, parameters: ["only_fields": ["id"]], auth: .bearer(token.value),
+            config: context.config)
         return await call.send(context, reserve: reserve, basicLoginWorked: grant.loggedIn, redactor: redactor)
     }
 
     /// When the process itself may be gone (no answer, a crash page), `apiserver.ping` explains it first.
     func processDependencies(_ problem: ClearMLProblem, _ endpoint: ClearMLEndpoint) -> [Dependency] {
-        guard !endpoint.viaIngress, problem.reachabilityFailure || (problem.isTimeout && problem.dependsOn.isEmpty) else { return [] }
+        guard !endpoint.viaIngress, problem.reachabilityFailure || (problem.isTimeout && problem.dependsOn.isEmpty)
+        else { return [] }
         return [.check(.apiserverPing)]
     }
 

@@ -38,23 +38,34 @@ public struct ApiserverLoginModeCheck: Check {
         let service: Service = endpoint.viaIngress ? .nginx : .apiserver
         switch await call.send(context, redactor: redactor) {
         case .failure(let problem):
-            return [builder.result(service: service, status: problem.status, summary: problem.summary, hint: problem.hint,
-                                   timings: problem.timings, error: problem.error, evidence: problem.evidence,
-                                   dependsOn: [.check(.apiserverPing)] + problem.dependsOn, reachabilityFailure: problem.reachabilityFailure)]
+            return [
+                builder.result(
+                    service: service, status: problem.status, summary: problem.summary, hint: problem.hint,
+                    timings: problem.timings, error: problem.error, evidence: problem.evidence,
+                    dependsOn: [.check(.apiserverPing)] + problem.dependsOn,
+                    reachabilityFailure: problem.reachabilityFailure)
+            ]
         case .success(let reply):
             let judged = Self.judge(reply.envelope.data, expectFixedUsers: expectFixedUsers, guestStatus: guestStatus)
-            return [builder.result(service: service, status: judged.status, summary: judged.summary, hint: judged.hint,
-                                   metrics: judged.metrics, timings: reply.response.timings,
-                                   dependsOn: judged.dependsOn)]
+            return [
+                builder.result(
+                    service: service, status: judged.status, summary: judged.summary, hint: judged.hint,
+                    metrics: judged.metrics, timings: reply.response.timings,
+                    dependsOn: judged.dependsOn)
+            ]
         }
     }
 
     /// Pure: the verdict for a `login.supported_modes` reply's `data`.
     static func judge(_ data: JSONValue, expectFixedUsers: Bool, guestStatus: Status)
-        -> (status: Status, summary: String, hint: String?, metrics: [String: Double], dependsOn: [Dependency]) {
+        -> (status: Status, summary: String, hint: String?, metrics: [String: Double], dependsOn: [Dependency])
+    {
         guard let enabled = data.at("basic.enabled")?.bool else {
-            return (.critical, "login.supported_modes answered without basic.enabled: this is not ClearML's apiserver (or a version before 2.9)",
-                    "Check services.apiserver_url.", [:], [])
+            return (
+                .critical,
+                "login.supported_modes answered without basic.enabled: this is not ClearML's apiserver (or a version before 2.9)",
+                "Check services.apiserver_url.", [:], []
+            )
         }
         let guest = data.at("basic.guest.enabled")?.bool ?? false
         let esDown = data.at("server_errors.es_connection_error")?.bool ?? false
@@ -63,24 +74,38 @@ public struct ApiserverLoginModeCheck: Check {
         var findings: [Finding] = []
         var dependsOn: [Dependency] = []
         if esDown || esNotMigrated {
-            findings.append(Finding(.critical, esDown
-                ? "the apiserver reports it started without Elasticsearch (server_errors.es_connection_error): the UI shows an error dialog instead of logging in"
-                : "the apiserver reports Elasticsearch data that was never migrated (server_errors.missed_es_upgrade): the UI shows an upgrade dialog",
-                hint: "See elasticsearch.health and the apiserver's startup log; restart the apiserver once Elasticsearch answers."))
+            findings.append(
+                Finding(
+                    .critical,
+                    esDown
+                        ? "the apiserver reports it started without Elasticsearch (server_errors.es_connection_error): the UI shows an error dialog instead of logging in"
+                        : "the apiserver reports Elasticsearch data that was never migrated (server_errors.missed_es_upgrade): the UI shows an upgrade dialog",
+                    hint:
+                        "See elasticsearch.health and the apiserver's startup log; restart the apiserver once Elasticsearch answers."
+                ))
             dependsOn.append(.service(.elasticsearch))
         }
         if expectFixedUsers && !enabled {
-            findings.append(Finding(.critical, "fixed users are not enforced (login.supported_modes basic.enabled false): the web UI lets anyone in by name without a password, and fixed-user keys are refused (401/22)",
-                                    hint: "The apiserver lost its auth.fixed_users configuration: check that apiserver.conf (or CLEARML__APISERVER__AUTH__FIXED_USERS__*) is mounted and enabled, then restart it. Set checks.apiserver.login_mode.expect_fixed_users: false for a server without fixed users."))
+            findings.append(
+                Finding(
+                    .critical,
+                    "fixed users are not enforced (login.supported_modes basic.enabled false): the web UI lets anyone in by name without a password, and fixed-user keys are refused (401/22)",
+                    hint:
+                        "The apiserver lost its auth.fixed_users configuration: check that apiserver.conf (or CLEARML__APISERVER__AUTH__FIXED_USERS__*) is mounted and enabled, then restart it. Set checks.apiserver.login_mode.expect_fixed_users: false for a server without fixed users."
+                ))
         }
         if guest && guestStatus != .ok {
-            findings.append(Finding(guestStatus, "a guest user is enabled (services.auth.fixed_users.guest): anyone can log in to the UI as guest",
-                                    hint: "Turn the guest user off unless the server is meant to be public."))
+            findings.append(
+                Finding(
+                    guestStatus,
+                    "a guest user is enabled (services.auth.fixed_users.guest): anyone can log in to the UI as guest",
+                    hint: "Turn the guest user off unless the server is meant to be public."))
         }
         if let (status, text, hint) = Finding.summarise(findings) {
             return (status, text, hint, metrics, dependsOn)
         }
-        let mode = enabled ? "fixed users enforced (username and password)" : "open: no fixed users (name only, as configured)"
+        let mode =
+            enabled ? "fixed users enforced (username and password)" : "open: no fixed users (name only, as configured)"
         return (.ok, "login mode: \(mode)\(guest ? ", guest enabled" : "")", nil, metrics, [])
     }
 }

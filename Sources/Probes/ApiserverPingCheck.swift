@@ -14,9 +14,11 @@ public struct ApiserverPingCheck: Check {
     }
 
     public func run(_ context: CheckContext) async -> [CheckResult] {
-        let request = context.directRequest(method: "POST", url: url.appendingPathComponent("debug.ping"),
-                                            headers: [("Content-Type", "application/json")], body: Data("{}".utf8))
-        let expectation = HTTPExpectation(target: "", what: "debug.ping", request: request, body: .clearmlPing, dependsOn: [])
+        let request = context.directRequest(
+            method: "POST", url: url.appendingPathComponent("debug.ping"),
+            headers: [("Content-Type", "application/json")], body: Data("{}".utf8))
+        let expectation = HTTPExpectation(
+            target: "", what: "debug.ping", request: request, body: .clearmlPing, dependsOn: [])
         return [await expectation.run(context, builder: ResultBuilder(id: .apiserverPing))]
     }
 }

@@ -24,8 +24,10 @@ public struct CheckContext: Sendable {
     public var state: ProbeState
     public var readOnly: Bool
 
-    public init(id: CheckID, config: ProbeConfig, settings: CheckSettings, deadline: ContinuousClock.Instant,
-                http: HTTPClient = HTTPClient(), state: ProbeState, readOnly: Bool = false) {
+    public init(
+        id: CheckID, config: ProbeConfig, settings: CheckSettings, deadline: ContinuousClock.Instant,
+        http: HTTPClient = HTTPClient(), state: ProbeState, readOnly: Bool = false
+    ) {
         self.id = id
         self.config = config
         self.settings = settings

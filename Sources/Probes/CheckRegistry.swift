@@ -55,7 +55,9 @@ public struct LoadedConfig: Sendable {
     }
 
     /// Parses and validates a document; every error names the file, line and column.
-    public static func load(yaml: String, file: String, substitution: EnvironmentSubstitution = EnvironmentSubstitution()) throws -> LoadedConfig {
+    public static func load(
+        yaml: String, file: String, substitution: EnvironmentSubstitution = EnvironmentSubstitution()
+    ) throws -> LoadedConfig {
         let root = try ConfigMap.parse(yaml: yaml, file: file, substitution: substitution)
         var config = try ProbeConfig.parse(root)
         try config.readDataStores(root)

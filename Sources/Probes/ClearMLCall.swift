@@ -21,14 +21,19 @@ public struct ClearMLEndpoint: Sendable, Equatable {
     /// Every configured way to the API, direct first (the path without a proxy decides what the apiserver says).
     public static func all(_ config: ProbeConfig) -> [ClearMLEndpoint] {
         var out: [ClearMLEndpoint] = []
-        if let url = config.services.apiserver { out.append(ClearMLEndpoint(target: directTarget, base: url, viaIngress: false)) }
-        if let url = config.ingress.api { out.append(ClearMLEndpoint(target: ingressTarget, base: url, viaIngress: true)) }
+        if let url = config.services.apiserver {
+            out.append(ClearMLEndpoint(target: directTarget, base: url, viaIngress: false))
+        }
+        if let url = config.ingress.api {
+            out.append(ClearMLEndpoint(target: ingressTarget, base: url, viaIngress: true))
+        }
         return out
     }
 
     /// "the apiserver at host:port", "the ingress at host".
     public func place(_ config: ProbeConfig) -> String {
-        viaIngress ? "the ingress at \(HTTPWords.place(base, connectTo: config.ingress.connectTo))"
+        viaIngress
+            ? "the ingress at \(HTTPWords.place(base, connectTo: config.ingress.connectTo))"
             : "the apiserver at \(HTTPWords.place(base))"
     }
 }
@@ -83,8 +88,10 @@ public struct ClearMLCall: Sendable {
         return Int(bytes)
     }
 
-    public init(_ action: String, on endpoint: ClearMLEndpoint, parameters: [String: any Sendable] = [:], auth: ClearMLAuth,
-                config: ProbeConfig) {
+    public init(
+        _ action: String, on endpoint: ClearMLEndpoint, parameters: [String: any Sendable] = [:], auth: ClearMLAuth,
+        config: ProbeConfig
+    ) {
         self.endpoint = endpoint
         self.action = action
         self.body = (try? JSONSerialization.data(withJSONObject: parameters, options: [.sortedKeys])) ?? Data("{}".utf8)
@@ -99,7 +106,8 @@ public struct ClearMLCall: Sendable {
         var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
         if let header = auth.header { headers.append(header) }
         let url = endpoint.base.appendingPathComponent(action)
-        var request = endpoint.viaIngress
+        var request =
+            endpoint.viaIngress
             ? context.ingressRequest(method: "POST", url: url, headers: headers, body: body)
             : context.directRequest(method: "POST", url: url, headers: headers, body: body)
         request.maxBodyBytes = maxReplyBytes
@@ -108,10 +116,14 @@ public struct ClearMLCall: Sendable {
 
     /// Sends the call, leaving `reserve` seconds of the deadline unused (for a `debug.ping` that explains a timeout).
     /// A success is HTTP 200 with an envelope whose `result_code` is 200; everything else is a `ClearMLProblem`.
-    public func send(_ context: CheckContext, reserve: Double = 0, basicLoginWorked: Bool = false,
-                     redactor: Redactor) async -> Result<(envelope: ClearMLEnvelope, response: HTTPResponse), ClearMLProblem> {
+    public func send(
+        _ context: CheckContext, reserve: Double = 0, basicLoginWorked: Bool = false,
+        redactor: Redactor
+    ) async -> Result<(envelope: ClearMLEnvelope, response: HTTPResponse), ClearMLProblem> {
         var data: JSONValue = .null
-        let reply = await send(context, reserve: reserve, basicLoginWorked: basicLoginWorked, redactor: redactor) { data = try $0.value() }
+        let reply = await send(context, reserve: reserve, basicLoginWorked: basicLoginWorked, redactor: redactor) {
+            data = try $0.value()
+        }
         return reply.map { reply in
             var envelope = reply.envelope
             envelope.data = data
@@ -121,15 +133,20 @@ public struct ClearMLCall: Sendable {
 
     /// `send`, handing the reply's `data` to `readData` unbuilt (`ClearMLEnvelope.scan`): for replies too big for a
     /// tree. What `readData` gathered counts only on success; the envelope's `data` is null.
-    public func send(_ context: CheckContext, reserve: Double = 0, basicLoginWorked: Bool = false, redactor: Redactor,
-                     readData: (inout JSONScanner) throws -> Void) async
-        -> Result<(envelope: ClearMLEnvelope, response: HTTPResponse), ClearMLProblem> {
+    public func send(
+        _ context: CheckContext, reserve: Double = 0, basicLoginWorked: Bool = false, redactor: Redactor,
+        readData: (inout JSONScanner) throws -> Void
+    ) async
+        -> Result<(envelope: ClearMLEnvelope, response: HTTPResponse), ClearMLProblem>
+    {
         var request = request(context)
         let budget = context.remaining - reserve
         guard budget > 0.01 else {
-            return .failure(ClearMLProblem(status: .critical, summary: "\(words): not sent, the check's deadline was used up by earlier steps",
-                                           hint: "Raise this check's timeout, or see which earlier step was slow.",
-                                           isTimeout: true, code: "timeout"))
+            return .failure(
+                ClearMLProblem(
+                    status: .critical, summary: "\(words): not sent, the check's deadline was used up by earlier steps",
+                    hint: "Raise this check's timeout, or see which earlier step was slow.",
+                    isTimeout: true, code: "timeout"))
         }
         request.timeout = min(request.timeout, budget)
         request.connectTimeout = min(request.connectTimeout, request.timeout)
@@ -143,16 +160,21 @@ public struct ClearMLCall: Sendable {
                 let size = ByteSize.format(Double(response.body.count + response.droppedBodyBytes))
                 let cap = ByteSize.format(Double(maxReplyBytes))
                 let key = maxReplyKey ?? "the check's max_reply"
-                return .failure(ClearMLProblem(status: .unknown,
-                                               summary: "the reply of \(action) (\(size)) exceeds \(cap): raise \(key)",
-                                               hint: "The apiserver answered; the probe keeps at most \(cap) of a reply. "
-                                                   + "Set \(key) above \(size) (e.g. \(ByteSize.format(Double(2 * (response.body.count + response.droppedBodyBytes))).replacingOccurrences(of: " ", with: "").lowercased())).",
-                                               timings: response.timings, code: "reply too large"))
+                return .failure(
+                    ClearMLProblem(
+                        status: .unknown,
+                        summary: "the reply of \(action) (\(size)) exceeds \(cap): raise \(key)",
+                        hint: "The apiserver answered; the probe keeps at most \(cap) of a reply. "
+                            + "Set \(key) above \(size) (e.g. \(ByteSize.format(Double(2 * (response.body.count + response.droppedBodyBytes))).replacingOccurrences(of: " ", with: "").lowercased())).",
+                        timings: response.timings, code: "reply too large"))
             }
-            if response.status == 200, let envelope = ClearMLEnvelope.scan(response.body, data: readData), envelope.resultCode == 200 {
+            if response.status == 200, let envelope = ClearMLEnvelope.scan(response.body, data: readData),
+                envelope.resultCode == 200
+            {
                 return .success((envelope, response))
             }
-            return .failure(ClearMLProblem.answer(response, call: self, basicLoginWorked: basicLoginWorked, redactor: redactor))
+            return .failure(
+                ClearMLProblem.answer(response, call: self, basicLoginWorked: basicLoginWorked, redactor: redactor))
         }
     }
 
@@ -166,8 +188,8 @@ public struct ClearMLCall: Sendable {
         request.timeout = budget
         request.connectTimeout = budget
         guard case .success(let response) = await context.send(request), response.status == 200,
-              let envelope = ClearMLEnvelope(body: response.body) else { return false }
+            let envelope = ClearMLEnvelope(body: response.body)
+        else { return false }
         return envelope.data["msg"]?.string == "ClearML server"
     }
 }
-

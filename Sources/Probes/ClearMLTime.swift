@@ -18,7 +18,11 @@ public enum ClearMLTime {
         if let date = UTCTimestamp.parseServerTime(text) { return date }
         var text = text.trimmingCharacters(in: .whitespaces)
         if let seconds = Double(text) { return Date(timeIntervalSince1970: seconds) }
-        if !text.hasSuffix("Z"), !text.hasSuffix("z"), !text.dropFirst(10).contains("+"), !text.dropFirst(10).contains("-") { text += "Z" }
+        if !text.hasSuffix("Z"), !text.hasSuffix("z"), !text.dropFirst(10).contains("+"),
+            !text.dropFirst(10).contains("-")
+        {
+            text += "Z"
+        }
         return UTCTimestamp.parseRFC3339(text)
     }
 }

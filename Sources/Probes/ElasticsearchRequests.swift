@@ -19,8 +19,10 @@ struct ElasticsearchRequests: Sendable {
 
     /// `GET path?query&filter_path=…`; `acceptStatuses` lists non-200 codes whose JSON body is still wanted
     /// (408 of a health wait).
-    func get(_ path: String, query: [String: String] = [:], filterPath: [String], context: CheckContext,
-             acceptStatuses: Set<Int> = []) async -> Result<(status: Int, json: JSONValue), Failure> {
+    func get(
+        _ path: String, query: [String: String] = [:], filterPath: [String], context: CheckContext,
+        acceptStatuses: Set<Int> = []
+    ) async -> Result<(status: Int, json: JSONValue), Failure> {
         var components = URLComponents(url: store.url, resolvingAgainstBaseURL: false)!
         components.percentEncodedPath = path
         var items = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
@@ -28,7 +30,8 @@ struct ElasticsearchRequests: Sendable {
         components.queryItems = items
         var headers: [(name: String, value: String)] = [("Accept", "application/json")]
         if let username = store.username, let password = store.password {
-            headers.append(("Authorization", "Basic " + Data("\(username):\(password.exposed)".utf8).base64EncodedString()))
+            headers.append(
+                ("Authorization", "Basic " + Data("\(username):\(password.exposed)".utf8).base64EncodedString()))
         }
         let request = context.directRequest(url: components.url!, headers: headers, maxBodyBytes: 1024 * 1024)
         switch await context.send(request) {
@@ -41,8 +44,10 @@ struct ElasticsearchRequests: Sendable {
                 guard let json, json.object != nil else { return .failure(.notJSON(excerpt: excerpt)) }
                 return .success((response.status, json))
             }
-            return .failure(.status(response.status, type: json?.at("error.type")?.string, reason: json?.at("error.reason")?.string,
-                                    excerpt: excerpt))
+            return .failure(
+                .status(
+                    response.status, type: json?.at("error.type")?.string, reason: json?.at("error.reason")?.string,
+                    excerpt: excerpt))
         }
     }
 
@@ -52,36 +57,51 @@ struct ElasticsearchRequests: Sendable {
         switch failure {
         case .transport(let http):
             let seconds = context.settings.timeout
-            let hint: String = switch http.kind {
-            case .connectionRefused: "Is the Elasticsearch container running? See its logs (heap, bootstrap checks, disk)."
-            case .nameResolution: "Check elasticsearch.host (CLEARML_ELASTIC_SERVICE_HOST) and that the probe is on the stack's network."
-            case .timeout: http.phase == "connect" ? "A firewall drops packets, or the host is down." : "Elasticsearch accepts connections but does not answer: long GC pauses (heap), or it is stuck; see its log."
-            default: "See the Elasticsearch log."
-            }
-            return builder.result(status: .critical, summary: "\(what): " + HTTPWords.failure(http, at: place, timeout: seconds), hint: hint,
-                                  error: context.redact(http.description), reachabilityFailure: http.isReachability)
+            let hint: String =
+                switch http.kind {
+                case .connectionRefused:
+                    "Is the Elasticsearch container running? See its logs (heap, bootstrap checks, disk)."
+                case .nameResolution:
+                    "Check elasticsearch.host (CLEARML_ELASTIC_SERVICE_HOST) and that the probe is on the stack's network."
+                case .timeout:
+                    http.phase == "connect"
+                        ? "A firewall drops packets, or the host is down."
+                        : "Elasticsearch accepts connections but does not answer: long GC pauses (heap), or it is stuck; see its log."
+                default: "See the Elasticsearch log."
+                }
+            return builder.result(
+                status: .critical, summary: "\(what): " + HTTPWords.failure(http, at: place, timeout: seconds),
+                hint: hint,
+                error: context.redact(http.description), reachabilityFailure: http.isReachability)
         case .status(let code, let type, let reason, let excerpt):
             let detail = [type, reason].compactMap { $0 }.joined(separator: ": ")
             let words = "HTTP \(code)" + (detail.isEmpty ? "" : " \(detail)")
             if code == 401 || code == 403 {
-                return builder.result(status: .unknown, summary: "the probe is blind: \(what) refused with \(words)",
-                                      hint: "Give the probe the user the apiserver uses (CLEARML_ELASTIC_SERVICE_USERNAME / _PASSWORD).",
-                                      error: words, evidence: excerpt)
+                return builder.result(
+                    status: .unknown, summary: "the probe is blind: \(what) refused with \(words)",
+                    hint: "Give the probe the user the apiserver uses (CLEARML_ELASTIC_SERVICE_USERNAME / _PASSWORD).",
+                    error: words, evidence: excerpt)
             }
             if code == 503 {
-                return builder.result(status: .critical, summary: "\(what): \(words): the cluster has no elected master",
-                                      hint: "ES cannot take writes without a master: see the node's log (discovery, disk, heap).",
-                                      error: words, evidence: excerpt)
+                return builder.result(
+                    status: .critical, summary: "\(what): \(words): the cluster has no elected master",
+                    hint: "ES cannot take writes without a master: see the node's log (discovery, disk, heap).",
+                    error: words, evidence: excerpt)
             }
             if code == 429 {
-                return builder.result(status: .critical, summary: "\(what): \(words): Elasticsearch rejects requests (overloaded)",
-                                      hint: "Thread pools are full: see write rejections, heap and the cluster's load.", error: words, evidence: excerpt)
+                return builder.result(
+                    status: .critical, summary: "\(what): \(words): Elasticsearch rejects requests (overloaded)",
+                    hint: "Thread pools are full: see write rejections, heap and the cluster's load.", error: words,
+                    evidence: excerpt)
             }
-            return builder.result(status: .critical, summary: "\(what): unexpected \(words) from \(place)",
-                                  hint: "Something else may answer there (a proxy?): check elasticsearch.host and port.", error: words, evidence: excerpt)
+            return builder.result(
+                status: .critical, summary: "\(what): unexpected \(words) from \(place)",
+                hint: "Something else may answer there (a proxy?): check elasticsearch.host and port.", error: words,
+                evidence: excerpt)
         case .notJSON(let excerpt):
-            return builder.result(status: .critical, summary: "\(what): \(place) answered 200 but not JSON: this is not Elasticsearch",
-                                  hint: "Something else listens on that address: check elasticsearch.host and port.", evidence: excerpt)
+            return builder.result(
+                status: .critical, summary: "\(what): \(place) answered 200 but not JSON: this is not Elasticsearch",
+                hint: "Something else listens on that address: check elasticsearch.host and port.", evidence: excerpt)
         }
     }
 }

@@ -20,6 +20,9 @@ public struct Finding: Sendable, Equatable {
         let ordered = problems.enumerated().sorted { a, b in
             a.element.status != b.element.status ? a.element.status > b.element.status : a.offset < b.offset
         }.map(\.element)
-        return (Status.worst(ordered.map(\.status)), ordered.map(\.text).joined(separator: "; "), ordered.first { $0.hint != nil }?.hint)
+        return (
+            Status.worst(ordered.map(\.status)), ordered.map(\.text).joined(separator: "; "),
+            ordered.first { $0.hint != nil }?.hint
+        )
     }
 }

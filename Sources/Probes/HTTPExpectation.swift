@@ -36,8 +36,10 @@ public struct HTTPExpectation: Sendable {
     public var dependsOn: [Dependency]?
     public var provides: [Service]
 
-    public init(target: String, what: String, request: HTTPRequest, body: Body, upstream: Service? = nil,
-                service: Service? = nil, dependsOn: [Dependency]? = nil, provides: [Service] = []) {
+    public init(
+        target: String, what: String, request: HTTPRequest, body: Body, upstream: Service? = nil,
+        service: Service? = nil, dependsOn: [Dependency]? = nil, provides: [Service] = []
+    ) {
         self.target = target
         self.what = what
         self.request = request
@@ -69,36 +71,43 @@ public struct HTTPExpectation: Sendable {
     func judge(_ response: HTTPResponse, context: CheckContext, builder: ResultBuilder, place: String) -> CheckResult {
         let metrics = ["status_code": Double(response.status)]
         func result(_ status: Status, _ summary: String, hint: String? = nil) -> CheckResult {
-            builder.result(target: target, service: service, status: status, summary: "\(what): \(summary)", hint: hint,
-                           metrics: metrics, timings: response.timings,
-                           evidence: status == .ok ? nil : context.redact(HTTPWords.excerpt(response)),
-                           dependsOn: dependsOn, provides: status == .ok ? provides : [])
+            builder.result(
+                target: target, service: service, status: status, summary: "\(what): \(summary)", hint: hint,
+                metrics: metrics, timings: response.timings,
+                evidence: status == .ok ? nil : context.redact(HTTPWords.excerpt(response)),
+                dependsOn: dependsOn, provides: status == .ok ? provides : [])
         }
         if HTTPWords.isGatewayError(response.status) {
             let upstreamName = upstream?.displayName ?? "the upstream"
             let meaning = response.status == 504 ? "timed out waiting for" : "could not get an answer from"
-            return result(.critical, "\(response.status) from \(place): the proxy \(meaning) \(upstreamName)",
-                          hint: "Check that \(upstreamName) runs and that the proxy's upstream address and network reach it.")
+            return result(
+                .critical, "\(response.status) from \(place): the proxy \(meaning) \(upstreamName)",
+                hint: "Check that \(upstreamName) runs and that the proxy's upstream address and network reach it.")
         }
         if response.status == 429 {
-            return result(.warning, "429 rate limited at \(place)", hint: "The ingress rate limit is hit; raise it or find the client that floods it.")
+            return result(
+                .warning, "429 rate limited at \(place)",
+                hint: "The ingress rate limit is hit; raise it or find the client that floods it.")
         }
         if response.status == 401 || response.status == 403 {
-            return result(.critical, "\(response.status) from \(place): the probe is refused",
-                          hint: "An allow-list or auth in front of this route refuses the probe; allow its address.")
+            return result(
+                .critical, "\(response.status) from \(place): the probe is refused",
+                hint: "An allow-list or auth in front of this route refuses the probe; allow its address.")
         }
         guard response.status == 200 else {
             return result(.critical, "HTTP \(response.status) from \(place), expected 200 with \(body.words)")
         }
         if let problem = bodyProblem(response) {
-            return result(.critical, "\(place) answered 200 but not \(body.words): \(problem)",
-                          hint: "Something else answers at this address: check the routing (Host names, upstream ports).")
+            return result(
+                .critical, "\(place) answered 200 but not \(body.words): \(problem)",
+                hint: "Something else answers at this address: check the routing (Host names, upstream ports).")
         }
         let milliseconds = response.timings.total
         let summary = "200 in \(Durations.format(seconds: milliseconds / 1000))"
         if milliseconds / 1000 > context.settings.slowWarning {
-            return result(.warning, "slow: \(summary), above \(Durations.format(seconds: context.settings.slowWarning))",
-                          hint: "Compare the phase timings: connect is the network, first byte is the service.")
+            return result(
+                .warning, "slow: \(summary), above \(Durations.format(seconds: context.settings.slowWarning))",
+                hint: "Compare the phase timings: connect is the network, first byte is the service.")
         }
         return result(.ok, summary)
     }
@@ -110,11 +119,14 @@ public struct HTTPExpectation: Sendable {
         case .json:
             return JSONValue.parse(response.body) == nil ? "the body is not JSON" : nil
         case .clearmlPing:
-            guard let envelope = ClearMLEnvelope(body: response.body) else { return "the body is not a ClearML envelope" }
+            guard let envelope = ClearMLEnvelope(body: response.body) else {
+                return "the body is not a ClearML envelope"
+            }
             let message = envelope.data["msg"]?.string
             return message == "ClearML server" ? nil : "data.msg is \(message.map { "'\($0)'" } ?? "missing")"
         case .text(let expected):
-            return response.text.trimmingCharacters(in: .whitespacesAndNewlines) == expected ? nil : "the body is not '\(expected)'"
+            return response.text.trimmingCharacters(in: .whitespacesAndNewlines) == expected
+                ? nil : "the body is not '\(expected)'"
         }
     }
 
@@ -122,7 +134,8 @@ public struct HTTPExpectation: Sendable {
     func tlsDependencies(_ builder: ResultBuilder) -> [Dependency] {
         let base = dependsOn ?? (service ?? builder.id.service).dependencies.map(Dependency.service)
         // A route's own certificate first (ingress.tls names its results after the routes), else any TLS finding.
-        let own: [Dependency] = builder.id == .ingressRoutes ? [.result("\(CheckID.ingressTLS.rawValue)/\(target)")] : []
+        let own: [Dependency] =
+            builder.id == .ingressRoutes ? [.result("\(CheckID.ingressTLS.rawValue)/\(target)")] : []
         return base + own + [.check(.ingressTLS)]
     }
 
@@ -130,7 +143,10 @@ public struct HTTPExpectation: Sendable {
         switch failure.kind {
         case .connectionRefused: "Is the container running and listening on that port?"
         case .nameResolution: "Check the host name, and that the probe is on the same network as the service."
-        case .timeout: failure.phase == "connect" ? "A firewall drops packets, or the host is down." : "The service accepts connections but does not answer: it may be overloaded or stuck."
+        case .timeout:
+            failure.phase == "connect"
+                ? "A firewall drops packets, or the host is down."
+                : "The service accepts connections but does not answer: it may be overloaded or stuck."
         case .tls: "See ingress.tls for the certificate."
         default: "The peer broke the connection; see its logs."
         }

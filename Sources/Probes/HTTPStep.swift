@@ -10,8 +10,10 @@ extension CheckContext {
         var request = request
         let left = remaining
         guard left > 0.005 else {
-            return .failure(HTTPFailure(kind: .timeout, code: 28, message: "no time left in the check's deadline",
-                                        phase: "a turn (the deadline was used up by earlier steps)"))
+            return .failure(
+                HTTPFailure(
+                    kind: .timeout, code: 28, message: "no time left in the check's deadline",
+                    phase: "a turn (the deadline was used up by earlier steps)"))
         }
         request.timeout = min(request.timeout, left)
         request.connectTimeout = min(request.connectTimeout, request.timeout)
@@ -19,18 +21,24 @@ extension CheckContext {
     }
 
     /// A request to a public (ingress) URL: connect-to and the CA file of the `ingress` section apply.
-    public func ingressRequest(method: String = "GET", url: URL, headers: [(name: String, value: String)] = [],
-                               body: Data? = nil, wantCertificates: Bool = false, verifyTLS: Bool? = nil) -> HTTPRequest {
-        HTTPRequest(method: method, url: url, headers: headers, body: body, connectTimeout: settings.timeout,
-                    timeout: settings.timeout, verifyTLS: verifyTLS ?? !config.ingress.insecure,
-                    caFile: config.ingress.caFile, connectTo: config.ingress.connectTo, wantCertificates: wantCertificates)
+    public func ingressRequest(
+        method: String = "GET", url: URL, headers: [(name: String, value: String)] = [],
+        body: Data? = nil, wantCertificates: Bool = false, verifyTLS: Bool? = nil
+    ) -> HTTPRequest {
+        HTTPRequest(
+            method: method, url: url, headers: headers, body: body, connectTimeout: settings.timeout,
+            timeout: settings.timeout, verifyTLS: verifyTLS ?? !config.ingress.insecure,
+            caFile: config.ingress.caFile, connectTo: config.ingress.connectTo, wantCertificates: wantCertificates)
     }
 
     /// A request straight to a service (no ingress settings).
-    public func directRequest(method: String = "GET", url: URL, headers: [(name: String, value: String)] = [],
-                              body: Data? = nil, maxBodyBytes: Int = 64 * 1024) -> HTTPRequest {
-        HTTPRequest(method: method, url: url, headers: headers, body: body, connectTimeout: settings.timeout,
-                    timeout: settings.timeout, caFile: config.ingress.caFile, maxBodyBytes: maxBodyBytes)
+    public func directRequest(
+        method: String = "GET", url: URL, headers: [(name: String, value: String)] = [],
+        body: Data? = nil, maxBodyBytes: Int = 64 * 1024
+    ) -> HTTPRequest {
+        HTTPRequest(
+            method: method, url: url, headers: headers, body: body, connectTimeout: settings.timeout,
+            timeout: settings.timeout, caFile: config.ingress.caFile, maxBodyBytes: maxBodyBytes)
     }
 }
 
@@ -49,7 +57,8 @@ public enum HTTPWords {
         switch failure.kind {
         case .connectionRefused: "connection refused at \(place): nothing is listening"
         case .nameResolution: "cannot resolve \(place): the name does not exist from here"
-        case .timeout: "no answer from \(place) within \(Durations.format(seconds: timeout)) (stuck at \(failure.phase ?? "?"))"
+        case .timeout:
+            "no answer from \(place) within \(Durations.format(seconds: timeout)) (stuck at \(failure.phase ?? "?"))"
         case .tls: "TLS handshake with \(place) failed: \(failure.message)"
         case .emptyReply: "\(place) closed the connection without answering"
         case .connectionReset: "\(place) reset the connection: \(failure.message)"

@@ -37,23 +37,27 @@ public struct IngressHeadersCheck: Check {
         let path = target == "api" ? url.appendingPathComponent("debug.ping") : url.appendingPathComponent("")
         switch await context.send(context.ingressRequest(url: path)) {
         case .failure(let failure):
-            return builder.result(target: target, status: .unknown,
-                                  summary: "headers not checked: " + HTTPWords.failure(failure, at: place, timeout: context.settings.timeout),
-                                  timings: failure.timings, error: context.redact(failure.description),
-                                  dependsOn: routeDependency, reachabilityFailure: failure.isReachability)
+            return builder.result(
+                target: target, status: .unknown,
+                summary: "headers not checked: "
+                    + HTTPWords.failure(failure, at: place, timeout: context.settings.timeout),
+                timings: failure.timings, error: context.redact(failure.description),
+                dependsOn: routeDependency, reachabilityFailure: failure.isReachability)
         case .success(let response):
             let missing = Self.missing(response, https: url.scheme?.lowercased() == "https")
             let metrics = ["missing_headers": Double(missing.count)]
             if missing.isEmpty {
-                return builder.result(target: target, status: .ok, summary: "security headers present on \(place)",
-                                      metrics: metrics, timings: response.timings, dependsOn: routeDependency)
+                return builder.result(
+                    target: target, status: .ok, summary: "security headers present on \(place)",
+                    metrics: metrics, timings: response.timings, dependsOn: routeDependency)
             }
-            return builder.result(target: target, status: missingStatus,
-                                  summary: "\(place) lacks: \(missing.joined(separator: "; "))",
-                                  hint: "Restore the security headers in the ingress config (add_header … always) and server_tokens off.",
-                                  metrics: metrics, timings: response.timings,
-                                  evidence: response.headers.map { "\($0.name): \($0.value)" }.joined(separator: " | "),
-                                  dependsOn: routeDependency)
+            return builder.result(
+                target: target, status: missingStatus,
+                summary: "\(place) lacks: \(missing.joined(separator: "; "))",
+                hint: "Restore the security headers in the ingress config (add_header … always) and server_tokens off.",
+                metrics: metrics, timings: response.timings,
+                evidence: response.headers.map { "\($0.name): \($0.value)" }.joined(separator: " | "),
+                dependsOn: routeDependency)
         }
     }
 
@@ -61,13 +65,17 @@ public struct IngressHeadersCheck: Check {
     public static func missing(_ response: HTTPResponse, https: Bool) -> [String] {
         var missing: [String] = []
         if https, response.header("strict-transport-security") == nil { missing.append("Strict-Transport-Security") }
-        if response.header("x-content-type-options")?.lowercased() != "nosniff" { missing.append("X-Content-Type-Options: nosniff") }
+        if response.header("x-content-type-options")?.lowercased() != "nosniff" {
+            missing.append("X-Content-Type-Options: nosniff")
+        }
         let csp = response.header("content-security-policy")?.lowercased() ?? ""
         if response.header("x-frame-options") == nil && !csp.contains("frame-ancestors") {
             missing.append("a frame policy (X-Frame-Options or CSP frame-ancestors)")
         }
         if response.header("referrer-policy") == nil { missing.append("Referrer-Policy") }
-        if let server = response.header("server"), server.contains("/"), server.rangeOfCharacter(from: .decimalDigits) != nil {
+        if let server = response.header("server"), server.contains("/"),
+            server.rangeOfCharacter(from: .decimalDigits) != nil
+        {
             missing.append("a Server header without version (found '\(server)')")
         }
         return missing

@@ -18,11 +18,12 @@ public struct IngressRoutesCheck: Check {
             guard let route = Route(rawValue: name) else {
                 throw options.error(key: "routes", "'\(name)' is not a route (use web, api, files)")
             }
-            let url: URL? = switch route {
-            case .web: config.ingress.web
-            case .api: config.ingress.api
-            case .files: config.ingress.files
-            }
+            let url: URL? =
+                switch route {
+                case .web: config.ingress.web
+                case .api: config.ingress.api
+                case .files: config.ingress.files
+                }
             if let url { routes.append((route, url)) }
         }
         guard !routes.isEmpty else {
@@ -36,7 +37,9 @@ public struct IngressRoutesCheck: Check {
             for (index, entry) in routes.enumerated() {
                 group.addTask {
                     let builder = ResultBuilder(id: .ingressRoutes)
-                    return (index, await Self.expectation(entry.route, entry.url, context).run(context, builder: builder))
+                    return (
+                        index, await Self.expectation(entry.route, entry.url, context).run(context, builder: builder)
+                    )
                 }
             }
             var results: [(Int, CheckResult)] = []
@@ -48,16 +51,21 @@ public struct IngressRoutesCheck: Check {
     static func expectation(_ route: Route, _ base: URL, _ context: CheckContext) -> HTTPExpectation {
         switch route {
         case .web:
-            return HTTPExpectation(target: "web", what: "web route", request: context.ingressRequest(url: base.appendingPathComponent("")),
-                                   body: .html, upstream: .webserver, dependsOn: [.service(.webserver)])
+            return HTTPExpectation(
+                target: "web", what: "web route", request: context.ingressRequest(url: base.appendingPathComponent("")),
+                body: .html, upstream: .webserver, dependsOn: [.service(.webserver)])
         case .api:
-            return HTTPExpectation(target: "api", what: "api route",
-                                   request: context.ingressRequest(method: "POST", url: base.appendingPathComponent("debug.ping"),
-                                                                   headers: [("Content-Type", "application/json")], body: Data("{}".utf8)),
-                                   body: .clearmlPing, upstream: .apiserver, dependsOn: [.service(.apiserver)])
+            return HTTPExpectation(
+                target: "api", what: "api route",
+                request: context.ingressRequest(
+                    method: "POST", url: base.appendingPathComponent("debug.ping"),
+                    headers: [("Content-Type", "application/json")], body: Data("{}".utf8)),
+                body: .clearmlPing, upstream: .apiserver, dependsOn: [.service(.apiserver)])
         case .files:
-            return HTTPExpectation(target: "files", what: "files route", request: context.ingressRequest(url: base.appendingPathComponent("")),
-                                   body: .text("OK"), upstream: .fileserver, dependsOn: [.service(.fileserver)])
+            return HTTPExpectation(
+                target: "files", what: "files route",
+                request: context.ingressRequest(url: base.appendingPathComponent("")),
+                body: .text("OK"), upstream: .fileserver, dependsOn: [.service(.fileserver)])
         }
     }
 }

@@ -23,7 +23,8 @@ public struct MongoPingCheck: Check {
 
     public func run(_ context: CheckContext) async -> [CheckResult] {
         let builder = ResultBuilder(id: .mongoPing)
-        let outcome = await MongoStep.connection(store, context).session(deadline: context.deadline) { session -> Outcome in
+        let outcome = await MongoStep.connection(store, context).session(deadline: context.deadline) {
+            session -> Outcome in
             var outcome = Outcome()
             switch session.command(#"{"ping": 1}"#, database: "admin", step: "ping") {
             case .failure(let failure):
@@ -50,7 +51,10 @@ public struct MongoPingCheck: Check {
         if let connectMs = outcome.connectMs { metrics["connect_ms"] = connectMs }
         if let failure = outcome.failure {
             if outcome.what == "ping" { metrics.removeValue(forKey: "ping_ms") }
-            return [MongoStep.failure(failure, what: outcome.what, store: store, context: context, builder: builder, metrics: metrics)]
+            return [
+                MongoStep.failure(
+                    failure, what: outcome.what, store: store, context: context, builder: builder, metrics: metrics)
+            ]
         }
         let hello = outcome.hello ?? .object([:])
         let writable = hello["isWritablePrimary"]?.bool ?? hello["ismaster"]?.bool ?? false
@@ -59,18 +63,30 @@ public struct MongoPingCheck: Check {
         metrics["writable_primary"] = writable ? 1 : 0
         let role: String
         if let setName {
-            role = writable ? "primary of replica set \(setName)" : "\(hello["secondary"]?.bool == true ? "secondary" : "non-primary member") of replica set \(setName) (primary: \(hello["primary"]?.string ?? "none"))"
+            role =
+                writable
+                ? "primary of replica set \(setName)"
+                : "\(hello["secondary"]?.bool == true ? "secondary" : "non-primary member") of replica set \(setName) (primary: \(hello["primary"]?.string ?? "none"))"
         } else {
             role = writable ? "standalone" : "standalone that is not writable"
         }
         let numbers = "ping \(DecimalText.fixed(outcome.pingMs, places: 2)) ms"
         if !writable {
-            return [builder.result(status: .warning, summary: "\(numbers), but connected to a \(role): ClearML's writes need the primary",
-                                   hint: "Point ClearML and the probe at the replica set (replicaSet=… in the connection string) or fix the election.",
-                                   metrics: metrics)]
+            return [
+                builder.result(
+                    status: .warning,
+                    summary: "\(numbers), but connected to a \(role): ClearML's writes need the primary",
+                    hint:
+                        "Point ClearML and the probe at the replica set (replicaSet=… in the connection string) or fix the election.",
+                    metrics: metrics)
+            ]
         }
         if outcome.pingMs / 1000 > context.settings.slowWarning {
-            return [builder.result(status: .warning, summary: "slow: \(numbers) (\(role))", hint: "MongoDB is overloaded; see mongo.status.", metrics: metrics)]
+            return [
+                builder.result(
+                    status: .warning, summary: "slow: \(numbers) (\(role))",
+                    hint: "MongoDB is overloaded; see mongo.status.", metrics: metrics)
+            ]
         }
         return [builder.result(status: .ok, summary: "\(numbers), \(role)", metrics: metrics)]
     }

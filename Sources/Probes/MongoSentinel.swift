@@ -44,7 +44,11 @@ enum MongoSentinel {
 
     /// The finding when the sentinel could not be written (the store's data loss is then not watched).
     static func notWritten(_ code: String) -> Finding {
-        Finding(.warning, "the probe's sentinel could not be written to clearml_probe.probe (\(code)): a MongoDB that comes back empty would go unnoticed",
-                hint: "Give the probe's user readWrite on the database clearml_probe and point the probe at the primary, or turn the sentinel off (checks.mongo.status.sentinel: false).")
+        Finding(
+            .warning,
+            "the probe's sentinel could not be written to clearml_probe.probe (\(code)): a MongoDB that comes back empty would go unnoticed",
+            hint:
+                "Give the probe's user readWrite on the database clearml_probe and point the probe at the primary, or turn the sentinel off (checks.mongo.status.sentinel: false)."
+        )
     }
 }

@@ -25,20 +25,25 @@ public struct MongoStatusCheck: Check {
         let diskWarning = try options.double("disk_warning_free_percent", default: 20, range: 0...100)
         let diskCritical = try options.double("disk_critical_free_percent", default: 10, range: 0...100)
         guard diskCritical <= diskWarning else {
-            throw options.error(key: "disk_critical_free_percent", "must not be above disk_warning_free_percent (\(DecimalText.shortest(diskWarning)))")
+            throw options.error(
+                key: "disk_critical_free_percent",
+                "must not be above disk_warning_free_percent (\(DecimalText.shortest(diskWarning)))")
         }
         let sentinel = try options.bool("sentinel", default: true)
         let hold = try options.duration("data_loss_hold", default: 3600, minimum: 1)
         guard let store = config.dataStores.mongo else { return MongoStep.notConfigured() }
-        var check = MongoStatusCheck(store: store, connectionsWarningPercent: connections, lagCritical: lag,
-                                     diskWarningFreePercent: diskWarning, diskCriticalFreePercent: diskCritical)
+        var check = MongoStatusCheck(
+            store: store, connectionsWarningPercent: connections, lagCritical: lag,
+            diskWarningFreePercent: diskWarning, diskCriticalFreePercent: diskCritical)
         check.sentinelID = sentinel ? MongoSentinel.id(instance: config.instance) : nil
         check.lossHold = hold
         return .ready(check)
     }
 
-    public init(store: MongoStore, connectionsWarningPercent: Double = 80, lagCritical: Double = 10,
-                diskWarningFreePercent: Double = 20, diskCriticalFreePercent: Double = 10) {
+    public init(
+        store: MongoStore, connectionsWarningPercent: Double = 80, lagCritical: Double = 10,
+        diskWarningFreePercent: Double = 20, diskCriticalFreePercent: Double = 10
+    ) {
         self.store = store
         self.connectionsWarningPercent = connectionsWarningPercent
         self.lagCritical = lagCritical
@@ -57,13 +62,15 @@ public struct MongoStatusCheck: Check {
         var failure: MongoFailure?
     }
 
-    static let serverStatusCommand = #"{"serverStatus": 1, "repl": 1, "metrics": 0, "locks": 0, "wiredTiger": 0, "opLatencies": 0, "transactions": 0, "tcmalloc": 0}"#
+    static let serverStatusCommand =
+        #"{"serverStatus": 1, "repl": 1, "metrics": 0, "locks": 0, "wiredTiger": 0, "opLatencies": 0, "transactions": 0, "tcmalloc": 0}"#
 
     public func run(_ context: CheckContext) async -> [CheckResult] {
         let builder = ResultBuilder(id: .mongoStatus)
         let (sentinelID, instance, write) = (sentinelID, context.config.instance, !context.readOnly)
         let (database, collection) = (MongoStep.database, MongoStep.collection)
-        let outcome = await MongoStep.connection(store, context).session(deadline: context.deadline) { session -> Outcome in
+        let outcome = await MongoStep.connection(store, context).session(deadline: context.deadline) {
+            session -> Outcome in
             var outcome = Outcome()
             switch session.command(Self.serverStatusCommand, database: "admin", step: "serverStatus") {
             case .failure(let failure):
@@ -71,11 +78,15 @@ public struct MongoStatusCheck: Check {
                 return outcome
             case .success(let reply): outcome.serverStatus = reply.value
             }
-            outcome.replication = session.command(#"{"replSetGetStatus": 1}"#, database: "admin", step: "replSetGetStatus").map(\.value)
+            outcome.replication = session.command(
+                #"{"replSetGetStatus": 1}"#, database: "admin", step: "replSetGetStatus"
+            ).map(\.value)
             if case .failure(let failure) = outcome.replication, failure.kind != .server { return outcome }
             outcome.dbStats = session.command(#"{"dbStats": 1}"#, database: "admin", step: "dbStats").map(\.value)
             guard let sentinelID else { return outcome }
-            switch session.findOne(database: database, collection: collection, filter: MongoSentinel.filter(id: sentinelID)) {
+            switch session.findOne(
+                database: database, collection: collection, filter: MongoSentinel.filter(id: sentinelID))
+            {
             case .failure(let failure): outcome.sentinelRead = failure  // not judged
             case .success(let reply):
                 let found = MongoSentinel.found(reply.value, id: sentinelID)
@@ -84,7 +95,8 @@ public struct MongoStatusCheck: Check {
                     // w:majority, j:true: a sentinel a failover or a crash could roll back would later look lost.
                     let concern = MongoWriteConcern(wtimeoutMs: max(1, min(1000, Int(session.remaining * 1000))))
                     let document = MongoSentinel.document(id: sentinelID, instance: instance, at: Date())
-                    let insert = session.insertOne(database: database, collection: collection, document: document, writeConcern: concern)
+                    let insert = session.insertOne(
+                        database: database, collection: collection, document: document, writeConcern: concern)
                     if case .failure(let failure) = insert {
                         outcome.sentinelWrite = MongoSentinel.write(failure: failure)
                     } else {
@@ -109,22 +121,32 @@ public struct MongoStatusCheck: Check {
         if let uptime {
             metrics["uptime_seconds"] = uptime
             if await context.state.restarted("mongo.status/\(store.display)/uptime_s", uptimeSeconds: uptime) {
-                findings.append(Finding(.warning, "MongoDB restarted \(Uptime.words(uptime)) ago",
-                                        hint: "See why in its log (OOM kill, crash, deploy)."))
+                findings.append(
+                    Finding(
+                        .warning, "MongoDB restarted \(Uptime.words(uptime)) ago",
+                        hint: "See why in its log (OOM kill, crash, deploy)."))
             }
         }
 
         // Connections in use against what the server allows.
         var connectionWords = ""
-        if let current = status.at("connections.current")?.double, let available = status.at("connections.available")?.double {
+        if let current = status.at("connections.current")?.double,
+            let available = status.at("connections.available")?.double
+        {
             let percent = current / max(1, current + available) * 100
             metrics["connections_current"] = current
             metrics["connections_available"] = available
             metrics["connections_used_percent"] = percent
-            connectionWords = "\(current.saturatingInt) connections (\(DecimalText.fixed(percent, places: 0)) % of the limit)"
+            connectionWords =
+                "\(current.saturatingInt) connections (\(DecimalText.fixed(percent, places: 0)) % of the limit)"
             if percent > connectionsWarningPercent {
-                findings.append(Finding(.warning, "\(current.saturatingInt) connections in use, \(DecimalText.fixed(percent, places: 0)) % of the limit (\(available.saturatingInt) available)",
-                                        hint: "Near the limit new connections are refused: find the client that leaks them (db.currentOp()), or raise net.maxIncomingConnections / the ulimit."))
+                findings.append(
+                    Finding(
+                        .warning,
+                        "\(current.saturatingInt) connections in use, \(DecimalText.fixed(percent, places: 0)) % of the limit (\(available.saturatingInt) available)",
+                        hint:
+                            "Near the limit new connections are refused: find the client that leaks them (db.currentOp()), or raise net.maxIncomingConnections / the ulimit."
+                    ))
             }
         }
 
@@ -138,9 +160,11 @@ public struct MongoStatusCheck: Check {
         case .failure(let failure)? where failure.kind == .server && failure.code == 76:
             break  // NoReplicationEnabled: a standalone, as ClearML runs it
         case .failure(let failure)?:
-            findings.append(Finding(MongoErrorCodes.isAuthentication(failure.code) ? .unknown : .warning,
-                                    "replica-set state unknown: replSetGetStatus failed with \(MongoStep.codeWords(failure))",
-                                    hint: MongoErrorCodes.hint(failure.code)))
+            findings.append(
+                Finding(
+                    MongoErrorCodes.isAuthentication(failure.code) ? .unknown : .warning,
+                    "replica-set state unknown: replSetGetStatus failed with \(MongoStep.codeWords(failure))",
+                    hint: MongoErrorCodes.hint(failure.code)))
         case nil: break
         }
 
@@ -155,16 +179,25 @@ public struct MongoStatusCheck: Check {
                 metrics["disk_total_bytes"] = total
                 metrics["disk_free_percent"] = percent
                 diskWords = "data volume \(ByteSize.format(free)) free (\(DecimalText.fixed(percent, places: 0)) %)"
-                let words = "the data volume has \(ByteSize.format(free)) free of \(ByteSize.format(total)) (\(DecimalText.fixed(percent, places: 1)) %)"
+                let words =
+                    "the data volume has \(ByteSize.format(free)) free of \(ByteSize.format(total)) (\(DecimalText.fixed(percent, places: 1)) %)"
                 if percent < diskCriticalFreePercent {
-                    findings.append(Finding(.critical, words, hint: "Free space or grow the volume: MongoDB stops when the disk is full, and ClearML with it."))
+                    findings.append(
+                        Finding(
+                            .critical, words,
+                            hint:
+                                "Free space or grow the volume: MongoDB stops when the disk is full, and ClearML with it."
+                        ))
                 } else if percent < diskWarningFreePercent {
                     findings.append(Finding(.warning, words, hint: "Plan more space for the MongoDB volume."))
                 }
             }
         case .failure(let failure)?:
-            findings.append(Finding(MongoErrorCodes.isAuthentication(failure.code) ? .unknown : .warning,
-                                    "free space unknown: dbStats failed with \(MongoStep.codeWords(failure))", hint: MongoErrorCodes.hint(failure.code)))
+            findings.append(
+                Finding(
+                    MongoErrorCodes.isAuthentication(failure.code) ? .unknown : .warning,
+                    "free space unknown: dbStats failed with \(MongoStep.codeWords(failure))",
+                    hint: MongoErrorCodes.hint(failure.code)))
         case nil: break
         }
 
@@ -180,23 +213,30 @@ public struct MongoStatusCheck: Check {
 
     /// The sentinel's verdict from what was read and what the state remembers; its finding goes first (a loss is
     /// the worst news). Returns the words for a healthy summary.
-    func judgeSentinel(_ outcome: Outcome, context: CheckContext, findings: inout [Finding], metrics: inout [String: Double]) async -> String {
+    func judgeSentinel(
+        _ outcome: Outcome, context: CheckContext, findings: inout [Finding], metrics: inout [String: Double]
+    ) async -> String {
         if let failure = outcome.sentinelRead {
-            return "sentinel not read (\(failure.kind == .server ? MongoStep.codeWords(failure) : failure.kind.rawValue)): data loss is not watched"
+            return
+                "sentinel not read (\(failure.kind == .server ? MongoStep.codeWords(failure) : failure.kind.rawValue)): data loss is not watched"
         }
         guard let found = outcome.sentinel else { return "" }
         var notWritten: String?
         if case .failed(let code)? = outcome.sentinelWrite { notWritten = code }
-        let sinceKey = "mongo.sentinel/\(store.display)/since", lostKey = "mongo.sentinel/\(store.display)/lost"
+        let sinceKey = "mongo.sentinel/\(store.display)/since"
+        let lostKey = "mongo.sentinel/\(store.display)/lost"
         let state = context.state
         // A sentinel that could not be written is judged as under --read-only: not known from now on.
-        let judged = StoreSentinel.judge(found: found, knownSince: await state.mark(sinceKey), lostAt: await state.mark(lostKey),
-                                         now: Date(), hold: lossHold, readOnly: context.readOnly || notWritten != nil)
+        let judged = StoreSentinel.judge(
+            found: found, knownSince: await state.mark(sinceKey), lostAt: await state.mark(lostKey),
+            now: Date(), hold: lossHold, readOnly: context.readOnly || notWritten != nil)
         await state.updateMark(sinceKey, judged.knownSince)
         await state.updateMark(lostKey, judged.lostAt)
         metrics["sentinel_present"] = found ? 1 : 0
-        if let finding = StoreSentinel.finding(judged.verdict, store: "MongoDB \(store.display)", evicting: false,
-                                               holds: "users, projects, tasks, models, queues") {
+        if let finding = StoreSentinel.finding(
+            judged.verdict, store: "MongoDB \(store.display)", evicting: false,
+            holds: "users, projects, tasks, models, queues")
+        {
             findings.insert(finding, at: 0)
             if let notWritten { findings.append(MongoSentinel.notWritten(notWritten)) }
             return ""
@@ -219,13 +259,23 @@ public struct MongoStatusCheck: Check {
         var unhealthy: [String] = []
         for member in members {
             let memberName = member["name"]?.string ?? "?"
-            if member["health"]?.double == 0 { unhealthy.append("\(memberName) (\(member["stateStr"]?.string ?? "?"))"); continue }
-            if member["stateStr"]?.string == "SECONDARY", let primaryDate, let date = MongoDates.parse(member["optimeDate"]) {
+            if member["health"]?.double == 0 {
+                unhealthy.append("\(memberName) (\(member["stateStr"]?.string ?? "?"))")
+                continue
+            }
+            if member["stateStr"]?.string == "SECONDARY", let primaryDate,
+                let date = MongoDates.parse(member["optimeDate"])
+            {
                 let lag = primaryDate.timeIntervalSince(date)
                 if lag > worstLag { worstLag = lag }
                 if lag > lagCritical {
-                    findings.append(Finding(.critical, "secondary \(memberName) lags \(DecimalText.fixed(lag, places: 0)) s behind the primary",
-                                            hint: "A lagging member delays w:majority writes (ClearML's writes then wait or time out): check its disk, network and load."))
+                    findings.append(
+                        Finding(
+                            .critical,
+                            "secondary \(memberName) lags \(DecimalText.fixed(lag, places: 0)) s behind the primary",
+                            hint:
+                                "A lagging member delays w:majority writes (ClearML's writes then wait or time out): check its disk, network and load."
+                        ))
                 }
             }
         }
@@ -233,11 +283,18 @@ public struct MongoStatusCheck: Check {
         metrics["members"] = Double(members.count)
         metrics["members_unhealthy"] = Double(unhealthy.count)
         if !unhealthy.isEmpty {
-            findings.append(Finding(.critical, "replica-set member unreachable: \(unhealthy.joined(separator: ", "))",
-                                    hint: "Start the member or remove it from the set; fewer healthy members than the majority means no primary."))
+            findings.append(
+                Finding(
+                    .critical, "replica-set member unreachable: \(unhealthy.joined(separator: ", "))",
+                    hint:
+                        "Start the member or remove it from the set; fewer healthy members than the majority means no primary."
+                ))
         }
         if primary == nil {
-            findings.append(Finding(.critical, "replica set \(name) has no primary", hint: "Writes fail until a primary is elected: check the members' health and network."))
+            findings.append(
+                Finding(
+                    .critical, "replica set \(name) has no primary",
+                    hint: "Writes fail until a primary is elected: check the members' health and network."))
         }
         let myState = members.first { $0["self"]?.bool == true }?["stateStr"]?.string?.lowercased() ?? "member"
         return ("\(myState) of replica set \(name) (\(members.count) members)", findings)

@@ -13,7 +13,9 @@ enum MongoStep {
     }
 
     static func notConfigured() -> CheckPlan {
-        .notConfigured("no MongoDB address (set CLEARML_MONGODB_SERVICE_HOST or CLEARML_MONGODB_SERVICE_CONNECTION_STRING, or mongo.uri)")
+        .notConfigured(
+            "no MongoDB address (set CLEARML_MONGODB_SERVICE_HOST or CLEARML_MONGODB_SERVICE_CONNECTION_STRING, or mongo.uri)"
+        )
     }
 
     /// `13 Unauthorized`.
@@ -22,8 +24,10 @@ enum MongoStep {
     }
 
     /// A result for a failed operation; `what` names it for people (`ping`, `the probe's insert`).
-    static func failure(_ failure: MongoFailure, what: String, store: MongoStore, context: CheckContext, builder: ResultBuilder,
-                        metrics: [String: Double] = [:]) -> CheckResult {
+    static func failure(
+        _ failure: MongoFailure, what: String, store: MongoStore, context: CheckContext, builder: ResultBuilder,
+        metrics: [String: Double] = [:]
+    ) -> CheckResult {
         let place = store.display
         let waited = Durations.format(seconds: context.settings.timeout)
         var status = Status.critical
@@ -46,23 +50,28 @@ enum MongoStep {
                 hint = "MongoDB is stuck or overloaded (or something else listens there); see its log."
             } else {
                 summary = "no usable MongoDB server at \(place) within \(waited): \(failure.message)"
-                hint = "For a replica set, check that a primary is elected and that its member names resolve from the probe."
+                hint =
+                    "For a replica set, check that a primary is elected and that its member names resolve from the probe."
             }
         case .timeout:
             summary = "\(place) did not answer \(what) within \(waited)"
-            hint = "MongoDB accepted the connection but is stuck: a long lock, a full disk, or swapping; see its log and mongo.status."
+            hint =
+                "MongoDB accepted the connection but is stuck: a long lock, a full disk, or swapping; see its log and mongo.status."
         case .io:
             summary = "\(place) broke the connection during \(what): \(failure.message)"
             hint = "See the MongoDB log: a restart, or too many connections."
         case .server, .write:
             if MongoErrorCodes.isAuthentication(failure.code) { status = .unknown }
-            summary = (status == .unknown ? "the probe is blind: " : "") + "\(what) failed with \(codeWords(failure)): \(failure.message)"
+            summary =
+                (status == .unknown ? "the probe is blind: " : "")
+                + "\(what) failed with \(codeWords(failure)): \(failure.message)"
             hint = MongoErrorCodes.hint(failure.code)
         case .writeConcern:
             summary = "\(what) was not durable as asked: writeConcernError \(codeWords(failure)) (\(failure.message))"
             hint = MongoErrorCodes.hint(failure.code)
         case .deadline:
-            summary = "no time left in the \(waited) deadline before \(what) (the client was busy with another MongoDB check)"
+            summary =
+                "no time left in the \(waited) deadline before \(what) (the client was busy with another MongoDB check)"
             hint = "MongoDB answers slowly; see mongo.ping."
         case .invalidURI:
             status = .unknown
@@ -72,10 +81,11 @@ enum MongoStep {
             summary = "\(what) at \(place) failed: \(failure.message)"
             hint = "See the error and the MongoDB log."
         }
-        return builder.result(status: status, summary: summary, hint: hint, metrics: metrics,
-                              error: context.redact(failure.description),
-                              dependsOn: builder.id.livenessDependency(noAnswer: failure.gotNoAnswer),
-                              reachabilityFailure: failure.isReachability)
+        return builder.result(
+            status: status, summary: summary, hint: hint, metrics: metrics,
+            error: context.redact(failure.description),
+            dependsOn: builder.id.livenessDependency(noAnswer: failure.gotNoAnswer),
+            reachabilityFailure: failure.isReachability)
     }
 }
 

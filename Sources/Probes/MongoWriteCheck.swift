@@ -20,7 +20,9 @@ public struct MongoWriteCheck: Check {
         let wtimeout = try options.duration("wtimeout", default: 1, minimum: 0.001)
         let ttl = try options.duration("ttl", default: 3600, minimum: 60)
         guard let store = config.dataStores.mongo else { return MongoStep.notConfigured() }
-        return .ready(MongoWriteCheck(store: store, instance: config.instance, wtimeoutMs: Int((wtimeout * 1000).rounded()), ttl: Int(ttl)))
+        return .ready(
+            MongoWriteCheck(
+                store: store, instance: config.instance, wtimeoutMs: Int((wtimeout * 1000).rounded()), ttl: Int(ttl)))
     }
 
     public init(store: MongoStore, instance: String, wtimeoutMs: Int = 1000, ttl: Int = 3600) {
@@ -46,10 +48,12 @@ public struct MongoWriteCheck: Check {
         let document = #"{"_id": "\#(id)", "instance": "\#(instance)", "createdAt": \#(MongoDates.json(Date()))}"#
         let filter = #"{"_id": "\#(id)"}"#
         let concern = MongoWriteConcern(wtimeoutMs: min(wtimeoutMs, max(1, Int(context.remaining * 1000))))
-        let index = #"{"createIndexes": "\#(MongoStep.collection)", "indexes": [{"key": {"createdAt": 1}, "name": "\#(Self.ttlIndex)", "expireAfterSeconds": \#(ttl)}]}"#
+        let index =
+            #"{"createIndexes": "\#(MongoStep.collection)", "indexes": [{"key": {"createdAt": 1}, "name": "\#(Self.ttlIndex)", "expireAfterSeconds": \#(ttl)}]}"#
         let (database, collection) = (MongoStep.database, MongoStep.collection)
 
-        let outcome = await MongoStep.connection(store, context).session(deadline: context.deadline) { session -> Outcome in
+        let outcome = await MongoStep.connection(store, context).session(deadline: context.deadline) {
+            session -> Outcome in
             var outcome = Outcome()
             if !session.once("ttl-index") {
                 if case .failure(let failure) = session.command(index, database: database, step: "createIndexes") {
@@ -62,14 +66,17 @@ public struct MongoWriteCheck: Check {
                     }
                 }
             }
-            switch session.insertOne(database: database, collection: collection, document: document, writeConcern: concern) {
+            switch session.insertOne(
+                database: database, collection: collection, document: document, writeConcern: concern)
+            {
             case .success(let reply): outcome.timings["insert_ms"] = reply.seconds * 1000
             case .failure(let failure):
                 outcome.failure = failure
                 outcome.what = "the probe's insert into \(database).\(collection)"
                 // Not durable as asked, but written: delete it (best effort) so nothing is left.
                 if failure.kind == .writeConcern {
-                    _ = session.deleteOne(database: database, collection: collection, filter: filter, writeConcern: concern)
+                    _ = session.deleteOne(
+                        database: database, collection: collection, filter: filter, writeConcern: concern)
                 }
                 return outcome
             }
@@ -83,7 +90,8 @@ public struct MongoWriteCheck: Check {
                 outcome.failure = failure
                 outcome.what = "reading the probe's document back"
             }
-            switch session.deleteOne(database: database, collection: collection, filter: filter, writeConcern: concern) {
+            switch session.deleteOne(database: database, collection: collection, filter: filter, writeConcern: concern)
+            {
             case .success(let reply):
                 outcome.timings["delete_ms"] = reply.seconds * 1000
                 outcome.deleted = reply.value["deletedCount"]?.int
@@ -97,21 +105,38 @@ public struct MongoWriteCheck: Check {
         }
         let metrics = outcome.timings
         if let failure = outcome.failure {
-            return [MongoStep.failure(failure, what: outcome.what, store: store, context: context, builder: builder, metrics: metrics)]
+            return [
+                MongoStep.failure(
+                    failure, what: outcome.what, store: store, context: context, builder: builder, metrics: metrics)
+            ]
         }
         if let readBack = outcome.readBack {
-            return [builder.result(status: .critical, summary: "the insert was acknowledged but reading it back found \(readBack)",
-                                   hint: "Reads may go to a lagging secondary or the write was lost: see mongo.status.", metrics: metrics)]
+            return [
+                builder.result(
+                    status: .critical, summary: "the insert was acknowledged but reading it back found \(readBack)",
+                    hint: "Reads may go to a lagging secondary or the write was lost: see mongo.status.",
+                    metrics: metrics)
+            ]
         }
         let total = metrics.values.reduce(0, +)
-        let summary = "insert/find/delete in \(database).\(collection) with w:majority, j:true in \(DecimalText.fixed(total, places: 1)) ms"
+        let summary =
+            "insert/find/delete in \(database).\(collection) with w:majority, j:true in \(DecimalText.fixed(total, places: 1)) ms"
         if let indexFailure = outcome.indexFailure {
-            return [builder.result(status: .warning, summary: "\(summary), but the TTL index could not be created: \(MongoStep.codeWords(indexFailure))",
-                                   hint: "Allow the probe's user createIndex on clearml_probe, or left-over probe documents are never expired.",
-                                   metrics: metrics, error: context.redact(indexFailure.description))]
+            return [
+                builder.result(
+                    status: .warning,
+                    summary: "\(summary), but the TTL index could not be created: \(MongoStep.codeWords(indexFailure))",
+                    hint:
+                        "Allow the probe's user createIndex on clearml_probe, or left-over probe documents are never expired.",
+                    metrics: metrics, error: context.redact(indexFailure.description))
+            ]
         }
         if total / 1000 > context.settings.slowWarning {
-            return [builder.result(status: .warning, summary: "slow: \(summary)", hint: "Durable writes are slow: journal disk, replica lag (mongo.status).", metrics: metrics)]
+            return [
+                builder.result(
+                    status: .warning, summary: "slow: \(summary)",
+                    hint: "Durable writes are slow: journal disk, replica lag (mongo.status).", metrics: metrics)
+            ]
         }
         return [builder.result(status: .ok, summary: summary, metrics: metrics)]
     }

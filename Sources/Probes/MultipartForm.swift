@@ -7,11 +7,15 @@ public struct MultipartForm: Sendable {
     public var body: Data
 
     /// `field` is the target path; `filename` marks the part as a file (the fileserver ignores non-file fields).
-    public init(field: String, filename: String, content: Data, boundary: String = "clearml-probe-" + UUID().uuidString) {
+    public init(field: String, filename: String, content: Data, boundary: String = "clearml-probe-" + UUID().uuidString)
+    {
         self.boundary = boundary
         var body = Data()
         body.append(Data("--\(boundary)\r\n".utf8))
-        body.append(Data("Content-Disposition: form-data; name=\"\(Self.quoted(field))\"; filename=\"\(Self.quoted(filename))\"\r\n".utf8))
+        body.append(
+            Data(
+                "Content-Disposition: form-data; name=\"\(Self.quoted(field))\"; filename=\"\(Self.quoted(filename))\"\r\n"
+                    .utf8))
         body.append(Data("Content-Type: application/octet-stream\r\n\r\n".utf8))
         body.append(content)
         body.append(Data("\r\n--\(boundary)--\r\n".utf8))

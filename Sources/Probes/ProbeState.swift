@@ -67,7 +67,7 @@ public actor ProbeState {
     public static func load(directory: String) -> ProbeState {
         let url = URL(fileURLWithPath: directory).appendingPathComponent("probe-state.json")
         guard let data = try? Data(contentsOf: url),
-              let snapshot = try? JSONDecoder.iso8601.decode(Snapshot.self, from: data)
+            let snapshot = try? JSONDecoder.iso8601.decode(Snapshot.self, from: data)
         else { return ProbeState() }
         return ProbeState(snapshot: snapshot)
     }

@@ -45,8 +45,9 @@ public struct QueuesBacklogCheck: Check {
         guard !ClearMLEndpoint.all(config).isEmpty else {
             return .notConfigured("no apiserver address (set CLEARML_PROBE_APISERVER_URL or CLEARML_API_HOST)")
         }
-        var check = QueuesBacklogCheck(credentials: credentials, maxWait: maxWait, maxTaskEntries: maxTaskEntries,
-                                       maxQueues: maxQueues, noWorker: noWorker, workerMaxAge: workerMaxAge)
+        var check = QueuesBacklogCheck(
+            credentials: credentials, maxWait: maxWait, maxTaskEntries: maxTaskEntries,
+            maxQueues: maxQueues, noWorker: noWorker, workerMaxAge: workerMaxAge)
         check.maxReply = maxReply
         return .ready(check)
     }
@@ -54,10 +55,12 @@ public struct QueuesBacklogCheck: Check {
     /// Ties this check to the queues `agents.workers` is configured to expect workers on.
     public static func linked(_ checks: [ConfiguredCheck]) -> [ConfiguredCheck] {
         guard let agents = checks.first(where: { $0.id == .agentsWorkers }), case .ready(let check) = agents.plan,
-              let workers = check as? AgentsWorkersCheck else { return checks }
+            let workers = check as? AgentsWorkersCheck
+        else { return checks }
         return checks.map { configured in
             guard configured.id == .queuesBacklog, case .ready(let check) = configured.plan,
-                  var backlog = check as? QueuesBacklogCheck else { return configured }
+                var backlog = check as? QueuesBacklogCheck
+            else { return configured }
             backlog.workerQueues = Set(workers.expected.map(\.queue))
             var linked = configured
             linked.plan = .ready(backlog)
@@ -93,11 +96,16 @@ public struct QueuesBacklogCheck: Check {
         var listed: [QueueListing.Queue] = []
         for page in 0..<Self.maxPages {
             var listing = QueueListing()
-            let reply = await ClearMLSession.read("queues.get_all", parameters: ["only_fields": ["id", "name", "entries"],
-                                                                              "max_task_entries": maxTaskEntries,
-                                                                              "order_by": ["id"], "page": page,
-                                                                              "page_size": Self.pageSize],
-                                                  context, credentials: credentials, maxReply: maxReply) { scanner in
+            let reply = await ClearMLSession.read(
+                "queues.get_all",
+                parameters: [
+                    "only_fields": ["id", "name", "entries"],
+                    "max_task_entries": maxTaskEntries,
+                    "order_by": ["id"], "page": page,
+                    "page_size": Self.pageSize,
+                ],
+                context, credentials: credentials, maxReply: maxReply
+            ) { scanner in
                 listing = try QueueListing.read(&scanner)
             }
             if case .failure(let problem) = reply { return await failed(problem, builder, context) }
@@ -107,16 +115,21 @@ public struct QueuesBacklogCheck: Check {
         // workers.get_all has no field selection (docs/clearml-api.md): read for queue names and report times only.
         let now = Date()
         var workers = WorkerListing()
-        let workersReply = await ClearMLSession.read("workers.get_all", parameters: ["last_seen": Int(workerMaxAge.rounded(.up))],
-                                                     context, credentials: credentials, maxReply: maxReply) { scanner in
+        let workersReply = await ClearMLSession.read(
+            "workers.get_all", parameters: ["last_seen": Int(workerMaxAge.rounded(.up))],
+            context, credentials: credentials, maxReply: maxReply
+        ) { scanner in
             workers = try WorkerListing.read(&scanner, now: now, maxAge: workerMaxAge)
         }
         if case .failure(let problem) = workersReply { return await failed(problem, builder, context) }
 
         let redactor = Redactor(context.config.secrets)
         let queues = listed.map { item in
-            Queue(name: redactor.redact(Evidence.excerpt(item.name, limit: 64)), rawName: item.name, waiting: item.waiting,
-                  oldestWait: item.oldest.map { max(0, now.timeIntervalSince($0)) }, workers: workers.listeners(item.name).workers)
+            Queue(
+                name: redactor.redact(Evidence.excerpt(item.name, limit: 64)), rawName: item.name,
+                waiting: item.waiting,
+                oldestWait: item.oldest.map { max(0, now.timeIntervalSince($0)) },
+                workers: workers.listeners(item.name).workers)
         }.sorted { $0.name < $1.name }
 
         guard !queues.isEmpty else {
@@ -131,13 +144,15 @@ public struct QueuesBacklogCheck: Check {
             let failing = others.filter { $0.status != .ok }
             let worst = Status.worst(failing.map(\.status))
             let more = others.count == 1 ? "1 more queue" : "\(others.count) more queues"
-            let summary = failing.isEmpty
+            let summary =
+                failing.isEmpty
                 ? "\(more), none with a problem"
                 : "\(failing.count) of \(more) \(failing.count == 1 ? "has" : "have") a problem: "
                     + failing.prefix(3).map(\.summary).joined(separator: "; ")
-            var result = builder.result(target: Self.othersTarget, status: worst, summary: summary,
-                                        hint: failing.first?.hint, metrics: ["queues": Double(others.count)],
-                                        dependsOn: Array(Set(failing.flatMap(\.dependsOn))).sorted { "\($0)" < "\($1)" })
+            var result = builder.result(
+                target: Self.othersTarget, status: worst, summary: summary,
+                hint: failing.first?.hint, metrics: ["queues": Double(others.count)],
+                dependsOn: Array(Set(failing.flatMap(\.dependsOn))).sorted { "\($0)" < "\($1)" })
             result.durationMs = builder.elapsedMs
             results.append(result)
         }
@@ -158,13 +173,19 @@ public struct QueuesBacklogCheck: Check {
         var dependsOn: [Dependency] = [.service(.apiserver)]
         if queue.waiting > 0 && queue.workers == 0 {
             status = noWorker.status
-            summary = "\(tasks) \(queue.waiting == 1 ? "waits" : "wait") on queue \(queue.name) and no worker listens to it" + (oldest.map { " (\($0))" } ?? "")
-            hint = "Start an agent for this queue (clearml-agent daemon --queue \(queue.name)), or move the tasks to a queue that has one."
+            summary =
+                "\(tasks) \(queue.waiting == 1 ? "waits" : "wait") on queue \(queue.name) and no worker listens to it"
+                + (oldest.map { " (\($0))" } ?? "")
+            hint =
+                "Start an agent for this queue (clearml-agent daemon --queue \(queue.name)), or move the tasks to a queue that has one."
             // Tied to this queue's own workers only: a backlog on `default` is no symptom of `services`' agent.
-            if workerQueues.contains(queue.rawName) { dependsOn.append(.result("\(CheckID.agentsWorkers.rawValue)/\(queue.rawName)")) }
+            if workerQueues.contains(queue.rawName) {
+                dependsOn.append(.result("\(CheckID.agentsWorkers.rawValue)/\(queue.rawName)"))
+            }
         } else if queue.waiting > 0, let wait = queue.oldestWait, wait > maxWait {
             status = .warning
-            summary = "the oldest of \(tasks) on queue \(queue.name) has waited \(Durations.format(seconds: wait)) "
+            summary =
+                "the oldest of \(tasks) on queue \(queue.name) has waited \(Durations.format(seconds: wait)) "
                 + "(above \(Durations.format(seconds: maxWait))) although \(listeners): the workers are busy or stuck"
             hint = "See what the workers run (the UI's Workers page); add agents or look for a stuck task."
         } else if queue.waiting == 0 {
@@ -172,8 +193,9 @@ public struct QueuesBacklogCheck: Check {
         } else {
             summary = "\(tasks) on queue \(queue.name)" + (oldest.map { ", \($0)" } ?? "") + ", \(listeners)"
         }
-        var result = builder.result(target: queue.name, status: status, summary: summary, hint: hint, metrics: metrics,
-                                    dependsOn: dependsOn)
+        var result = builder.result(
+            target: queue.name, status: status, summary: summary, hint: hint, metrics: metrics,
+            dependsOn: dependsOn)
         result.durationMs = builder.elapsedMs
         return result
     }

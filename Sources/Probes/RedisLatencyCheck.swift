@@ -46,25 +46,38 @@ public struct RedisLatencyCheck: Check {
             return [RedisStep.failure(failure, store: store, context: context, builder: builder, metrics: metrics)]
         }
         if let message = outcome.errorReply {
-            return [RedisStep.errorReply(message, command: "PING", context: context, builder: builder, metrics: metrics)]
+            return [
+                RedisStep.errorReply(message, command: "PING", context: context, builder: builder, metrics: metrics)
+            ]
         }
         guard let summary = LatencySummary(outcome.samples.map { $0 * 1000 }) else {
-            return [builder.result(status: .critical, summary: "no PING completed within the deadline", metrics: metrics)]
+            return [
+                builder.result(status: .critical, summary: "no PING completed within the deadline", metrics: metrics)
+            ]
         }
         metrics["p50_ms"] = summary.p50
         metrics["p99_ms"] = summary.p99
         metrics["max_ms"] = summary.max
         metrics["mean_ms"] = summary.mean
         metrics["pings"] = Double(summary.count)
-        let numbers = "p50 \(DecimalText.fixed(summary.p50, places: 2)) ms, p99 \(DecimalText.fixed(summary.p99, places: 2)) ms, max \(DecimalText.fixed(summary.max, places: 2)) ms over \(summary.count) PINGs"
+        let numbers =
+            "p50 \(DecimalText.fixed(summary.p50, places: 2)) ms, p99 \(DecimalText.fixed(summary.p99, places: 2)) ms, max \(DecimalText.fixed(summary.max, places: 2)) ms over \(summary.count) PINGs"
         if summary.p99 / 1000 > p99Warning {
-            return [builder.result(status: .warning, summary: "slow: \(numbers) (p99 above \(Durations.format(seconds: p99Warning)))",
-                                   hint: "Redis is blocked now and then: look at SLOWLOG, latency of saves (fork), swapping, or a noisy neighbour.",
-                                   metrics: metrics)]
+            return [
+                builder.result(
+                    status: .warning, summary: "slow: \(numbers) (p99 above \(Durations.format(seconds: p99Warning)))",
+                    hint:
+                        "Redis is blocked now and then: look at SLOWLOG, latency of saves (fork), swapping, or a noisy neighbour.",
+                    metrics: metrics)
+            ]
         }
         if summary.count < pings {
-            return [builder.result(status: .warning, summary: "only \(summary.count) of \(pings) PINGs fit in the deadline: \(numbers)",
-                                   hint: "Give redis.latency a longer timeout, or fewer pings.", metrics: metrics)]
+            return [
+                builder.result(
+                    status: .warning,
+                    summary: "only \(summary.count) of \(pings) PINGs fit in the deadline: \(numbers)",
+                    hint: "Give redis.latency a longer timeout, or fewer pings.", metrics: metrics)
+            ]
         }
         return [builder.result(status: .ok, summary: numbers, metrics: metrics)]
     }

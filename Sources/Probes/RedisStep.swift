@@ -5,8 +5,10 @@ import ProbeCore
 /// What the Redis checks share: the connection for the configured store, and words for what went wrong.
 enum RedisStep {
     static func connection(_ store: RedisStore) -> RedisConnection {
-        DataStoreConnections.shared.redis(RedisEndpoint(host: store.host, port: store.port, username: store.username,
-                                                        password: store.password, database: store.database))
+        DataStoreConnections.shared.redis(
+            RedisEndpoint(
+                host: store.host, port: store.port, username: store.username,
+                password: store.password, database: store.database))
     }
 
     static func notConfigured() -> CheckPlan {
@@ -14,8 +16,10 @@ enum RedisStep {
     }
 
     /// A result for a command that got no reply, or a handshake the server refused.
-    static func failure(_ failure: RedisFailure, store: RedisStore, context: CheckContext, builder: ResultBuilder,
-                        metrics: [String: Double] = [:]) -> CheckResult {
+    static func failure(
+        _ failure: RedisFailure, store: RedisStore, context: CheckContext, builder: ResultBuilder,
+        metrics: [String: Double] = [:]
+    ) -> CheckResult {
         let place = store.display
         let waited = Durations.format(seconds: context.settings.timeout)
         var status = Status.critical
@@ -43,28 +47,37 @@ enum RedisStep {
         case .rejected:
             let kind = RedisErrorReply(failure.message)
             if kind.isAuthentication { status = .unknown }
-            summary = (kind.isAuthentication ? "the probe is blind: " : "") + "\(kind.rawValue) at \(failure.step): \(kind.meaning)"
+            summary =
+                (kind.isAuthentication ? "the probe is blind: " : "")
+                + "\(kind.rawValue) at \(failure.step): \(kind.meaning)"
             hint = kind.hint
         case .deadline:
-            summary = "no time left in the \(waited) deadline before \(failure.step) (the connection was busy with another Redis check)"
+            summary =
+                "no time left in the \(waited) deadline before \(failure.step) (the connection was busy with another Redis check)"
             hint = "Redis answers slowly; see redis.latency."
         case .other:
             summary = "\(failure.step) at \(place) failed: \(failure.message)"
             hint = "See the error and the Redis log."
         }
-        return builder.result(status: status, summary: summary, hint: hint, metrics: metrics,
-                              error: context.redact(failure.description),
-                              dependsOn: builder.id.livenessDependency(noAnswer: failure.gotNoAnswer),
-                              reachabilityFailure: failure.isReachability)
+        return builder.result(
+            status: status, summary: summary, hint: hint, metrics: metrics,
+            error: context.redact(failure.description),
+            dependsOn: builder.id.livenessDependency(noAnswer: failure.gotNoAnswer),
+            reachabilityFailure: failure.isReachability)
     }
 
     /// A result for an error reply to a command (MISCONF, READONLY, OOM…).
-    static func errorReply(_ message: String, command: String, context: CheckContext, builder: ResultBuilder,
-                           metrics: [String: Double] = [:]) -> CheckResult {
+    static func errorReply(
+        _ message: String, command: String, context: CheckContext, builder: ResultBuilder,
+        metrics: [String: Double] = [:]
+    ) -> CheckResult {
         let kind = RedisErrorReply(message)
         let status: Status = kind.isAuthentication ? .unknown : .critical
-        let summary = (kind.isAuthentication ? "the probe is blind: " : "") + "\(command) refused with \(kind.rawValue): \(kind.meaning)"
-        return builder.result(status: status, summary: summary, hint: kind.hint, metrics: metrics,
-                              error: context.redact(message), evidence: context.redact(message))
+        let summary =
+            (kind.isAuthentication ? "the probe is blind: " : "")
+            + "\(command) refused with \(kind.rawValue): \(kind.meaning)"
+        return builder.result(
+            status: status, summary: summary, hint: kind.hint, metrics: metrics,
+            error: context.redact(message), evidence: context.redact(message))
     }
 }

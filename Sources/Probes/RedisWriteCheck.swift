@@ -39,20 +39,32 @@ public struct RedisWriteCheck: Check {
         }
         switch outcome {
         case .failure(let failure, let connectMs):
-            return [RedisStep.failure(failure, store: store, context: context, builder: builder,
-                                      metrics: connectMs.map { ["connect_ms": $0] } ?? [:])]
+            return [
+                RedisStep.failure(
+                    failure, store: store, context: context, builder: builder,
+                    metrics: connectMs.map { ["connect_ms": $0] } ?? [:])
+            ]
         case .errorReply(let message, let command):
             return [RedisStep.errorReply(message, command: command, context: context, builder: builder)]
         case .mismatch(let got):
-            return [builder.result(status: .critical, summary: "GET \(key) returned \(got), not the value just SET",
-                                   hint: "Another client writes the probe's key (two probes with the same instance name?), or a proxy in front of Redis misroutes.")]
+            return [
+                builder.result(
+                    status: .critical, summary: "GET \(key) returned \(got), not the value just SET",
+                    hint:
+                        "Another client writes the probe's key (two probes with the same instance name?), or a proxy in front of Redis misroutes."
+                )
+            ]
         case .done(let timings, let connectMs):
             var metrics = timings
             if let connectMs { metrics["connect_ms"] = connectMs }
             let total = timings.values.reduce(0, +)
             let summary = "SET/GET/DEL of \(key) in \(DecimalText.fixed(total, places: 2)) ms"
             if total / 1000 > context.settings.slowWarning {
-                return [builder.result(status: .warning, summary: "slow: \(summary)", hint: "See redis.latency and the Redis SLOWLOG.", metrics: metrics)]
+                return [
+                    builder.result(
+                        status: .warning, summary: "slow: \(summary)", hint: "See redis.latency and the Redis SLOWLOG.",
+                        metrics: metrics)
+                ]
             }
             return [builder.result(status: .ok, summary: summary, metrics: metrics)]
         }
@@ -75,7 +87,9 @@ public struct RedisWriteCheck: Check {
                 return .success(reply)
             }
         }
-        if case .failure(let outcome) = send(["SET", key, value, "EX", String(ttl)], metric: "set_ms") { return outcome }
+        if case .failure(let outcome) = send(["SET", key, value, "EX", String(ttl)], metric: "set_ms") {
+            return outcome
+        }
         let got: RedisReply
         switch send(["GET", key], metric: "get_ms") {
         case .failure(let outcome): return outcome

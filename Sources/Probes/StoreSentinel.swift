@@ -24,7 +24,8 @@ public enum StoreSentinel {
     ///   - knownSince: the mark of the first run that wrote or saw it.
     ///   - lostAt: the mark of the run that found it missing.
     public static func judge(found: Bool, knownSince: Date?, lostAt: Date?, now: Date, hold: Double, readOnly: Bool)
-        -> (verdict: Verdict, knownSince: Date?, lostAt: Date?) {
+        -> (verdict: Verdict, knownSince: Date?, lostAt: Date?)
+    {
         // A recent loss stays reported for `hold`, whatever the sentinel (written again) says now.
         if let lostAt, now.timeIntervalSince(lostAt) < hold {
             return (.lost(lostAt: lostAt), knownSince, lostAt)
@@ -48,19 +49,28 @@ public enum StoreSentinel {
         case .lost(let lostAt):
             let ago = Durations.format(seconds: max(0, Date().timeIntervalSince(lostAt)))
             if evicting {
-                return Finding(.warning, "the probe's sentinel in \(store) was found missing \(ago) ago: evicted by the maxmemory-policy, or the store lost its data",
-                               hint: "Set maxmemory-policy noeviction (ClearML needs it); then a missing sentinel means lost data.")
+                return Finding(
+                    .warning,
+                    "the probe's sentinel in \(store) was found missing \(ago) ago: evicted by the maxmemory-policy, or the store lost its data",
+                    hint: "Set maxmemory-policy noeviction (ClearML needs it); then a missing sentinel means lost data."
+                )
             }
-            return Finding(.critical, "\(store) lost its data: the probe's sentinel, written earlier, was found missing \(ago) ago (the store came back empty: a restart without its data, a lost volume, or its data deleted)",
-                           hint: "Check the store's data volume and its log around that time; ClearML's state in it (\(holds)) is gone and has to be restored from a backup.")
+            return Finding(
+                .critical,
+                "\(store) lost its data: the probe's sentinel, written earlier, was found missing \(ago) ago (the store came back empty: a restart without its data, a lost volume, or its data deleted)",
+                hint:
+                    "Check the store's data volume and its log around that time; ClearML's state in it (\(holds)) is gone and has to be restored from a backup."
+            )
         }
     }
 
     /// Words for a healthy verdict.
     public static func words(_ verdict: Verdict) -> String {
         switch verdict {
-        case .present(let since): "sentinel kept for \(Durations.format(seconds: max(0, Date().timeIntervalSince(since))))"
-        case .firstWrite(let readOnly): readOnly ? "sentinel not written (--read-only): data loss is not watched" : "sentinel written"
+        case .present(let since):
+            "sentinel kept for \(Durations.format(seconds: max(0, Date().timeIntervalSince(since))))"
+        case .firstWrite(let readOnly):
+            readOnly ? "sentinel not written (--read-only): data loss is not watched" : "sentinel written"
         case .lost: "sentinel lost"
         }
     }

@@ -35,7 +35,8 @@ public struct TasksStaleCheck: Check {
         guard !ClearMLEndpoint.all(config).isEmpty else {
             return .notConfigured("no apiserver address (set CLEARML_PROBE_APISERVER_URL or CLEARML_API_HOST)")
         }
-        var check = TasksStaleCheck(credentials: credentials, maxSilence: maxSilence, maxTasks: maxTasks, status: status)
+        var check = TasksStaleCheck(
+            credentials: credentials, maxSilence: maxSilence, maxTasks: maxTasks, status: status)
         check.maxReply = maxReply
         return .ready(check)
     }
@@ -53,7 +54,9 @@ public struct TasksStaleCheck: Check {
             "status": ["in_progress"], "only_fields": ["id", "last_update"], "order_by": ["last_update"],
             "page": 0, "page_size": maxTasks,
         ]
-        switch await ClearMLSession.read("tasks.get_all", parameters: parameters, context, credentials: credentials, maxReply: maxReply) {
+        switch await ClearMLSession.read(
+            "tasks.get_all", parameters: parameters, context, credentials: credentials, maxReply: maxReply)
+        {
         case .failure(let problem):
             return [problem.result(builder, target: "")]
         case .success(let envelope):
@@ -61,14 +64,17 @@ public struct TasksStaleCheck: Check {
                 (id: item["id"]?.string ?? "?", updated: ClearMLTime.parse(item["last_update"]))
             }
             let judged = judge(tasks, now: Date())
-            var result = builder.result(status: judged.status, summary: judged.summary, hint: judged.hint, metrics: judged.metrics)
+            var result = builder.result(
+                status: judged.status, summary: judged.summary, hint: judged.hint, metrics: judged.metrics)
             result.durationMs = builder.elapsedMs
             return [result]
         }
     }
 
     /// Pure: the verdict for the running tasks of one page (oldest update first).
-    func judge(_ tasks: [(id: String, updated: Date?)], now: Date) -> (status: Status, summary: String, hint: String?, metrics: [String: Double]) {
+    func judge(_ tasks: [(id: String, updated: Date?)], now: Date) -> (
+        status: Status, summary: String, hint: String?, metrics: [String: Double]
+    ) {
         let ages = tasks.map { task in (id: task.id, age: task.updated.map { max(0, now.timeIntervalSince($0)) }) }
         // A running task without last_update was never updated since it started: judged as stale only by others.
         let stale = ages.filter { ($0.age ?? 0) > maxSilence }.sorted { ($0.age ?? 0) > ($1.age ?? 0) }
@@ -77,16 +83,24 @@ public struct TasksStaleCheck: Check {
         let full = tasks.count >= maxTasks
         guard let oldest = stale.first, let age = oldest.age else {
             let running = full ? "at least \(tasks.count)" : "\(tasks.count)"
-            return (.ok, "\(running) running task\(tasks.count == 1 ? "" : "s"), none without an update for more than \(window)", nil, metrics)
+            return (
+                .ok,
+                "\(running) running task\(tasks.count == 1 ? "" : "s"), none without an update for more than \(window)",
+                nil, metrics
+            )
         }
         metrics["oldest_update_age_seconds"] = age.rounded()
         let count = stale.count == tasks.count && full ? "at least \(stale.count)" : "\(stale.count)"
         let noun = stale.count == 1 ? "running task has" : "running tasks have"
-        var summary = "\(count) \(noun) not been updated for more than \(window) (oldest: task \(oldest.id), last update \(Durations.format(seconds: age)) ago): their process or agent died or hangs, while the UI shows them running"
-        var hint = "Look at the task's console log and its agent (agents.workers); abort or reset tasks that no longer run. Raise checks.tasks.stale.max_silence for tasks that legitimately stay silent this long."
+        var summary =
+            "\(count) \(noun) not been updated for more than \(window) (oldest: task \(oldest.id), last update \(Durations.format(seconds: age)) ago): their process or agent died or hangs, while the UI shows them running"
+        var hint =
+            "Look at the task's console log and its agent (agents.workers); abort or reset tasks that no longer run. Raise checks.tasks.stale.max_silence for tasks that legitimately stay silent this long."
         if age > Self.watchdogSeconds {
             summary += "; older than the apiserver's watchdog allows (2 h)"
-            hint = "The apiserver's non-responsive task watchdog (services.tasks.non_responsive_tasks_watchdog, 7200 s) should have stopped it: check that it is enabled. " + hint
+            hint =
+                "The apiserver's non-responsive task watchdog (services.tasks.non_responsive_tasks_watchdog, 7200 s) should have stopped it: check that it is enabled. "
+                + hint
         }
         return (status, summary, hint, metrics)
     }

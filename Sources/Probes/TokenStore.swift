@@ -33,8 +33,11 @@ public actor TokenStore {
         public var durationMs: Double
         public var at: Date
 
-        public init(token: Token?, problem: ClearMLProblem?, endpoint: ClearMLEndpoint?, failures: [String: ClearMLProblem] = [:],
-                    durationMs: Double, at: Date = Date()) {
+        public init(
+            token: Token?, problem: ClearMLProblem?, endpoint: ClearMLEndpoint?,
+            failures: [String: ClearMLProblem] = [:],
+            durationMs: Double, at: Date = Date()
+        ) {
             self.token = token
             self.problem = problem
             self.endpoint = endpoint
@@ -74,8 +77,10 @@ public actor TokenStore {
 
     /// The current token when it is younger than `reuse`; otherwise one login (shared with concurrent callers),
     /// waited for until `deadline`. `force` asks for a new token even inside the reuse window.
-    public func token(reuse: Double, force: Bool = false, waitUntil deadline: ContinuousClock.Instant, now: Date = Date(),
-                      login: @escaping @Sendable () async -> Login) async -> Grant {
+    public func token(
+        reuse: Double, force: Bool = false, waitUntil deadline: ContinuousClock.Instant, now: Date = Date(),
+        login: @escaping @Sendable () async -> Login
+    ) async -> Grant {
         if !force, let token = current, now.timeIntervalSince(token.obtainedAt) < reuse, usable(token, now) {
             return Grant(token: token, login: nil)
         }
@@ -94,9 +99,12 @@ public actor TokenStore {
             pending = task
         }
         guard let result = await Self.wait(task, until: deadline) else {
-            let waited = ClearMLProblem(status: .critical, summary: "auth.login started by another check did not finish within this check's deadline",
-                                        hint: "See apiserver.auth for the login's own result.", isTimeout: true, code: "timeout")
-            return Grant(token: lastValid(Date()), login: Login(token: nil, problem: waited, endpoint: nil, durationMs: 0))
+            let waited = ClearMLProblem(
+                status: .critical,
+                summary: "auth.login started by another check did not finish within this check's deadline",
+                hint: "See apiserver.auth for the login's own result.", isTimeout: true, code: "timeout")
+            return Grant(
+                token: lastValid(Date()), login: Login(token: nil, problem: waited, endpoint: nil, durationMs: 0))
         }
         return Grant(token: result.token ?? lastValid(Date()), login: result)
     }
@@ -113,7 +121,9 @@ public actor TokenStore {
         }
     }
 
-    private func usable(_ token: Token, _ now: Date) -> Bool { token.expiresAt.timeIntervalSince(now) > Self.expiryMargin }
+    private func usable(_ token: Token, _ now: Date) -> Bool {
+        token.expiresAt.timeIntervalSince(now) > Self.expiryMargin
+    }
 
     private func lastValid(_ now: Date) -> Token? { current.flatMap { usable($0, now) ? $0 : nil } }
 

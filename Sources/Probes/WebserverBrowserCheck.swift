@@ -30,8 +30,10 @@ public struct WebserverBrowserCheck: Check {
         if let origin, Self.origin(of: URL(string: origin)) != origin || !(URL(string: origin)?.path ?? "x").isEmpty {
             throw options.error(key: "origin", "'\(origin)' is not an origin (scheme://host[:port], no path)")
         }
-        return .ready(WebserverBrowserCheck(web: web, webViaIngress: config.ingress.web != nil,
-                                            origin: origin ?? Self.origin(of: web) ?? web.absoluteString))
+        return .ready(
+            WebserverBrowserCheck(
+                web: web, webViaIngress: config.ingress.web != nil,
+                origin: origin ?? Self.origin(of: web) ?? web.absoluteString))
     }
 
     public init(web: URL, webViaIngress: Bool, origin: String) {
@@ -55,44 +57,55 @@ public struct WebserverBrowserCheck: Check {
 
     func cors(_ host: Host, _ context: CheckContext, _ builder: ResultBuilder) async -> CheckResult? {
         guard let base = host == .api ? context.config.ingress.api : context.config.ingress.files,
-              Self.origin(of: base) != origin else { return nil }  // same origin (or no public host): no CORS involved
+            Self.origin(of: base) != origin
+        else { return nil }  // same origin (or no public host): no CORS involved
         let target = "cors-\(host.rawValue)"
         let upstream: Service = host == .api ? .apiserver : .fileserver
         let dependsOn: [Dependency] = [.result("ingress.routes/\(host.rawValue)"), .service(upstream)]
         let url = host == .api ? base.appendingPathComponent("auth.login") : base.appendingPathComponent("")
-        let request = context.ingressRequest(method: "OPTIONS", url: url, headers: [
-            ("Origin", origin), ("Access-Control-Request-Method", "POST"),
-            ("Access-Control-Request-Headers", "content-type"),
-        ])
+        let request = context.ingressRequest(
+            method: "OPTIONS", url: url,
+            headers: [
+                ("Origin", origin), ("Access-Control-Request-Method", "POST"),
+                ("Access-Control-Request-Headers", "content-type"),
+            ])
         let place = HTTPWords.place(base, connectTo: context.config.ingress.connectTo)
         let what = "the browser's preflight from \(origin) to the \(host.rawValue) host \(base.host ?? "?")"
         switch await context.send(request) {
         case .failure(let failure):
-            return builder.result(target: target, service: .nginx, status: .critical,
-                                  summary: "\(what): " + HTTPWords.failure(failure, at: place, timeout: context.settings.timeout),
-                                  timings: failure.timings, error: context.redact(failure.description), dependsOn: dependsOn,
-                                  reachabilityFailure: failure.isReachability)
+            return builder.result(
+                target: target, service: .nginx, status: .critical,
+                summary: "\(what): " + HTTPWords.failure(failure, at: place, timeout: context.settings.timeout),
+                timings: failure.timings, error: context.redact(failure.description), dependsOn: dependsOn,
+                reachabilityFailure: failure.isReachability)
         case .success(let response):
-            let verdict = Self.judgeCORS(status: response.status, allowOrigin: response.header("access-control-allow-origin"),
-                                         allowCredentials: response.header("access-control-allow-credentials"),
-                                         origin: origin, needsCredentials: host == .api)
+            let verdict = Self.judgeCORS(
+                status: response.status, allowOrigin: response.header("access-control-allow-origin"),
+                allowCredentials: response.header("access-control-allow-credentials"),
+                origin: origin, needsCredentials: host == .api)
             let summary = verdict.status == .ok ? "\(what): allowed (\(verdict.words))" : "\(what): \(verdict.words)"
-            return builder.result(target: target, service: .nginx, status: verdict.status, summary: summary,
-                                  hint: verdict.status == .ok ? nil : Self.corsHint(host, origin: origin),
-                                  metrics: ["status_code": Double(response.status)], timings: response.timings,
-                                  evidence: verdict.status == .ok ? nil : context.redact(Self.headerExcerpt(response)),
-                                  dependsOn: dependsOn)
+            return builder.result(
+                target: target, service: .nginx, status: verdict.status, summary: summary,
+                hint: verdict.status == .ok ? nil : Self.corsHint(host, origin: origin),
+                metrics: ["status_code": Double(response.status)], timings: response.timings,
+                evidence: verdict.status == .ok ? nil : context.redact(Self.headerExcerpt(response)),
+                dependsOn: dependsOn)
         }
     }
 
     /// Pure: what a browser makes of a preflight answer.
-    static func judgeCORS(status: Int, allowOrigin: String?, allowCredentials: String?, origin: String,
-                          needsCredentials: Bool) -> (status: Status, words: String) {
+    static func judgeCORS(
+        status: Int, allowOrigin: String?, allowCredentials: String?, origin: String,
+        needsCredentials: Bool
+    ) -> (status: Status, words: String) {
         if HTTPWords.isGatewayError(status) {
             return (.critical, "HTTP \(status): the ingress gets no answer from its upstream")
         }
         guard (200...299).contains(status) else {
-            return (.critical, "HTTP \(status) to OPTIONS: the browser blocks every call from the UI (something in front answers the preflight itself)")
+            return (
+                .critical,
+                "HTTP \(status) to OPTIONS: the browser blocks every call from the UI (something in front answers the preflight itself)"
+            )
         }
         let allowed = allowOrigin?.trimmingCharacters(in: .whitespaces)
         guard let allowed, !allowed.isEmpty else {
@@ -100,17 +113,26 @@ public struct WebserverBrowserCheck: Check {
         }
         if needsCredentials {
             guard allowed == origin else {
-                return (.critical, allowed == "*"
-                    ? "Access-Control-Allow-Origin is '*', which a browser refuses for calls with the login cookie; it must name \(origin)"
-                    : "Access-Control-Allow-Origin is '\(allowed)', not \(origin): the browser blocks the UI's calls")
+                return (
+                    .critical,
+                    allowed == "*"
+                        ? "Access-Control-Allow-Origin is '*', which a browser refuses for calls with the login cookie; it must name \(origin)"
+                        : "Access-Control-Allow-Origin is '\(allowed)', not \(origin): the browser blocks the UI's calls"
+                )
             }
             guard allowCredentials?.trimmingCharacters(in: .whitespaces).lowercased() == "true" else {
-                return (.critical, "no Access-Control-Allow-Credentials: true for \(origin): the browser drops the login cookie and the UI cannot log in")
+                return (
+                    .critical,
+                    "no Access-Control-Allow-Credentials: true for \(origin): the browser drops the login cookie and the UI cannot log in"
+                )
             }
             return (.ok, "origin \(origin) with credentials")
         }
         guard allowed == "*" || allowed == origin else {
-            return (.critical, "Access-Control-Allow-Origin is '\(allowed)', not \(origin) or '*': the browser blocks the UI's uploads and downloads")
+            return (
+                .critical,
+                "Access-Control-Allow-Origin is '\(allowed)', not \(origin) or '*': the browser blocks the UI's uploads and downloads"
+            )
         }
         return (.ok, "origin \(allowed)")
     }
@@ -123,7 +145,9 @@ public struct WebserverBrowserCheck: Check {
 
     static func headerExcerpt(_ response: HTTPResponse) -> String {
         let cors = response.headers.filter { $0.name.hasPrefix("access-control-") }.map { "\($0.name): \($0.value)" }
-        return Evidence.excerpt("HTTP \(response.status)" + (cors.isEmpty ? " (no Access-Control-* headers)" : "; " + cors.joined(separator: "; ")), limit: 240)
+        return Evidence.excerpt(
+            "HTTP \(response.status)"
+                + (cors.isEmpty ? " (no Access-Control-* headers)" : "; " + cors.joined(separator: "; ")), limit: 240)
     }
 
     // MARK: configuration.json
@@ -132,23 +156,30 @@ public struct WebserverBrowserCheck: Check {
         let dependsOn: [Dependency] = [.result(webViaIngress ? "ingress.routes/web" : "webserver.ui/configuration")]
         let configURL = web.appendingPathComponent("configuration.json")
         let place = HTTPWords.place(web, connectTo: webViaIngress ? context.config.ingress.connectTo : nil)
-        func result(_ status: Status, _ summary: String, hint: String? = nil, dependsOn: [Dependency], evidence: String? = nil,
-                    reachability: Bool = false, path: Bool = false) -> CheckResult {
-            builder.result(target: "configuration", service: path ? pathService : nil, status: status,
-                           summary: "configuration.json: \(summary)", hint: hint,
-                           evidence: evidence, dependsOn: dependsOn, reachabilityFailure: reachability)
+        func result(
+            _ status: Status, _ summary: String, hint: String? = nil, dependsOn: [Dependency], evidence: String? = nil,
+            reachability: Bool = false, path: Bool = false
+        ) -> CheckResult {
+            builder.result(
+                target: "configuration", service: path ? pathService : nil, status: status,
+                summary: "configuration.json: \(summary)", hint: hint,
+                evidence: evidence, dependsOn: dependsOn, reachabilityFailure: reachability)
         }
         let response: HTTPResponse
         switch await context.send(request(configURL, context)) {
         case .failure(let failure):
-            return result(.critical, HTTPWords.failure(failure, at: place, timeout: context.settings.timeout), dependsOn: dependsOn,
-                          reachability: failure.isReachability, path: true)
+            return result(
+                .critical, HTTPWords.failure(failure, at: place, timeout: context.settings.timeout),
+                dependsOn: dependsOn,
+                reachability: failure.isReachability, path: true)
         case .success(let answer): response = answer
         }
         guard response.status == 200, let document = JSONValue.parse(response.body), case .object = document else {
-            return result(.critical, "HTTP \(response.status) from \(place) without a JSON object: the UI starts without its settings",
-                          hint: "See webserver.ui; the webserver writes configuration.json at start from WEBSERVER__* variables.",
-                          dependsOn: dependsOn, evidence: context.redact(HTTPWords.excerpt(response)), path: true)
+            return result(
+                .critical,
+                "HTTP \(response.status) from \(place) without a JSON object: the UI starts without its settings",
+                hint: "See webserver.ui; the webserver writes configuration.json at start from WEBSERVER__* variables.",
+                dependsOn: dependsOn, evidence: context.redact(HTTPWords.excerpt(response)), path: true)
         }
         var findings: [Finding] = []
         var checked: [String] = []
@@ -159,14 +190,25 @@ public struct WebserverBrowserCheck: Check {
             guard !value.isEmpty else { continue }
             let isAPI = field == "apiBaseUrl"
             addressDependencies.append(.service(isAPI ? .apiserver : .fileserver))
-            guard let base = URL(string: value, relativeTo: web)?.absoluteURL, base.scheme == "http" || base.scheme == "https" else {
-                findings.append(Finding(.critical, "\(field) '\(Evidence.excerpt(value, limit: 80))' is not an http(s) address",
-                                        hint: "Set WEBSERVER__\(field) to the address the browser reaches (or unset it: the UI derives it)."))
+            guard let base = URL(string: value, relativeTo: web)?.absoluteURL,
+                base.scheme == "http" || base.scheme == "https"
+            else {
+                findings.append(
+                    Finding(
+                        .critical, "\(field) '\(Evidence.excerpt(value, limit: 80))' is not an http(s) address",
+                        hint:
+                            "Set WEBSERVER__\(field) to the address the browser reaches (or unset it: the UI derives it)."
+                    ))
                 continue
             }
             if let problem = await probeAddress(base, api: isAPI, context) {
-                findings.append(Finding(.critical, "\(field) \(base.absoluteString) does not answer as the \(isAPI ? "apiserver" : "fileserver") (\(problem)): the UI \(isAPI ? "cannot log in or load anything" : "cannot show plots, debug samples or artifacts")",
-                                        hint: "Point WEBSERVER__\(field) at the address the browser reaches the \(isAPI ? "api" : "files") host by (or unset it), and restart the webserver."))
+                findings.append(
+                    Finding(
+                        .critical,
+                        "\(field) \(base.absoluteString) does not answer as the \(isAPI ? "apiserver" : "fileserver") (\(problem)): the UI \(isAPI ? "cannot log in or load anything" : "cannot show plots, debug samples or artifacts")",
+                        hint:
+                            "Point WEBSERVER__\(field) at the address the browser reaches the \(isAPI ? "api" : "files") host by (or unset it), and restart the webserver."
+                    ))
             } else {
                 checked.append("\(field) \(base.absoluteString)")
             }
@@ -174,8 +216,11 @@ public struct WebserverBrowserCheck: Check {
         if let (status, text, hint) = Finding.summarise(findings) {
             return result(status, text, hint: hint, dependsOn: dependsOn + addressDependencies)
         }
-        return result(.ok, checked.isEmpty ? "sets no apiBaseUrl or fileBaseUrl: the UI derives them from its own address"
-                          : checked.joined(separator: " and ") + " answer", dependsOn: dependsOn)
+        return result(
+            .ok,
+            checked.isEmpty
+                ? "sets no apiBaseUrl or fileBaseUrl: the UI derives them from its own address"
+                : checked.joined(separator: " and ") + " answer", dependsOn: dependsOn)
     }
 
     /// nil when the address answers as the API (`debug.ping`) or the fileserver (`GET /` → `OK`); else what it did.
@@ -189,13 +234,16 @@ public struct WebserverBrowserCheck: Check {
         }
         switch await context.send(request) {
         case .failure(let failure):
-            return HTTPWords.failure(failure, at: HTTPWords.place(url, connectTo: request.connectTo), timeout: context.settings.timeout)
+            return HTTPWords.failure(
+                failure, at: HTTPWords.place(url, connectTo: request.connectTo), timeout: context.settings.timeout)
         case .success(let response):
             guard response.status == 200 else { return "HTTP \(response.status)" }
             if api {
-                return ClearMLEnvelope(body: response.body)?.data["msg"]?.string == "ClearML server" ? nil : "200 but not the apiserver's debug.ping"
+                return ClearMLEnvelope(body: response.body)?.data["msg"]?.string == "ClearML server"
+                    ? nil : "200 but not the apiserver's debug.ping"
             }
-            return response.text.trimmingCharacters(in: .whitespacesAndNewlines) == "OK" ? nil : "200 but not the fileserver's OK"
+            return response.text.trimmingCharacters(in: .whitespacesAndNewlines) == "OK"
+                ? nil : "200 but not the fileserver's OK"
         }
     }
 
@@ -204,57 +252,76 @@ public struct WebserverBrowserCheck: Check {
     func asset(_ context: CheckContext, _ builder: ResultBuilder) async -> CheckResult {
         let dependsOn: [Dependency] = [.result(webViaIngress ? "ingress.routes/web" : "webserver.ui/index")]
         let place = HTTPWords.place(web, connectTo: webViaIngress ? context.config.ingress.connectTo : nil)
-        func result(_ status: Status, _ summary: String, hint: String? = nil, timings: HTTPTimings? = nil,
-                    evidence: String? = nil, reachability: Bool = false, path: Bool = false) -> CheckResult {
-            builder.result(target: "asset", service: path ? pathService : nil, status: status, summary: "the UI's assets: \(summary)",
-                           hint: hint, timings: timings, evidence: evidence, dependsOn: dependsOn, reachabilityFailure: reachability)
+        func result(
+            _ status: Status, _ summary: String, hint: String? = nil, timings: HTTPTimings? = nil,
+            evidence: String? = nil, reachability: Bool = false, path: Bool = false
+        ) -> CheckResult {
+            builder.result(
+                target: "asset", service: path ? pathService : nil, status: status,
+                summary: "the UI's assets: \(summary)",
+                hint: hint, timings: timings, evidence: evidence, dependsOn: dependsOn,
+                reachabilityFailure: reachability)
         }
         let page: HTTPResponse
         switch await context.send(request(web.appendingPathComponent(""), context)) {
         case .failure(let failure):
-            return result(.critical, "the UI page: " + HTTPWords.failure(failure, at: place, timeout: context.settings.timeout),
-                          reachability: failure.isReachability, path: true)
+            return result(
+                .critical, "the UI page: " + HTTPWords.failure(failure, at: place, timeout: context.settings.timeout),
+                reachability: failure.isReachability, path: true)
         case .success(let answer): page = answer
         }
         guard page.status == 200, HTTPWords.looksLikeHTML(page) else {
-            return result(.critical, "the UI page at \(place) gave HTTP \(page.status) without HTML", hint: "See webserver.ui.",
-                          evidence: context.redact(HTTPWords.excerpt(page)), path: true)
+            return result(
+                .critical, "the UI page at \(place) gave HTTP \(page.status) without HTML", hint: "See webserver.ui.",
+                evidence: context.redact(HTTPWords.excerpt(page)), path: true)
         }
         guard let (src, assetURL) = Self.firstScript(in: page.text, pageURL: web.appendingPathComponent("")) else {
-            return result(.warning, "the UI page at \(place) references no script: it is not ClearML's UI",
-                          hint: "Check that the web host reaches the webserver.", evidence: context.redact(HTTPWords.excerpt(page)))
+            return result(
+                .warning, "the UI page at \(place) references no script: it is not ClearML's UI",
+                hint: "Check that the web host reaches the webserver.",
+                evidence: context.redact(HTTPWords.excerpt(page)))
         }
         var head = request(assetURL, context)
         head.method = "HEAD"
         switch await context.send(head) {
         case .failure(let failure):
-            return result(.critical, "\(src): " + HTTPWords.failure(failure, at: place, timeout: context.settings.timeout),
-                          timings: failure.timings, reachability: failure.isReachability)
+            return result(
+                .critical, "\(src): " + HTTPWords.failure(failure, at: place, timeout: context.settings.timeout),
+                timings: failure.timings, reachability: failure.isReachability)
         case .success(let response):
             let type = response.header("content-type")?.lowercased() ?? ""
             if response.status == 200 && !type.contains("text/html") {
-                return result(.ok, "\(src) loads (\(type.isEmpty ? "no content type" : type))", timings: response.timings)
+                return result(
+                    .ok, "\(src) loads (\(type.isEmpty ? "no content type" : type))", timings: response.timings)
             }
-            let why = response.status == 200
+            let why =
+                response.status == 200
                 ? "\(assetURL.path) gets the index page instead of the script (the webserver falls back to index.html for files it does not have)"
                 : "\(assetURL.path) gives HTTP \(response.status)"
-            return result(.critical, "the UI page references \(src), but \(why): the browser shows a blank page",
-                          hint: "The page's <base href> and the path the UI is served under differ: serve the UI at the path its base href names (the webserver's CLEARML_SERVER_SUB_PATH and the ingress's location must agree), or the webserver's files are incomplete.",
-                          timings: response.timings, evidence: "HTTP \(response.status) content-type \(type.isEmpty ? "none" : type)")
+            return result(
+                .critical, "the UI page references \(src), but \(why): the browser shows a blank page",
+                hint:
+                    "The page's <base href> and the path the UI is served under differ: serve the UI at the path its base href names (the webserver's CLEARML_SERVER_SUB_PATH and the ingress's location must agree), or the webserver's files are incomplete.",
+                timings: response.timings,
+                evidence: "HTTP \(response.status) content-type \(type.isEmpty ? "none" : type)")
         }
     }
 
     /// Pure: the first `<script src>` of a page and where a browser loads it from (relative to `<base href>`).
     static func firstScript(in html: String, pageURL: URL) -> (src: String, url: URL)? {
         let head = String(html.prefix(256 * 1024))
-        guard let src = Self.attribute("script", "src", in: head), let srcURL = URL(string: src.trimmingCharacters(in: .whitespaces), relativeTo: baseURL(head, pageURL)) else {
+        guard let src = Self.attribute("script", "src", in: head),
+            let srcURL = URL(string: src.trimmingCharacters(in: .whitespaces), relativeTo: baseURL(head, pageURL))
+        else {
             return nil
         }
         return (src, srcURL.absoluteURL)
     }
 
     static func baseURL(_ html: String, _ pageURL: URL) -> URL {
-        guard let href = attribute("base", "href", in: html), let url = URL(string: href, relativeTo: pageURL) else { return pageURL }
+        guard let href = attribute("base", "href", in: html), let url = URL(string: href, relativeTo: pageURL) else {
+            return pageURL
+        }
         return url.absoluteURL
     }
 
@@ -262,7 +329,8 @@ public struct WebserverBrowserCheck: Check {
     static func attribute(_ tag: String, _ attribute: String, in html: String) -> String? {
         let pattern = "<\(tag)\\b[^>]*?\\s\(attribute)\\s*=\\s*(?:\"([^\"]*)\"|'([^']*)'|([^\\s>]+))"
         guard let regex = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive]),
-              let match = regex.firstMatch(in: html, range: NSRange(html.startIndex..., in: html)) else { return nil }
+            let match = regex.firstMatch(in: html, range: NSRange(html.startIndex..., in: html))
+        else { return nil }
         for group in 1...3 {
             if let range = Range(match.range(at: group), in: html) { return String(html[range]) }
         }
@@ -288,7 +356,9 @@ public struct WebserverBrowserCheck: Check {
 
     /// `scheme://host[:port]` with the default port left out, as browsers write `Origin` (the path is not part of it).
     static func origin(of url: URL?) -> String? {
-        guard let url, let scheme = url.scheme?.lowercased(), let host = url.host?.lowercased(), !host.isEmpty else { return nil }
+        guard let url, let scheme = url.scheme?.lowercased(), let host = url.host?.lowercased(), !host.isEmpty else {
+            return nil
+        }
         let defaultPort = scheme == "https" ? 443 : 80
         if let port = url.port, port != defaultPort { return "\(scheme)://\(host):\(port)" }
         return "\(scheme)://\(host)"

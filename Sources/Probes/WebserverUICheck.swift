@@ -16,17 +16,24 @@ public struct WebserverUICheck: Check {
 
     public func run(_ context: CheckContext) async -> [CheckResult] {
         let steps = [
-            HTTPExpectation(target: "index", what: "UI page", request: context.directRequest(url: url.appendingPathComponent("")),
-                            body: .html, dependsOn: []),
-            HTTPExpectation(target: "configuration", what: "configuration.json",
-                            request: context.directRequest(url: url.appendingPathComponent("configuration.json")), body: .json, dependsOn: [.result("webserver.ui/index")]),
-            HTTPExpectation(target: "api", what: "the webserver's /api proxy",
-                            request: context.directRequest(method: "POST", url: url.appendingPathComponent("api/debug.ping"),
-                                                           headers: [("Content-Type", "application/json")], body: Data("{}".utf8)),
-                            body: .clearmlPing, upstream: .apiserver, dependsOn: [.result("webserver.ui/index"), .service(.apiserver)]),
-            HTTPExpectation(target: "files", what: "the webserver's /files proxy",
-                            request: context.directRequest(url: url.appendingPathComponent("files/")), body: .text("OK"),
-                            upstream: .fileserver, dependsOn: [.result("webserver.ui/index"), .service(.fileserver)]),
+            HTTPExpectation(
+                target: "index", what: "UI page", request: context.directRequest(url: url.appendingPathComponent("")),
+                body: .html, dependsOn: []),
+            HTTPExpectation(
+                target: "configuration", what: "configuration.json",
+                request: context.directRequest(url: url.appendingPathComponent("configuration.json")), body: .json,
+                dependsOn: [.result("webserver.ui/index")]),
+            HTTPExpectation(
+                target: "api", what: "the webserver's /api proxy",
+                request: context.directRequest(
+                    method: "POST", url: url.appendingPathComponent("api/debug.ping"),
+                    headers: [("Content-Type", "application/json")], body: Data("{}".utf8)),
+                body: .clearmlPing, upstream: .apiserver,
+                dependsOn: [.result("webserver.ui/index"), .service(.apiserver)]),
+            HTTPExpectation(
+                target: "files", what: "the webserver's /files proxy",
+                request: context.directRequest(url: url.appendingPathComponent("files/")), body: .text("OK"),
+                upstream: .fileserver, dependsOn: [.result("webserver.ui/index"), .service(.fileserver)]),
         ]
         return await withTaskGroup(of: (Int, CheckResult).self) { group in
             for (index, step) in steps.enumerated() {

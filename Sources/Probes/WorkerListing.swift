@@ -35,7 +35,9 @@ struct WorkerListing: Equatable {
                     } else if key == "queues" {
                         try scanner.elements { scanner in
                             try scanner.members { key, scanner in
-                                if key == "name", let name = try scanner.value().string, !names.contains(name) { names.append(name) }
+                                if key == "name", let name = try scanner.value().string, !names.contains(name) {
+                                    names.append(name)
+                                }
                             }
                         }
                     }

@@ -16,7 +16,9 @@ public enum ConfigSource {
         return ("<built-in \(DefaultConfig.path)>", DefaultConfig.yaml)
     }
 
-    public static func load(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> LoadedConfig {
+    public static func load(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws -> LoadedConfig
+    {
         let (path, embedded) = resolve(explicit: explicit, environment: environment)
         let yaml: String
         if let embedded {
@@ -28,12 +30,14 @@ public enum ConfigSource {
                 throw LoadError(description: "\(path): cannot read the config file (\(Self.reason(error)))")
             }
         }
-        return try LoadedConfig.load(yaml: yaml, file: path, substitution: EnvironmentSubstitution(environment: environment))
+        return try LoadedConfig.load(
+            yaml: yaml, file: path, substitution: EnvironmentSubstitution(environment: environment))
     }
 
     static func reason(_ error: Error) -> String {
         let nsError = error as NSError
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain
+        {
             return String(cString: strerror(Int32(underlying.code)))
         }
         if nsError.domain == NSCocoaErrorDomain, nsError.code == NSFileReadNoSuchFileError { return "no such file" }

@@ -59,7 +59,10 @@ public struct Engine: Sendable {
     /// How long past its deadline a check may take before the engine stops waiting for it.
     public var overrunGrace: Double
 
-    public init(loaded: LoadedConfig, http: HTTPClient = HTTPClient(), inFlight: InFlight = InFlight(), overrunGrace: Double = 0.25) {
+    public init(
+        loaded: LoadedConfig, http: HTTPClient = HTTPClient(), inFlight: InFlight = InFlight(),
+        overrunGrace: Double = 0.25
+    ) {
         self.loaded = loaded
         self.http = http
         self.inFlight = inFlight
@@ -67,7 +70,9 @@ public struct Engine: Sendable {
     }
 
     /// What a pass would run and what it would not, and why.
-    public func plan(selection: Selection, readOnly: Bool) -> (run: [(ConfiguredCheck, any Check)], notChecked: [NotChecked]) {
+    public func plan(selection: Selection, readOnly: Bool) -> (
+        run: [(ConfiguredCheck, any Check)], notChecked: [NotChecked]
+    ) {
         var run: [(ConfiguredCheck, any Check)] = []
         var notChecked: [NotChecked] = []
         for configured in loaded.checks {
@@ -88,7 +93,9 @@ public struct Engine: Sendable {
         return (run, notChecked)
     }
 
-    public func run(selection: Selection = .all, readOnly: Bool = false, state: ProbeState = ProbeState()) async -> Report {
+    public func run(selection: Selection = .all, readOnly: Bool = false, state: ProbeState = ProbeState()) async
+        -> Report
+    {
         let startedAt = Date()
         let start = ContinuousClock.now
         var (planned, notChecked) = plan(selection: selection, readOnly: readOnly)
@@ -97,7 +104,9 @@ public struct Engine: Sendable {
             if await inFlight.begin(entry.0.id) {
                 runnable.append(entry)
             } else {
-                notChecked.append(NotChecked(id: entry.0.id, reason: "skipped: its previous run is still inside a C call past its deadline"))
+                notChecked.append(
+                    NotChecked(
+                        id: entry.0.id, reason: "skipped: its previous run is still inside a C call past its deadline"))
             }
         }
         planned = runnable
@@ -113,21 +122,26 @@ public struct Engine: Sendable {
             return collected.sorted { $0.0 < $1.0 }.flatMap(\.1)
         }
         let elapsed = start.duration(to: .now)
-        return Report(startedAt: startedAt, durationMs: elapsed.milliseconds, results: Self.uniqueKeys(results), notChecked: notChecked)
+        return Report(
+            startedAt: startedAt, durationMs: elapsed.milliseconds, results: Self.uniqueKeys(results),
+            notChecked: notChecked)
     }
 
     /// Runs one check alone under its deadline (the sidecar's scheduler does this per check); nil when its previous
     /// run is still inside a C call past its deadline, so a stuck run is never overlapped.
-    public func runOne(_ configured: ConfiguredCheck, _ check: any Check, readOnly: Bool = false,
-                       state: ProbeState) async -> [CheckResult]? {
+    public func runOne(
+        _ configured: ConfiguredCheck, _ check: any Check, readOnly: Bool = false,
+        state: ProbeState
+    ) async -> [CheckResult]? {
         guard await inFlight.begin(configured.id) else { return nil }
         let results = await guarded(check, context: context(for: configured, readOnly: readOnly, state: state))
         return Self.uniqueKeys(results)
     }
 
     func context(for configured: ConfiguredCheck, readOnly: Bool, state: ProbeState) -> CheckContext {
-        CheckContext(id: configured.id, config: loaded.config, settings: configured.settings,
-                     deadline: .now + .seconds(configured.settings.timeout), http: http, state: state, readOnly: readOnly)
+        CheckContext(
+            id: configured.id, config: loaded.config, settings: configured.settings,
+            deadline: .now + .seconds(configured.settings.timeout), http: http, state: state, readOnly: readOnly)
     }
 
     /// Runs a check, but returns at its deadline plus the grace even if the check does not.
@@ -151,11 +165,16 @@ public struct Engine: Sendable {
         }
         if let outcome { return outcome }
         await inFlight.markOverrun(id)
-        return [CheckResult(id: id, status: .critical,
-                            summary: "did not finish within its \(Durations.format(seconds: context.settings.timeout)) deadline",
-                            hint: "A peer accepts connections but never answers; the check's own timeouts should have fired — report this.",
-                            startedAt: started, durationMs: (context.settings.timeout + overrunGrace) * 1000,
-                            dependsOn: id.service.dependencies.map(Dependency.service) + (id.livenessDependency(noAnswer: true) ?? []))]
+        return [
+            CheckResult(
+                id: id, status: .critical,
+                summary: "did not finish within its \(Durations.format(seconds: context.settings.timeout)) deadline",
+                hint:
+                    "A peer accepts connections but never answers; the check's own timeouts should have fired — report this.",
+                startedAt: started, durationMs: (context.settings.timeout + overrunGrace) * 1000,
+                dependsOn: id.service.dependencies.map(Dependency.service)
+                    + (id.livenessDependency(noAnswer: true) ?? []))
+        ]
     }
 
     public static func uniqueKeys(_ results: [CheckResult]) -> [CheckResult] {
@@ -186,4 +205,3 @@ public actor InFlight {
 
     public func isRunning(_ id: CheckID) -> Bool { running.contains(id) }
 }
-

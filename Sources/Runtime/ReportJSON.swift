@@ -50,27 +50,34 @@ public enum ReportJSON {
 
     public static func document(_ report: Report) -> Document {
         Document(
-            status: report.status, started_at: timestamp(report.startedAt), duration_ms: report.durationMs.rounded(toPlaces: 3),
+            status: report.status, started_at: timestamp(report.startedAt),
+            duration_ms: report.durationMs.rounded(toPlaces: 3),
             checks: report.results.map { result in
-                Check(key: result.key, id: result.id.rawValue, layer: result.layer.rawValue, service: result.service.rawValue,
-                      target: result.target, status: result.status, summary: result.summary, hint: result.hint,
-                      duration_ms: result.durationMs.rounded(toPlaces: 3), started_at: timestamp(result.startedAt),
-                      metrics: result.metrics.mapValues { $0.rounded(toPlaces: 3) },
-                      timings: result.timings.mapValues { $0.rounded(toPlaces: 3) }, error: result.error,
-                      evidence: result.evidence, role: result.role.rawValue, root_cause: result.rootCause)
+                Check(
+                    key: result.key, id: result.id.rawValue, layer: result.layer.rawValue,
+                    service: result.service.rawValue,
+                    target: result.target, status: result.status, summary: result.summary, hint: result.hint,
+                    duration_ms: result.durationMs.rounded(toPlaces: 3), started_at: timestamp(result.startedAt),
+                    metrics: result.metrics.mapValues { $0.rounded(toPlaces: 3) },
+                    timings: result.timings.mapValues { $0.rounded(toPlaces: 3) }, error: result.error,
+                    evidence: result.evidence, role: result.role.rawValue, root_cause: result.rootCause)
             },
             root_causes: report.rootCauses,
-            not_checked: report.notChecked.map { NotCheckedEntry(id: $0.id.rawValue, layer: $0.id.layer.rawValue, reason: $0.reason) },
+            not_checked: report.notChecked.map {
+                NotCheckedEntry(id: $0.id.rawValue, layer: $0.id.layer.rawValue, reason: $0.reason)
+            },
             layers: LayerStatus.all(in: report).map { standing in
-                LayerEntry(layer: standing.layer.rawValue, status: standing.status,
-                           state: standing.status == .ok && standing.isAffected ? "affected" : standing.status.rawValue,
-                           affected_by: standing.affectedBy)
+                LayerEntry(
+                    layer: standing.layer.rawValue, status: standing.status,
+                    state: standing.status == .ok && standing.isAffected ? "affected" : standing.status.rawValue,
+                    affected_by: standing.affectedBy)
             })
     }
 
     public static func encode(_ report: Report, pretty: Bool = true) -> Data {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting =
+            pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         // `root_cause` must be present as null for healthy results and root causes (the contract), so encode nils.
         let data = (try? encoder.encode(document(report))) ?? Data("{}".utf8)
         return withExplicitNulls(data, pretty: pretty)
@@ -79,7 +86,8 @@ public enum ReportJSON {
     /// Swift's encoder drops nil optionals; the contract wants `"root_cause": null` and `"error": null`.
     static func withExplicitNulls(_ data: Data, pretty: Bool) -> Data {
         guard var object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let checks = object["checks"] as? [[String: Any]] else { return data }
+            let checks = object["checks"] as? [[String: Any]]
+        else { return data }
         object["checks"] = checks.map { check -> [String: Any] in
             var check = check
             for key in ["root_cause", "error", "hint", "evidence"] where check[key] == nil { check[key] = NSNull() }

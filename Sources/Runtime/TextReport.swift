@@ -13,7 +13,9 @@ public struct TextReport: Sendable {
         let failing = report.results.filter { $0.status != .ok }.count
         var headline = "\(paint(report.status.label, report.status)) clearml-probe: "
         if report.rootCauses.isEmpty {
-            headline += failing == 0 ? "all \(report.results.count) checks OK" : "\(failing) of \(report.results.count) checks not OK"
+            headline +=
+                failing == 0
+                ? "all \(report.results.count) checks OK" : "\(failing) of \(report.results.count) checks not OK"
         } else {
             let count = report.rootCauses.count
             headline += "\(count) root cause\(count == 1 ? "" : "s")"
@@ -29,7 +31,8 @@ public struct TextReport: Sendable {
             lines.append(bold("Root causes"))
             for key in report.rootCauses {
                 guard let cause = report.result(key) else { continue }
-                let tag = cause.role == .unconfirmedRootCause ? " (unconfirmed: \(unchecked(cause, report)) not checked)" : ""
+                let tag =
+                    cause.role == .unconfirmedRootCause ? " (unconfirmed: \(unchecked(cause, report)) not checked)" : ""
                 lines.append("  \(paint(pad(cause.status.label, 8), cause.status)) \(cause.key)\(tag)")
                 lines.append("           \(cause.summary)")
                 if let hint = cause.hint { lines.append("           hint: \(hint)") }
@@ -49,7 +52,8 @@ public struct TextReport: Sendable {
             lines.append("  \(layer.rawValue)")
             let width = min(34, results.map(\.key.count).max() ?? 0)
             for result in results {
-                var line = "    \(paint(pad(result.status.label, 8), result.status)) \(pad(result.key, width))  \(result.summary)"
+                var line =
+                    "    \(paint(pad(result.status.label, 8), result.status)) \(pad(result.key, width))  \(result.summary)"
                 if let cause = result.rootCause { line += "  [symptom of \(cause)]" }
                 if result.role == .unreachableFromProbe { line += "  [unreachable from the probe]" }
                 lines.append(line)
@@ -70,9 +74,11 @@ public struct TextReport: Sendable {
     func unchecked(_ result: CheckResult, _ report: Report) -> String {
         let services: [Service] = result.dependsOn.compactMap { dependency in
             switch dependency {
-            case .service(let service): report.results.contains { $0.service == service && $0.status != .unknown } ? nil : service
+            case .service(let service):
+                report.results.contains { $0.service == service && $0.status != .unknown } ? nil : service
             case .check(let id): report.results.contains { $0.id == id && $0.status != .unknown } ? nil : id.service
-            case .result(let key): report.results.contains { $0.key == key && $0.status != .unknown } ? nil : result.service
+            case .result(let key):
+                report.results.contains { $0.key == key && $0.status != .unknown } ? nil : result.service
             }
         }
         let names = Array(Set(services.map(\.displayName))).sorted()
@@ -85,12 +91,13 @@ public struct TextReport: Sendable {
 
     func paint(_ text: String, _ status: Status) -> String {
         guard colour else { return text }
-        let code = switch status {
-        case .ok: "32"
-        case .warning: "33"
-        case .critical: "31;1"
-        case .unknown: "35"
-        }
+        let code =
+            switch status {
+            case .ok: "32"
+            case .warning: "33"
+            case .critical: "31;1"
+            case .unknown: "35"
+            }
         return "\u{1B}[\(code)m\(text)\u{1B}[0m"
     }
 

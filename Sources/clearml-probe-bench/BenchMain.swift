@@ -7,8 +7,10 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clearml-probe-bench",
         abstract: "Measure clearml-probe against reference tools on this machine.",
-        subcommands: [HTTPBench.self, EndpointBench.self, EngineBench.self, MicroBench.self, RedisBench.self, SoakBench.self,
-                      FleetBench.self]
+        subcommands: [
+            HTTPBench.self, EndpointBench.self, EngineBench.self, MicroBench.self, RedisBench.self, SoakBench.self,
+            FleetBench.self,
+        ]
     )
 }
 

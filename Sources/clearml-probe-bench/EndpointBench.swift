@@ -5,7 +5,8 @@ import Runtime
 /// `endpoint`: time to `/healthz` of the sidecar's HTTP endpoint while neighbours misbehave: N idle connections,
 /// N half-sent request heads, N slow readers (a receive buffer of 1 KiB, never reading, each asking a 1 MiB answer).
 struct EndpointBench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "endpoint", abstract: "Time to /healthz under idle, half-sent and slow clients.")
+    static let configuration = CommandConfiguration(
+        commandName: "endpoint", abstract: "Time to /healthz under idle, half-sent and slow clients.")
 
     @Option(help: "Misbehaving clients per scenario.")
     var clients = 100
@@ -14,14 +15,17 @@ struct EndpointBench: AsyncParsableCommand {
     var requests = 50
 
     func run() async throws {
-        let big = HTTPServerResponse(status: 200, contentType: "text/plain", text: String(repeating: "x", count: 1 << 20))
+        let big = HTTPServerResponse(
+            status: 200, contentType: "text/plain", text: String(repeating: "x", count: 1 << 20))
         let routes = SidecarRoutes(board: StatusBoard(StatusSnapshot()), health: Liveness<ContinuousClock>())
         let server = try HTTPServer(host: "127.0.0.1", port: 0) { request in
             request.path == "/big" ? big : routes.handle(request)
         }
         server.start()
         defer { server.stop() }
-        print("time to /healthz, \(requests) requests each (ms); limits: \(server.limits.maxConnections) connections, deadline \(server.limits.deadline) s")
+        print(
+            "time to /healthz, \(requests) requests each (ms); limits: \(server.limits.maxConnections) connections, deadline \(server.limits.deadline) s"
+        )
         report("quiet", measure(server.port))
         do {
             let idle = (0..<clients).map { _ in BenchClient(port: server.port) }
@@ -59,14 +63,19 @@ struct EndpointBench: AsyncParsableCommand {
             let client = BenchClient(port: port)
             client.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             let answer = client.readAll()
-            precondition(answer.hasPrefix("HTTP/1.1 200") || answer.hasPrefix("HTTP/1.1 503"), "unexpected answer: \(answer.prefix(40))")
-            return Double(start.duration(to: .now).components.attoseconds) / 1e15 + Double(start.duration(to: .now).components.seconds) * 1000
+            precondition(
+                answer.hasPrefix("HTTP/1.1 200") || answer.hasPrefix("HTTP/1.1 503"),
+                "unexpected answer: \(answer.prefix(40))")
+            return Double(start.duration(to: .now).components.attoseconds) / 1e15 + Double(
+                start.duration(to: .now).components.seconds) * 1000
         }
     }
 
     func report(_ scenario: String, _ times: [Double]) {
         let padded = scenario.padding(toLength: 22, withPad: " ", startingAt: 0)
-        print("  \(padded) median \(format(median(times)))  p90 \(format(percentile(times, 0.9)))  max \(format(times.max() ?? .nan))")
+        print(
+            "  \(padded) median \(format(median(times)))  p90 \(format(percentile(times, 0.9)))  max \(format(times.max() ?? .nan))"
+        )
     }
 }
 
@@ -76,13 +85,17 @@ final class BenchClient {
 
     init(port: Int, receiveBuffer: Int32? = nil) {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        if var size = receiveBuffer { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size)) }
+        if var size = receiveBuffer {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))

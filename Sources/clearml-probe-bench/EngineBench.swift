@@ -7,7 +7,8 @@ import TestSupport
 
 /// `engine`: a full pass against the local ClearML double, wall time vs its slowest check: what the engine adds.
 struct EngineBench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "engine", abstract: "Engine overhead of a full run (medians).")
+    static let configuration = CommandConfiguration(
+        commandName: "engine", abstract: "Engine overhead of a full run (medians).")
 
     @Option(help: "Passes to measure.")
     var count = 200
@@ -16,19 +17,20 @@ struct EngineBench: AsyncParsableCommand {
         let clearml = try PythonDouble("clearml_double.py", arguments: ["--access-key", "K", "--secret-key", "S"])
         defer { clearml.stop() }
         let yaml = """
-        services:
-          apiserver_url: http://127.0.0.1:\(clearml.port("api"))
-          webserver_url: http://127.0.0.1:\(clearml.port("web"))
-          fileserver_url: http://127.0.0.1:\(clearml.port("files"))
-        ingress:
-          web_url: http://127.0.0.1:\(clearml.port("web"))
-          api_url: http://127.0.0.1:\(clearml.port("api"))
-          files_url: http://127.0.0.1:\(clearml.port("files"))
-        credentials:
-          access_key: K
-          secret_key: S
-        """
-        let loaded = try LoadedConfig.load(yaml: yaml, file: "bench.yaml", substitution: EnvironmentSubstitution(environment: [:]))
+            services:
+              apiserver_url: http://127.0.0.1:\(clearml.port("api"))
+              webserver_url: http://127.0.0.1:\(clearml.port("web"))
+              fileserver_url: http://127.0.0.1:\(clearml.port("files"))
+            ingress:
+              web_url: http://127.0.0.1:\(clearml.port("web"))
+              api_url: http://127.0.0.1:\(clearml.port("api"))
+              files_url: http://127.0.0.1:\(clearml.port("files"))
+            credentials:
+              access_key: K
+              secret_key: S
+            """
+        let loaded = try LoadedConfig.load(
+            yaml: yaml, file: "bench.yaml", substitution: EnvironmentSubstitution(environment: [:]))
         let engine = Engine(loaded: loaded)
         for _ in 0..<5 { _ = await engine.run() }
         var walls: [Double] = []
@@ -45,6 +47,8 @@ struct EngineBench: AsyncParsableCommand {
         }
         print("Full run against the local ClearML double: \(checks) results per pass, \(count) passes (ms)")
         print("  wall:     median \(format(median(walls)))  p90 \(format(percentile(walls, 0.9)))")
-        print("  overhead: median \(format(median(overheads)))  p90 \(format(percentile(overheads, 0.9)))  (wall − slowest check; target < 20)")
+        print(
+            "  overhead: median \(format(median(overheads)))  p90 \(format(percentile(overheads, 0.9)))  (wall − slowest check; target < 20)"
+        )
     }
 }

@@ -9,8 +9,9 @@ import TestSupport
 /// `fleet`: one evaluation of `agents.workers` + `queues.backlog` against the local ClearML double answering a
 /// real-size fleet, at several sizes. Each size runs in a child process of its own, so its peak RSS is its own.
 struct FleetBench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "fleet",
-                                                    abstract: "agents.workers + queues.backlog at 1,000 / 5,000 / 20,000 workers.")
+    static let configuration = CommandConfiguration(
+        commandName: "fleet",
+        abstract: "agents.workers + queues.backlog at 1,000 / 5,000 / 20,000 workers.")
 
     @Option(help: "Sizes as workers:queues, comma separated.")
     var sizes = "1000:200,5000:1000,20000:2000"
@@ -20,8 +21,11 @@ struct FleetBench: AsyncParsableCommand {
 
     func run() async throws {
         if let one { return try await measure(one) }
-        print("One evaluation of agents.workers + queues.backlog against the local double (release build; each size in its own process)")
-        print("| workers | queues | workers.get_all | wall ms | probe CPU ms | peak RSS MB | above idle MB | verdicts |")
+        print(
+            "One evaluation of agents.workers + queues.backlog against the local double (release build; each size in its own process)"
+        )
+        print(
+            "| workers | queues | workers.get_all | wall ms | probe CPU ms | peak RSS MB | above idle MB | verdicts |")
         print("|---:|---:|---:|---:|---:|---:|---:|---|")
         for size in sizes.split(separator: ",") {
             let process = Process()
@@ -33,13 +37,16 @@ struct FleetBench: AsyncParsableCommand {
             let data = pipe.fileHandleForReading.readDataToEndOfFile()
             process.waitUntilExit()
             guard let line = String(data: data, encoding: .utf8)?.split(separator: "\n").last,
-                  let json = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-                print("| \(size) | failed: \(String(decoding: data, as: UTF8.self)) |"); continue
+                let json = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            else {
+                print("| \(size) | failed: \(String(decoding: data, as: UTF8.self)) |")
+                continue
             }
             func n(_ key: String) -> Double { (json[key] as? NSNumber)?.doubleValue ?? .nan }
-            print("| \(Int(n("workers"))) | \(Int(n("queues"))) | \(String(format: "%.1f MB", n("reply_mb"))) | \(format(n("wall_ms"))) | "
-                + "\(format(n("cpu_ms"))) | \(String(format: "%.1f", n("peak_mb"))) | \(String(format: "%.1f", n("above_idle_mb"))) | "
-                + "\(json["verdicts"] as? String ?? "?") |")
+            print(
+                "| \(Int(n("workers"))) | \(Int(n("queues"))) | \(String(format: "%.1f MB", n("reply_mb"))) | \(format(n("wall_ms"))) | "
+                    + "\(format(n("cpu_ms"))) | \(String(format: "%.1f", n("peak_mb"))) | \(String(format: "%.1f", n("above_idle_mb"))) | "
+                    + "\(json["verdicts"] as? String ?? "?") |")
         }
     }
 
@@ -50,20 +57,21 @@ struct FleetBench: AsyncParsableCommand {
         defer { clearml.stop() }
         _ = try await clearml.control("/fleet", ["workers": parts[0], "queues": parts[1]])
         let yaml = """
-        probe:
-          timeout: 30s
-        services:
-          apiserver_url: http://127.0.0.1:\(clearml.port("api"))
-        credentials:
-          access_key: K
-          secret_key: S
-        checks:
-          agents.workers:
-            max_reply: 64mb
-          queues.backlog:
-            max_reply: 64mb
-        """
-        let loaded = try LoadedConfig.load(yaml: yaml, file: "bench.yaml", substitution: EnvironmentSubstitution(environment: [:]))
+            probe:
+              timeout: 30s
+            services:
+              apiserver_url: http://127.0.0.1:\(clearml.port("api"))
+            credentials:
+              access_key: K
+              secret_key: S
+            checks:
+              agents.workers:
+                max_reply: 64mb
+              queues.backlog:
+                max_reply: 64mb
+            """
+        let loaded = try LoadedConfig.load(
+            yaml: yaml, file: "bench.yaml", substitution: EnvironmentSubstitution(environment: [:]))
         let engine = Engine(loaded: loaded)
         let state = ProbeState()
         // Log in once (the token is reused like in the sidecar), then measure from an idle, warmed-up process.
@@ -71,24 +79,29 @@ struct FleetBench: AsyncParsableCommand {
         let idle = Self.rss()
         let cpuBefore = ProcessStats.current()?.cpuSeconds ?? 0
         let start = ContinuousClock.now
-        let report = await engine.run(selection: Selection(ids: [.agentsWorkers, .queuesBacklog]), readOnly: true, state: state)
+        let report = await engine.run(
+            selection: Selection(ids: [.agentsWorkers, .queuesBacklog]), readOnly: true, state: state)
         let wall = start.duration(to: .now).milliseconds
         let cpu = ((ProcessStats.current()?.cpuSeconds ?? 0) - cpuBefore) * 1000
         let peak = Self.rss(field: "VmHWM:")
         var counts: [Status: Int] = [:]
         for result in report.results { counts[result.status, default: 0] += 1 }
-        let verdicts = Status.allCases.compactMap { status in counts[status].map { "\($0) \(status.rawValue)" } }.joined(separator: ", ")
+        let verdicts = Status.allCases.compactMap { status in counts[status].map { "\($0) \(status.rawValue)" } }
+            .joined(separator: ", ")
         let reply = try await clearml.double_replySize()
-        let line: [String: Any] = ["workers": parts[0], "queues": parts[1], "wall_ms": wall, "cpu_ms": cpu, "peak_mb": peak / 1e6,
-                                   "above_idle_mb": (peak - idle) / 1e6, "verdicts": verdicts, "reply_mb": reply / 1e6]
+        let line: [String: Any] = [
+            "workers": parts[0], "queues": parts[1], "wall_ms": wall, "cpu_ms": cpu, "peak_mb": peak / 1e6,
+            "above_idle_mb": (peak - idle) / 1e6, "verdicts": verdicts, "reply_mb": reply / 1e6,
+        ]
         print(String(decoding: try JSONSerialization.data(withJSONObject: line), as: UTF8.self))
     }
 
     /// VmRSS (or another /proc/self/status field) in bytes.
     static func rss(field: String = "VmRSS:") -> Double {
         guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix(field) }),
-              let kb = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) }) else { return .nan }
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix(field) }),
+            let kb = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) })
+        else { return .nan }
         return kb * 1024
     }
 }
@@ -97,9 +110,10 @@ extension PythonDouble {
     /// Size of the fleet's workers.get_all reply, for the table.
     func double_replySize() async throws -> Double {
         let token = (try await control("/token", [String: Any]()) as? [String: Any])?["token"] as? String ?? ""
-        let request = HTTPRequest(method: "POST", url: url("api").appendingPathComponent("workers.get_all"),
-                                  headers: [("Content-Type", "application/json"), ("Authorization", "Bearer \(token)")],
-                                  body: Data(#"{"last_seen": 600}"#.utf8), timeout: 60, maxBodyBytes: 1)
+        let request = HTTPRequest(
+            method: "POST", url: url("api").appendingPathComponent("workers.get_all"),
+            headers: [("Content-Type", "application/json"), ("Authorization", "Bearer \(token)")],
+            body: Data(#"{"last_seen": 600}"#.utf8), timeout: 60, maxBodyBytes: 1)
         guard case .success(let response) = await HTTPClient().perform(request) else { return .nan }
         return Double(response.body.count + response.droppedBodyBytes)
     }

@@ -9,29 +9,32 @@ import TestSupport
 /// `http`: one HTTP check step (an `ingress.routes`-style request through the probe's own code path: a curl handle,
 /// the blocking executor, judging the answer) against a local nginx, side by side with `curl -w '%{time_total}'`.
 struct HTTPBench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "http", abstract: "HTTP check latency vs curl (medians).")
+    static let configuration = CommandConfiguration(
+        commandName: "http", abstract: "HTTP check latency vs curl (medians).")
 
     @Option(help: "Requests per side (at least 300 for the published numbers).")
     var count = 300
 
     func run() async throws {
         let port = Ports.free()
-        let nginx = try NginxServer(httpBlock: """
-            server {
-                listen 127.0.0.1:\(port);
-                access_log off;
-                location = /debug.ping {
-                    default_type application/json;
-                    return 200 '{"meta":{"result_code":200,"result_subcode":0,"result_msg":"OK"},"data":{"msg":"ClearML server"}}';
+        let nginx = try NginxServer(
+            httpBlock: """
+                server {
+                    listen 127.0.0.1:\(port);
+                    access_log off;
+                    location = /debug.ping {
+                        default_type application/json;
+                        return 200 '{"meta":{"result_code":200,"result_subcode":0,"result_msg":"OK"},"data":{"msg":"ClearML server"}}';
+                    }
                 }
-            }
-            """, waitPort: port)
+                """, waitPort: port)
         defer { nginx.stop() }
         let url = URL(string: "http://127.0.0.1:\(port)/debug.ping")!
 
         let settings = CheckSettings(timeout: 2, slowWarning: 1)
-        let context = CheckContext(id: .apiserverPing, config: ProbeConfig(), settings: settings,
-                                   deadline: .now + .seconds(3600), state: ProbeState())
+        let context = CheckContext(
+            id: .apiserverPing, config: ProbeConfig(), settings: settings,
+            deadline: .now + .seconds(3600), state: ProbeState())
         // Warm up both sides (page cache, nginx worker, dynamic linking of curl).
         for _ in 0..<20 {
             _ = await probeOnce(url, context)
@@ -63,17 +66,24 @@ struct HTTPBench: AsyncParsableCommand {
         }
         let ratio = median(probe) / median(curl)
         print("HTTP check vs curl against nginx 127.0.0.1:\(port), \(count) requests each (ms)")
-        print("  probe: median \(format(median(probe)))  p90 \(format(percentile(probe, 0.9)))  (wall time of one check step)")
-        print("  probe's reported latency (libcurl total_time): median \(format(median(reported)))  ratio to curl \(String(format: "%.3f", median(reported) / median(curl)))")
+        print(
+            "  probe: median \(format(median(probe)))  p90 \(format(percentile(probe, 0.9)))  (wall time of one check step)"
+        )
+        print(
+            "  probe's reported latency (libcurl total_time): median \(format(median(reported)))  ratio to curl \(String(format: "%.3f", median(reported) / median(curl)))"
+        )
         print("  curl:  median \(format(median(curl)))  p90 \(format(percentile(curl, 0.9)))  (curl -w %{time_total})")
-        print("  of which: executor hop (empty) median \(format(median(hops))); HTTPClient.perform alone median \(format(median(transports)))")
+        print(
+            "  of which: executor hop (empty) median \(format(median(hops))); HTTPClient.perform alone median \(format(median(transports)))"
+        )
         print("  ratio probe/curl: \(String(format: "%.3f", ratio))  (target <= 1.10)")
     }
 
     /// Wall time of one check step, as a check experiences it (handle setup, executor hop, judging included).
     func probeOnce(_ url: URL, _ context: CheckContext) async -> (wall: Double, reported: Double) {
         let start = ContinuousClock.now
-        let expectation = HTTPExpectation(target: "", what: "debug.ping", request: context.directRequest(url: url), body: .clearmlPing)
+        let expectation = HTTPExpectation(
+            target: "", what: "debug.ping", request: context.directRequest(url: url), body: .clearmlPing)
         let result = await expectation.run(context, builder: ResultBuilder(id: .apiserverPing))
         precondition(result.status == .ok, result.summary)
         return (start.duration(to: .now).milliseconds, result.timings["total_ms"] ?? .nan)

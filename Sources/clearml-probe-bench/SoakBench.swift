@@ -11,7 +11,8 @@ import TestSupport
 struct SoakBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "soak",
-        abstract: "Random outages and heals against a real serve process; messages per outage vs one FIRING + one RESOLVED.")
+        abstract:
+            "Random outages and heals against a real serve process; messages per outage vs one FIRING + one RESOLVED.")
 
     @Option(help: "How many outages, one after the other.")
     var outages = 50
@@ -25,14 +26,19 @@ struct SoakBench: AsyncParsableCommand {
     @Option(help: "Seed of the random order (the same seed gives the same outages).")
     var seed: UInt64?
 
-    @Option(help: "Comma-separated outage kinds to draw from (default: all of \(StackUnderTest.Outage.allCases.map(\.rawValue).joined(separator: ","))).")
+    @Option(
+        help:
+            "Comma-separated outage kinds to draw from (default: all of \(StackUnderTest.Outage.allCases.map(\.rawValue).joined(separator: ",")))."
+    )
     var kinds: String?
 
-    @Option(help: "The clearml-probe binary (default: the one next to this benchmark, else .build/debug/clearml-probe).")
+    @Option(
+        help: "The clearml-probe binary (default: the one next to this benchmark, else .build/debug/clearml-probe).")
     var binary: String?
 
     func run() async throws {
-        let intervalSeconds: Double, graceSeconds: Double
+        let intervalSeconds: Double
+        let graceSeconds: Double
         do {
             intervalSeconds = try Durations.seconds(interval)
             graceSeconds = try Durations.seconds(grace)
@@ -44,7 +50,9 @@ struct SoakBench: AsyncParsableCommand {
         if let kinds {
             pool = try kinds.split(separator: ",").map { name in
                 guard let kind = StackUnderTest.Outage(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
-                    throw ValidationError("--kinds: unknown outage '\(name)'; known: \(StackUnderTest.Outage.allCases.map(\.rawValue).joined(separator: ", "))")
+                    throw ValidationError(
+                        "--kinds: unknown outage '\(name)'; known: \(StackUnderTest.Outage.allCases.map(\.rawValue).joined(separator: ", "))"
+                    )
                 }
                 return kind
             }
@@ -58,7 +66,9 @@ struct SoakBench: AsyncParsableCommand {
 
         let settings = StackUnderTest.Settings(binary: path, interval: intervalSeconds, grace: graceSeconds)
         let firingTarget = 2 * intervalSeconds + 5
-        say("soak: \(outages) outages from [\(pool.map(\.rawValue).joined(separator: ","))], seed \(seed), interval \(interval), grace \(grace), binary \(path)")
+        say(
+            "soak: \(outages) outages from [\(pool.map(\.rawValue).joined(separator: ","))], seed \(seed), interval \(interval), grace \(grace), binary \(path)"
+        )
         let stack = try StackUnderTest(settings)
         let startup = try await stack.prepare()
         say("healthy stack after the grace: \(startup.count) message(s)" + startup.map { "\n    \($0)" }.joined())
@@ -71,13 +81,16 @@ struct SoakBench: AsyncParsableCommand {
             let firing = record.secondsToFiring.map { String(format: "%5.1f s", $0) } ?? "  never"
             let resolved = record.secondsToResolved.map { String(format: "%5.1f s", $0) } ?? "  never"
             let late = (record.secondsToFiring ?? .infinity) > firingTarget ? " (late)" : ""
-            say("#\(pad("\(number)", 3)) \(pad(outage.rawValue, 14)) messages \(pad("\(record.messages.count)", 2, left: true))"
-                + "  other service \(pad("\(record.wrongService.count)", 2, left: true))  fault→FIRING \(firing)\(late)"
-                + "  heal→RESOLVED \(resolved)  \(record.asWanted ? "ok" : "NOT as wanted")")
+            say(
+                "#\(pad("\(number)", 3)) \(pad(outage.rawValue, 14)) messages \(pad("\(record.messages.count)", 2, left: true))"
+                    + "  other service \(pad("\(record.wrongService.count)", 2, left: true))  fault→FIRING \(firing)\(late)"
+                    + "  heal→RESOLVED \(resolved)  \(record.asWanted ? "ok" : "NOT as wanted")")
             if !record.asWanted {
                 for line in record.report.split(separator: "\n").dropFirst() { say("    \(line)") }
                 // What serve saw change around it, to tell a service's blip from the probe's change of mind.
-                let changes = await stack.serveLog(60_000).split(separator: "\n").filter { $0.contains("check OK") || $0.contains("check not OK") }
+                let changes = await stack.serveLog(60_000).split(separator: "\n").filter {
+                    $0.contains("check OK") || $0.contains("check not OK")
+                }
                 say("    serve's last status changes:")
                 for line in changes.suffix(24) { say("      \(line)") }
                 say("    serve's alerting state: \(await stack.alertingStateText())")
@@ -88,29 +101,45 @@ struct SoakBench: AsyncParsableCommand {
         let messages = records.reduce(0) { $0 + $1.messages.count }
         let beforeFaults = records.reduce(startup.count) { $0 + $1.beforeFault.count }
         let wrong = records.reduce(0) { $0 + $1.wrongService.count }
-        let wrongPages = records.reduce(0) { total, record in total + record.firings.filter { $0.service != record.outage.rootCause }.count }
+        let wrongPages = records.reduce(0) { total, record in
+            total + record.firings.filter { $0.service != record.outage.rootCause }.count
+        }
         let firingTimes = records.compactMap(\.secondsToFiring)
         let resolvedTimes = records.compactMap(\.secondsToResolved)
         let onTime = firingTimes.filter { $0 <= firingTarget }.count
         let asWanted = records.filter(\.asWanted).count
         func stats(_ values: [Double]) -> String {
-            values.isEmpty ? "none" : String(format: "median %.1f s, p90 %.1f s, max %.1f s", median(values), percentile(values, 0.9), values.max() ?? .nan)
+            values.isEmpty
+                ? "none"
+                : String(
+                    format: "median %.1f s, p90 %.1f s, max %.1f s", median(values), percentile(values, 0.9),
+                    values.max() ?? .nan)
         }
         say("")
         say("totals over \(records.count) outages (targets in brackets)")
-        say("  as wanted (one FIRING naming the service, its RESOLVED, nothing else)  \(asWanted)/\(records.count)  [\(records.count)/\(records.count)]")
-        say(String(format: "  messages                      %d, %.2f per outage  [%d, 2.00]", messages, Double(messages) / Double(records.count), 2 * records.count))
+        say(
+            "  as wanted (one FIRING naming the service, its RESOLVED, nothing else)  \(asWanted)/\(records.count)  [\(records.count)/\(records.count)]"
+        )
+        say(
+            String(
+                format: "  messages                      %d, %.2f per outage  [%d, 2.00]", messages,
+                Double(messages) / Double(records.count), 2 * records.count))
         say("  messages naming another service  \(wrong), of them FIRING \(wrongPages)  [0]")
         say("  messages while healthy           \(beforeFaults)  [0]")
-        say("  FIRING within \(Durations.format(seconds: firingTarget)) of the fault  \(onTime)/\(records.count)  [\(records.count)/\(records.count)]; fault→FIRING \(stats(firingTimes))")
-        say("  RESOLVED of that incident        \(resolvedTimes.count)/\(records.count)  [\(records.count)/\(records.count)]; heal→RESOLVED \(stats(resolvedTimes))")
+        say(
+            "  FIRING within \(Durations.format(seconds: firingTarget)) of the fault  \(onTime)/\(records.count)  [\(records.count)/\(records.count)]; fault→FIRING \(stats(firingTimes))"
+        )
+        say(
+            "  RESOLVED of that incident        \(resolvedTimes.count)/\(records.count)  [\(records.count)/\(records.count)]; heal→RESOLVED \(stats(resolvedTimes))"
+        )
         for kind in pool {
             let mine = records.filter { $0.outage == kind }
             guard !mine.isEmpty else { continue }
             let count = mine.reduce(0) { $0 + $1.messages.count }
-            say("    \(pad(kind.rawValue, 14)) \(mine.count) outage(s), \(mine.filter(\.asWanted).count) as wanted, "
-                + String(format: "%.2f", Double(count) / Double(mine.count)) + " messages per outage, "
-                + "\(mine.reduce(0) { $0 + $1.wrongService.count }) naming another service")
+            say(
+                "    \(pad(kind.rawValue, 14)) \(mine.count) outage(s), \(mine.filter(\.asWanted).count) as wanted, "
+                    + String(format: "%.2f", Double(count) / Double(mine.count)) + " messages per outage, "
+                    + "\(mine.reduce(0) { $0 + $1.wrongService.count }) naming another service")
         }
         let met = asWanted == records.count && wrong == 0 && beforeFaults == 0 && onTime == records.count
         say("targets \(met ? "met" : "NOT met")")
@@ -118,7 +147,8 @@ struct SoakBench: AsyncParsableCommand {
     }
 
     static func defaultBinary() -> String {
-        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent()
             .appendingPathComponent("clearml-probe").path
         if FileManager.default.isExecutableFile(atPath: beside) { return beside }
         return Repository.path(".build/debug/clearml-probe")

@@ -19,8 +19,11 @@ struct StateDirectoryOption: ParsableArguments {
 
     func resolve() throws -> String {
         if let stateDir, !stateDir.isEmpty { return stateDir }
-        if let fromEnv = ProcessInfo.processInfo.environment["CLEARML_PROBE_STATE_DIR"], !fromEnv.isEmpty { return fromEnv }
-        FileHandle.standardError.write(Data("clearml-probe: no state directory (use --state-dir or set CLEARML_PROBE_STATE_DIR)\n".utf8))
+        if let fromEnv = ProcessInfo.processInfo.environment["CLEARML_PROBE_STATE_DIR"], !fromEnv.isEmpty {
+            return fromEnv
+        }
+        FileHandle.standardError.write(
+            Data("clearml-probe: no state directory (use --state-dir or set CLEARML_PROBE_STATE_DIR)\n".utf8))
         throw ExitCode(3)
     }
 }
@@ -57,8 +60,12 @@ struct AlertsDeadLettersCommand: AsyncParsableCommand {
         case .text:
             if letters.isEmpty { print("No dead letters in \(directory).") }
             for letter in letters {
-                print("\(MessageText.time(letter.deadAt))  \(letter.destination)  \(letter.message.event.rawValue)  \(letter.message.title)")
-                print("    \(letter.reason) (after \(letter.attempts) attempt\(letter.attempts == 1 ? "" : "s"); message \(letter.message.messageID), incident \(letter.message.incidentID))")
+                print(
+                    "\(MessageText.time(letter.deadAt))  \(letter.destination)  \(letter.message.event.rawValue)  \(letter.message.title)"
+                )
+                print(
+                    "    \(letter.reason) (after \(letter.attempts) attempt\(letter.attempts == 1 ? "" : "s"); message \(letter.message.messageID), incident \(letter.message.incidentID))"
+                )
             }
             if snapshot.outbox.deadLettersEvicted > 0 {
                 print("(\(snapshot.outbox.deadLettersEvicted) older dead letters were evicted by the cap)")

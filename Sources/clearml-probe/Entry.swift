@@ -34,13 +34,17 @@ struct ClearMLProbe: AsyncParsableCommand {
         abstract: "Deep health checks for a self-hosted ClearML server, with root causes and alerts.",
         discussion: "Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also bad usage and bad config).",
         version: "0.1.0",
-        subcommands: [RunCommand.self, ValidateCommand.self, ServeCommand.self, HealthcheckCommand.self, NotifyCommand.self,
-                      AlertsCommand.self, SilenceCommand.self]
+        subcommands: [
+            RunCommand.self, ValidateCommand.self, ServeCommand.self, HealthcheckCommand.self, NotifyCommand.self,
+            AlertsCommand.self, SilenceCommand.self,
+        ]
     )
 }
 
 /// Options every probing command shares.
 struct CommonOptions: ParsableArguments {
-    @Option(name: .long, help: "Check config file (default: $CLEARML_PROBE_CONFIG, ./probes/clearml.yaml, or the built-in one).")
+    @Option(
+        name: .long,
+        help: "Check config file (default: $CLEARML_PROBE_CONFIG, ./probes/clearml.yaml, or the built-in one).")
     var config: String?
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import ProbeCore
 import NativeClients
+import ProbeCore
 import Runtime
 
 /// The container healthcheck (the runtime image has no curl): asks the local sidecar's `/healthz`.
@@ -9,7 +9,8 @@ struct HealthcheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "healthcheck",
         abstract: "Exit 0 when the local sidecar's scheduler is alive, 1 when not (or when nothing answers).",
-        discussion: "Asks --url, else http://<$CLEARML_PROBE_LISTEN or 127.0.0.1:9469>/healthz (0.0.0.0 becomes 127.0.0.1)."
+        discussion:
+            "Asks --url, else http://<$CLEARML_PROBE_LISTEN or 127.0.0.1:9469>/healthz (0.0.0.0 becomes 127.0.0.1)."
     )
 
     @Option(name: .long, help: "The /healthz URL to ask.")
@@ -21,10 +22,13 @@ struct HealthcheckCommand: AsyncParsableCommand {
     func run() async throws {
         let target: URL
         if let url {
-            guard let parsed = URL(string: url), parsed.scheme != nil else { throw ValidationError("--url: '\(url)' is not a URL") }
+            guard let parsed = URL(string: url), parsed.scheme != nil else {
+                throw ValidationError("--url: '\(url)' is not a URL")
+            }
             target = parsed
         } else {
-            let listen = ProcessInfo.processInfo.environment["CLEARML_PROBE_LISTEN"].flatMap { $0.isEmpty ? nil : $0 }
+            let listen =
+                ProcessInfo.processInfo.environment["CLEARML_PROBE_LISTEN"].flatMap { $0.isEmpty ? nil : $0 }
                 ?? "127.0.0.1:\(SidecarSettings.defaultPort)"
             do {
                 target = try SidecarSettings.healthURL(listen: listen)
@@ -44,15 +48,18 @@ struct HealthcheckCommand: AsyncParsableCommand {
         if let token, !token.isEmpty {
             headers.append(("Authorization", "Bearer \(token)"))
         }
-        let request = HTTPRequest(url: target, headers: headers, connectTimeout: min(timeout, 2), timeout: timeout, maxBodyBytes: 4096)
+        let request = HTTPRequest(
+            url: target, headers: headers, connectTimeout: min(timeout, 2), timeout: timeout, maxBodyBytes: 4096)
         switch await HTTPClient().perform(request) {
         case .success(let response) where response.status == 200:
             print("healthy: \(response.text.trimmingCharacters(in: .whitespacesAndNewlines))")
         case .success(let response):
-            FileHandle.standardError.write(Data("unhealthy: HTTP \(response.status) \(response.text.prefix(200))\n".utf8))
+            FileHandle.standardError.write(
+                Data("unhealthy: HTTP \(response.status) \(response.text.prefix(200))\n".utf8))
             throw ExitCode(1)
         case .failure(let failure):
-            FileHandle.standardError.write(Data("unhealthy: no sidecar answers at \(target.absoluteString): \(failure.kind.rawValue)\n".utf8))
+            FileHandle.standardError.write(
+                Data("unhealthy: no sidecar answers at \(target.absoluteString): \(failure.kind.rawValue)\n".utf8))
             throw ExitCode(1)
         }
     }

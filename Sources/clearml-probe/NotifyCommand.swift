@@ -15,7 +15,11 @@ struct NotifyCommand: AsyncParsableCommand {
 
 /// Options of the alerting commands.
 struct AlertOptions: ParsableArguments {
-    @Option(name: .long, help: "Alerts file (default: $CLEARML_PROBE_ALERTS or ./alerts/alerts.yaml; without one, the environment's destinations).")
+    @Option(
+        name: .long,
+        help:
+            "Alerts file (default: $CLEARML_PROBE_ALERTS or ./alerts/alerts.yaml; without one, the environment's destinations)."
+    )
     var alerts: String?
 
     @Option(name: .long, help: "Check config file, for the probe's instance name (default: as for run).")
@@ -47,11 +51,15 @@ struct NotifyTestCommand: AsyncParsableCommand {
     func run() async throws {
         let config = try options.loadAlerts()
         guard !config.destinations.isEmpty else {
-            FileHandle.standardError.write(Data(("clearml-probe: no alert destination is configured (set CLEARML_PROBE_ALERT_SLACK_URL, "
-                + "CLEARML_PROBE_ALERT_WEBHOOK_URL, … or add destinations to \(config.file ?? AlertsConfigSource.defaultPath))\n").utf8))
+            FileHandle.standardError.write(
+                Data(
+                    ("clearml-probe: no alert destination is configured (set CLEARML_PROBE_ALERT_SLACK_URL, "
+                        + "CLEARML_PROBE_ALERT_WEBHOOK_URL, … or add destinations to \(config.file ?? AlertsConfigSource.defaultPath))\n")
+                        .utf8))
             throw ExitCode(3)
         }
-        let pipeline = try AlertPipeline(config: config, instance: options.instance(), stateDirectory: nil, log: { _ in })
+        let pipeline = try AlertPipeline(
+            config: config, instance: options.instance(), stateDirectory: nil, log: { _ in })
         let results = await pipeline.sendTest(now: Date())
         var allDelivered = true
         for result in results {
@@ -59,13 +67,16 @@ struct NotifyTestCommand: AsyncParsableCommand {
             switch result.outcome {
             case .delivered: verdict = "delivered"
             case .retry(let after, let reason):
-                verdict = "retryable: \(reason)" + (after.map { " (retry after \(Durations.format(seconds: $0)))" } ?? "")
+                verdict =
+                    "retryable: \(reason)" + (after.map { " (retry after \(Durations.format(seconds: $0)))" } ?? "")
                 allDelivered = false
             case .permanent(let reason):
                 verdict = "permanent: \(reason)"
                 allDelivered = false
             }
-            print("\(result.destination) (\(result.kind.rawValue), \(result.url)): \(Redact.text(verdict, secrets: config.secrets))")
+            print(
+                "\(result.destination) (\(result.kind.rawValue), \(result.url)): \(Redact.text(verdict, secrets: config.secrets))"
+            )
         }
         throw ExitCode(allDelivered ? 0 : 2)
     }

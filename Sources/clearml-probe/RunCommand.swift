@@ -25,7 +25,11 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Skip every check that writes (fileserver upload, Mongo and Redis writes).")
     var readOnly = false
 
-    @Option(name: .long, help: "Keep counter samples here between runs (default: $CLEARML_PROBE_STATE_DIR or the config's probe.state_dir).")
+    @Option(
+        name: .long,
+        help:
+            "Keep counter samples here between runs (default: $CLEARML_PROBE_STATE_DIR or the config's probe.state_dir)."
+    )
     var stateDir: String?
 
     func run() async throws {
@@ -43,7 +47,8 @@ struct RunCommand: AsyncParsableCommand {
             do {
                 try await state.save(directory: stateDirectory)
             } catch {
-                FileHandle.standardError.write(Data("clearml-probe: cannot save state in \(stateDirectory): \(error.localizedDescription)\n".utf8))
+                FileHandle.standardError.write(
+                    Data("clearml-probe: cannot save state in \(stateDirectory): \(error.localizedDescription)\n".utf8))
             }
         }
         switch format {

@@ -9,9 +9,9 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Run the sidecar: every check on its schedule, /metrics, /healthz, /status and a status page.",
         discussion: """
-        Stops gracefully on SIGTERM or SIGINT (in-flight checks finish, state is saved) and exits 0. Exits non-zero \
-        when the scheduler is wedged, so the container's restart policy acts.
-        """
+            Stops gracefully on SIGTERM or SIGINT (in-flight checks finish, state is saved) and exits 0. Exits non-zero \
+            when the scheduler is wedged, so the container's restart policy acts.
+            """
     )
 
     @OptionGroup var common: CommonOptions
@@ -22,13 +22,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Skip every check that writes (fileserver upload, Mongo and Redis writes).")
     var readOnly = false
 
-    @Option(name: .long, help: "HTTP address HOST:PORT (default: $CLEARML_PROBE_LISTEN, else 0.0.0.0:9469 in a container, 127.0.0.1:9469 elsewhere).")
+    @Option(
+        name: .long,
+        help:
+            "HTTP address HOST:PORT (default: $CLEARML_PROBE_LISTEN, else 0.0.0.0:9469 in a container, 127.0.0.1:9469 elsewhere)."
+    )
     var listen: String?
 
     @Option(name: .long, help: "State directory (default: $CLEARML_PROBE_STATE_DIR or the config's probe.state_dir).")
     var stateDir: String?
 
-    @Option(name: .long, help: "Alerts file (default: $CLEARML_PROBE_ALERTS or ./alerts/alerts.yaml; without one, the environment's destinations).")
+    @Option(
+        name: .long,
+        help:
+            "Alerts file (default: $CLEARML_PROBE_ALERTS or ./alerts/alerts.yaml; without one, the environment's destinations)."
+    )
     var alerts: String?
 
     func run() async throws {
@@ -43,8 +51,9 @@ struct ServeCommand: AsyncParsableCommand {
         let loaded = try CLIConfig.load(common.config)
         let settings: SidecarSettings
         do {
-            settings = try SidecarSettings.resolve(listen: listen, stateDirectory: stateDir,
-                                                   configStateDirectory: loaded.config.stateDirectory)
+            settings = try SidecarSettings.resolve(
+                listen: listen, stateDirectory: stateDir,
+                configStateDirectory: loaded.config.stateDirectory)
         } catch {
             FileHandle.standardError.write(Data("clearml-probe: \(error.description)\n".utf8))
             throw ExitCode(3)
@@ -53,16 +62,19 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             let config = try AlertsConfigSource.load(explicit: alerts)
             let alertLogger = Logger(label: "clearml-probe.alerting")
-            alerting = try AlertPipeline(config: config, instance: loaded.config.instance, stateDirectory: settings.stateDirectory,
-                                         log: { line in alertLogger.notice("\(line)") })
+            alerting = try AlertPipeline(
+                config: config, instance: loaded.config.instance, stateDirectory: settings.stateDirectory,
+                log: { line in alertLogger.notice("\(line)") })
         } catch {
             FileHandle.standardError.write(Data("clearml-probe: \(error)\n".utf8))
             throw ExitCode(3)
         }
         let sidecar: Sidecar
         do {
-            sidecar = try Sidecar(loaded: loaded, settings: settings, selection: selection, readOnly: readOnly,
-                                  alerting: alerting, logger: logger) { _ in
+            sidecar = try Sidecar(
+                loaded: loaded, settings: settings, selection: selection, readOnly: readOnly,
+                alerting: alerting, logger: logger
+            ) { _ in
                 // The scheduler is wedged: leave now, so the restart policy acts. The state was saved periodically.
                 Foundation.exit(70)
             }

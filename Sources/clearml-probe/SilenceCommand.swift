@@ -9,23 +9,28 @@ struct SilenceCommand: AsyncParsableCommand {
         commandName: "silence",
         abstract: "Quiet alerts for a check, a service or a layer for a while (they still run and show).",
         discussion: """
-        Through the running sidecar (--url, or CLEARML_PROBE_LISTEN when it answers) so two processes never write its \
-        state at once; otherwise silences.json in the state directory (--state-dir or CLEARML_PROBE_STATE_DIR).
-        """,
+            Through the running sidecar (--url, or CLEARML_PROBE_LISTEN when it answers) so two processes never write its \
+            state at once; otherwise silences.json in the state directory (--state-dir or CLEARML_PROBE_STATE_DIR).
+            """,
         subcommands: [Add.self, List.self, Remove.self]
     )
 
     struct Where: ParsableArguments {
-        @Option(name: .long, help: "The sidecar's address (http://host:port); default: CLEARML_PROBE_LISTEN when it answers.")
+        @Option(
+            name: .long,
+            help: "The sidecar's address (http://host:port); default: CLEARML_PROBE_LISTEN when it answers.")
         var url: String?
-        @Option(name: .customLong("state-dir"), help: "The state directory when no sidecar runs (default: $CLEARML_PROBE_STATE_DIR).")
+        @Option(
+            name: .customLong("state-dir"),
+            help: "The state directory when no sidecar runs (default: $CLEARML_PROBE_STATE_DIR).")
         var stateDirectory: String?
         @Option(name: .long, help: "text or json.")
         var format: String = "text"
 
         func target() async throws -> SilenceClient.Target {
             guard ["text", "json"].contains(format) else { throw ValidationError("--format must be text or json") }
-            return try await SilenceClient.resolve(url: url, stateDirectory: stateDirectory, environment: ProcessInfo.processInfo.environment)
+            return try await SilenceClient.resolve(
+                url: url, stateDirectory: stateDirectory, environment: ProcessInfo.processInfo.environment)
         }
 
         func print(_ silences: [SilenceAPI.Shown], title: String?) throws {
@@ -44,7 +49,9 @@ struct SilenceCommand: AsyncParsableCommand {
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a silence.")
-        @Option(name: .long, help: "A check (redis.write, ingress.routes/api, redis.*), a service (redis) or a layer (data).")
+        @Option(
+            name: .long,
+            help: "A check (redis.write, ingress.routes/api, redis.*), a service (redis) or a layer (data).")
         var match: String
         @Option(name: .customLong("for"), help: "How long, e.g. 30m, 2h (at most 30d).")
         var duration: String
@@ -56,8 +63,9 @@ struct SilenceCommand: AsyncParsableCommand {
 
         func run() async throws {
             let target = try await place.target()
-            let silence = try await SilenceClient.add(target, match: match, duration: duration, reason: reason,
-                                                       createdBy: by ?? ProcessInfo.processInfo.environment["USER"])
+            let silence = try await SilenceClient.add(
+                target, match: match, duration: duration, reason: reason,
+                createdBy: by ?? ProcessInfo.processInfo.environment["USER"])
             try place.print([silence], title: place.format == "text" ? "silenced (\(target.description)):" : nil)
         }
     }
@@ -69,7 +77,11 @@ struct SilenceCommand: AsyncParsableCommand {
         func run() async throws {
             let target = try await place.target()
             let silences = try await SilenceClient.list(target)
-            try place.print(silences, title: place.format == "text" ? (silences.isEmpty ? "no silences (\(target.description))" : "silences (\(target.description)):") : nil)
+            try place.print(
+                silences,
+                title: place.format == "text"
+                    ? (silences.isEmpty ? "no silences (\(target.description))" : "silences (\(target.description)):")
+                    : nil)
         }
     }
 

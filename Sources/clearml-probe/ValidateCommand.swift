@@ -13,7 +13,11 @@ struct ValidateCommand: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
-    @Option(name: .long, help: "Alerts file (default: $CLEARML_PROBE_ALERTS or ./alerts/alerts.yaml; without one, the environment's destinations).")
+    @Option(
+        name: .long,
+        help:
+            "Alerts file (default: $CLEARML_PROBE_ALERTS or ./alerts/alerts.yaml; without one, the environment's destinations)."
+    )
     var alerts: String?
 
     func run() async throws {
@@ -21,7 +25,10 @@ struct ValidateCommand: AsyncParsableCommand {
         var lines = ["\(loaded.config.file): valid"]
         for check in loaded.checks {
             switch check.plan {
-            case .ready: lines.append("  \(check.id.rawValue): \(check.settings.enabled ? "runs" : "disabled") (timeout \(Int(check.settings.timeout * 1000)) ms)")
+            case .ready:
+                lines.append(
+                    "  \(check.id.rawValue): \(check.settings.enabled ? "runs" : "disabled") (timeout \(Int(check.settings.timeout * 1000)) ms)"
+                )
             case .notConfigured(let reason): lines.append("  \(check.id.rawValue): not run: \(reason)")
             }
         }
@@ -38,12 +45,18 @@ struct ValidateCommand: AsyncParsableCommand {
             lines.append("  destination \(destination.name): \(destination.kind.rawValue) → \(destination.redactedURL)")
         }
         if config.routes.rules.isEmpty {
-            lines.append("  route: every incident → \(config.routes.defaultDestinations?.joined(separator: ", ") ?? "every destination")")
+            lines.append(
+                "  route: every incident → \(config.routes.defaultDestinations?.joined(separator: ", ") ?? "every destination")"
+            )
         } else {
             for rule in config.routes.rules {
-                lines.append("  route \(rule.name): \(rule.selector.summary) → \(rule.destinations.joined(separator: ", "))\(rule.continueMatching ? " (continue)" : "")")
+                lines.append(
+                    "  route \(rule.name): \(rule.selector.summary) → \(rule.destinations.joined(separator: ", "))\(rule.continueMatching ? " (continue)" : "")"
+                )
             }
-            lines.append("  route default → \(config.routes.defaultDestinations?.joined(separator: ", ") ?? "every destination")")
+            lines.append(
+                "  route default → \(config.routes.defaultDestinations?.joined(separator: ", ") ?? "every destination")"
+            )
         }
         for kind in config.templates.overriddenKinds {
             lines.append("  template \(kind.rawValue): \(config.templates.template(for: kind).source)")

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The binary as people and scripts use it: exit codes, formats, located config errors, no secrets.
 @Suite("clearml-probe CLI", .serialized)
@@ -24,15 +24,17 @@ struct CLITests {
         for (key, value) in env { environment[key] = value }
         process.environment = environment
         process.currentDirectoryURL = URL(fileURLWithPath: directory ?? NSTemporaryDirectory())
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Output(code: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
+        return Output(
+            code: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self))
     }
 
     @Test("a usage error exits 3 (UNKNOWN), not the parser's 64, and says what was wrong")
@@ -82,11 +84,13 @@ struct CLITests {
     @Test("run against nothing: exit 2 with root causes first, what was not checked, and no colour when piped")
     func textReport() throws {
         let closed = Ports.closed()
-        let output = try run(["run", "--only", "application"], env: [
-            "CLEARML_PROBE_APISERVER_URL": "http://127.0.0.1:\(closed)",
-            "CLEARML_PROBE_WEBSERVER_URL": "http://127.0.0.1:\(closed)",
-            "CLEARML_PROBE_TIMEOUT": "500ms",
-        ])
+        let output = try run(
+            ["run", "--only", "application"],
+            env: [
+                "CLEARML_PROBE_APISERVER_URL": "http://127.0.0.1:\(closed)",
+                "CLEARML_PROBE_WEBSERVER_URL": "http://127.0.0.1:\(closed)",
+                "CLEARML_PROBE_TIMEOUT": "500ms",
+            ])
         #expect(output.code == 2)
         #expect(output.stdout.hasPrefix("CRITICAL clearml-probe: "))
         let rootCauses = try #require(output.stdout.range(of: "Root causes"))
@@ -100,10 +104,12 @@ struct CLITests {
     @Test("--format json follows the contract: fields, lowercase statuses, root_cause null or a key")
     func jsonReport() throws {
         let closed = Ports.closed()
-        let output = try run(["run", "--only", "apiserver.ping", "--only", "webserver.ui", "--format", "json"], env: [
-            "CLEARML_PROBE_APISERVER_URL": "http://127.0.0.1:\(closed)",
-            "CLEARML_PROBE_WEBSERVER_URL": "http://127.0.0.1:\(closed)",
-        ])
+        let output = try run(
+            ["run", "--only", "apiserver.ping", "--only", "webserver.ui", "--format", "json"],
+            env: [
+                "CLEARML_PROBE_APISERVER_URL": "http://127.0.0.1:\(closed)",
+                "CLEARML_PROBE_WEBSERVER_URL": "http://127.0.0.1:\(closed)",
+            ])
         #expect(output.code == 2)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any])
         #expect(json["status"] as? String == "critical")
@@ -112,7 +118,9 @@ struct CLITests {
         let checks = try #require(json["checks"] as? [[String: Any]])
         #expect(checks.count == 5)
         for check in checks {
-            for field in ["key", "id", "layer", "target", "status", "summary", "duration_ms", "metrics", "error", "root_cause"] {
+            for field in [
+                "key", "id", "layer", "target", "status", "summary", "duration_ms", "metrics", "error", "root_cause",
+            ] {
                 #expect(check.keys.contains(field), "check has \(field)")
             }
             #expect(["ok", "warning", "critical", "unknown"].contains(check["status"] as? String ?? ""))
@@ -134,12 +142,14 @@ struct CLITests {
         let secretFile = try dir.write("secret", "file-secret-9f8e7d\n")
         let closed = Ports.closed()
         for format in ["text", "json"] {
-            let output = try run(["run", "--format", format], env: [
-                "CLEARML_API_ACCESS_KEY": "ACCESSKEY12345", "CLEARML_API_SECRET_KEY_FILE": secretFile,
-                "CLEARML_PROBE_APISERVER_URL": "http://user:pa55word@127.0.0.1:\(closed)",
-                "CLEARML_WEB_HOST": "http://probe:hunter2@127.0.0.1:\(closed)",
-                "CLEARML_PROBE_TIMEOUT": "300ms",
-            ])
+            let output = try run(
+                ["run", "--format", format],
+                env: [
+                    "CLEARML_API_ACCESS_KEY": "ACCESSKEY12345", "CLEARML_API_SECRET_KEY_FILE": secretFile,
+                    "CLEARML_PROBE_APISERVER_URL": "http://user:pa55word@127.0.0.1:\(closed)",
+                    "CLEARML_WEB_HOST": "http://probe:hunter2@127.0.0.1:\(closed)",
+                    "CLEARML_PROBE_TIMEOUT": "300ms",
+                ])
             for secret in ["file-secret-9f8e7d", "ACCESSKEY12345", "pa55word", "hunter2"] {
                 #expect(!output.stdout.contains(secret), "\(format) stdout leaks \(secret)")
                 #expect(!output.stderr.contains(secret), "\(format) stderr leaks \(secret)")

@@ -14,9 +14,11 @@ import Testing
     }
 
     static let everyCheck: Set<String> = [
-        "ingress.routes", "ingress.tls", "ingress.headers", "ingress.upload_limit", "apiserver.ping", "apiserver.auth", "webserver.ui",
+        "ingress.routes", "ingress.tls", "ingress.headers", "ingress.upload_limit", "apiserver.ping", "apiserver.auth",
+        "webserver.ui",
         "fileserver.roundtrip", "agents.workers", "queues.backlog", "mongo.ping", "mongo.write", "mongo.status",
-        "redis.latency", "redis.write", "redis.status", "elasticsearch.health", "apiserver.login_mode", "fileserver.volume",
+        "redis.latency", "redis.write", "redis.status", "elasticsearch.health", "apiserver.login_mode",
+        "fileserver.volume",
         "webserver.browser", "tasks.stale",
     ]
 
@@ -24,7 +26,9 @@ import Testing
         let stack = try Self.stack.get()
         let received = try await stack.prepare()
         print("healthy stack after the grace: \(received.count) message(s)" + received.map { "\n  \($0)" }.joined())
-        #expect(received.isEmpty, "messages while everything was healthy:\n\(received.map(\.description).joined(separator: "\n"))")
+        #expect(
+            received.isEmpty,
+            "messages while everything was healthy:\n\(received.map(\.description).joined(separator: "\n"))")
         let reported = await stack.reportedCheckIDs()
         #expect(reported == Self.everyCheck, "checks not reported: \(Self.everyCheck.subtracting(reported).sorted())")
         // What Prometheus scrapes from this serve, every check configured, passes Prometheus's own linter.
@@ -63,11 +67,19 @@ import Testing
     /// One FIRING naming the root cause, its RESOLVED after the heal, nothing else, nothing while healthy. The
     /// record's report (printed above) has every message with its time.
     static func expectAsWanted(_ record: OutageRecord, sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(record.healthyBefore == nil, "the stack was not healthy before the fault", sourceLocation: sourceLocation)
-        #expect(record.beforeFault.map(\.description) == [], "messages while healthy, before the fault", sourceLocation: sourceLocation)
-        #expect(record.firings.map(\.service) == [record.outage.rootCause], "the services the FIRING messages named",
-                sourceLocation: sourceLocation)
-        #expect(record.resolved != nil, "a RESOLVED of the FIRING's incident after the heal", sourceLocation: sourceLocation)
-        #expect(record.extra.map(\.description) == [], "messages besides the FIRING and its RESOLVED", sourceLocation: sourceLocation)
+        #expect(
+            record.healthyBefore == nil, "the stack was not healthy before the fault", sourceLocation: sourceLocation)
+        #expect(
+            record.beforeFault.map(\.description) == [], "messages while healthy, before the fault",
+            sourceLocation: sourceLocation)
+        #expect(
+            record.firings.map(\.service) == [record.outage.rootCause], "the services the FIRING messages named",
+            sourceLocation: sourceLocation)
+        #expect(
+            record.resolved != nil, "a RESOLVED of the FIRING's incident after the heal", sourceLocation: sourceLocation
+        )
+        #expect(
+            record.extra.map(\.description) == [], "messages besides the FIRING and its RESOLVED",
+            sourceLocation: sourceLocation)
     }
 }

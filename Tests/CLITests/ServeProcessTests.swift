@@ -7,13 +7,16 @@ import Testing
 /// The built `clearml-probe` next to the test bundle.
 enum Binary {
     static let path: String = {
-        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("clearml-probe").path
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+            "clearml-probe"
+        ).path
         if FileManager.default.isExecutableFile(atPath: beside) { return beside }
         return Repository.path(".build/debug/clearml-probe")
     }()
 
     /// Runs a short command and returns its exit status and stdout + stderr.
-    static func run(_ arguments: [String], env: [String: String] = [:], timeout: Double = 15) throws -> (Int32, String) {
+    static func run(_ arguments: [String], env: [String: String] = [:], timeout: Double = 15) throws -> (Int32, String)
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
@@ -48,15 +51,20 @@ enum Binary {
             "CLEARML_PROBE_CONFIG": "",
         ]
         for (key, value) in extra { env[key] = value }
-        let process = try TestProcess("serve", executable: Binary.path, arguments: ["serve", "--listen", "127.0.0.1:\(port)", "--only", "apiserver.ping", "--only", "webserver.ui",
-                                                  "--only", "apiserver.auth"],
-                                      env: env, currentDirectory: state.path)
+        let process = try TestProcess(
+            "serve", executable: Binary.path,
+            arguments: [
+                "serve", "--listen", "127.0.0.1:\(port)", "--only", "apiserver.ping", "--only", "webserver.ui",
+                "--only", "apiserver.auth",
+            ],
+            env: env, currentDirectory: state.path)
         try Ports.waitListening(port)
         return process
     }
 
     static func status(_ port: Int) async -> JSONValue? {
-        let request = HTTPRequest(url: URL(string: "http://127.0.0.1:\(port)/status")!, timeout: 3, maxBodyBytes: 1 << 20)
+        let request = HTTPRequest(
+            url: URL(string: "http://127.0.0.1:\(port)/status")!, timeout: 3, maxBodyBytes: 1 << 20)
         guard case .success(let response) = await HTTPClient().perform(request) else { return nil }
         return JSONValue.parse(response.body)
     }
@@ -76,9 +84,11 @@ enum Binary {
         defer { state.remove() }
         let port = Ports.free()
         let closed = Ports.closed()
-        let serve = try Self.serve(port: port, state: state, extra: [
-            "CLEARML_PROBE_HEARTBEAT_URL": "http://127.0.0.1:\(closed)/ping/HEARTBEAT-TOKEN-123",
-        ])
+        let serve = try Self.serve(
+            port: port, state: state,
+            extra: [
+                "CLEARML_PROBE_HEARTBEAT_URL": "http://127.0.0.1:\(closed)/ping/HEARTBEAT-TOKEN-123"
+            ])
         let document = try await Self.waitCycles(port, atLeast: 3)
         #expect(document["status"]?.string == "ok")
         let keys = document["checks"]?.array?.compactMap { $0["key"]?.string } ?? []
@@ -91,10 +101,14 @@ enum Binary {
         #expect(fromEnv == 0, "healthcheck reads CLEARML_PROBE_LISTEN and asks loopback")
         // The token comes from where the sidecar reads it, the Docker secret's file too; a file it cannot read is
         // named, not ignored.
-        let (badFile, badFileOutput) = try Binary.run(["healthcheck", "--url", "http://127.0.0.1:\(port)/healthz"],
-                                                      env: ["CLEARML_PROBE_HTTP_TOKEN_FILE": "/nonexistent/probe-token"])
+        let (badFile, badFileOutput) = try Binary.run(
+            ["healthcheck", "--url", "http://127.0.0.1:\(port)/healthz"],
+            env: ["CLEARML_PROBE_HTTP_TOKEN_FILE": "/nonexistent/probe-token"])
         #expect(badFile != 0)
-        #expect(badFileOutput.contains("CLEARML_PROBE_HTTP_TOKEN_FILE names '/nonexistent/probe-token', which cannot be read"), "\(badFileOutput)")
+        #expect(
+            badFileOutput.contains(
+                "CLEARML_PROBE_HTTP_TOKEN_FILE names '/nonexistent/probe-token', which cannot be read"),
+            "\(badFileOutput)")
 
         let start = Date()
         kill(serve.process.processIdentifier, SIGTERM)
@@ -106,7 +120,9 @@ enum Binary {
         #expect(took < 1 + 0.25 + 1.5, "graceful shutdown took \(took) s")
         #expect(FileManager.default.fileExists(atPath: state.file("probe-state.json")))
 
-        let (stopped, stoppedOutput) = try Binary.run(["healthcheck", "--url", "http://127.0.0.1:\(port)/healthz", "--timeout", "1"])
+        let (stopped, stoppedOutput) = try Binary.run([
+            "healthcheck", "--url", "http://127.0.0.1:\(port)/healthz", "--timeout", "1",
+        ])
         #expect(stopped == 1, "\(stoppedOutput)")
         #expect(stoppedOutput.contains("unhealthy"))
 
@@ -139,7 +155,8 @@ enum Binary {
         let port = Ports.free()
         let first = try Self.serve(port: port, state: state)
         defer { first.stop() }
-        let (status, output) = try Binary.run(["serve", "--listen", "127.0.0.1:\(port)"], env: ["CLEARML_PROBE_STATE_DIR": state.path])
+        let (status, output) = try Binary.run(
+            ["serve", "--listen", "127.0.0.1:\(port)"], env: ["CLEARML_PROBE_STATE_DIR": state.path])
         #expect(status == 1)
         #expect(output.contains("cannot listen on 127.0.0.1:\(port)"))
     }

@@ -1,8 +1,8 @@
 import Foundation
 import NativeClients
 import ProbeCore
-import Testing
 import TestSupport
+import Testing
 
 /// The persistent data-store connections: reused, reconnected when broken, bounded.
 @Suite(.serialized)
@@ -51,11 +51,17 @@ struct DataStoreConnectionTests {
     }
 
     @Test func mongoFailureNamesReachability() {
-        let refused = MongoFailure(kind: .serverSelection, step: "ping", message: "No suitable servers found: [connection refused calling hello on '127.0.0.1:1']")
+        let refused = MongoFailure(
+            kind: .serverSelection, step: "ping",
+            message: "No suitable servers found: [connection refused calling hello on '127.0.0.1:1']")
         #expect(refused.isReachability)
-        let hung = MongoFailure(kind: .serverSelection, step: "ping", message: "No suitable servers found: [socket timeout calling hello on '127.0.0.1:1']")
+        let hung = MongoFailure(
+            kind: .serverSelection, step: "ping",
+            message: "No suitable servers found: [socket timeout calling hello on '127.0.0.1:1']")
         #expect(!hung.isReachability)
-        #expect(MongoEndpoint(uri: Secret("mongodb://u:secret@db1:27017,db2:27017/?replicaSet=rs0"), timeout: 1).description == "db1:27017,db2:27017")
+        #expect(
+            MongoEndpoint(uri: Secret("mongodb://u:secret@db1:27017,db2:27017/?replicaSet=rs0"), timeout: 1).description
+                == "db1:27017,db2:27017")
     }
 }
 

@@ -57,7 +57,8 @@ import Testing
     }
 
     @Test func noAnswerIsRetried() {
-        let response = DeliveryResponse(status: nil, transportError: "timeout waiting for the first byte of the response")
+        let response = DeliveryResponse(
+            status: nil, transportError: "timeout waiting for the first byte of the response")
         #expect(Self.kind(Self.slack.classify(response)) == "retry")
         #expect(Self.kind(Self.webhook.classify(response)) == "retry")
     }
@@ -66,9 +67,13 @@ import Testing
         let now = Date(timeIntervalSince1970: 1_787_392_920)  // Sat, 22 Aug 2026 10:02:00 GMT
         #expect(RetryAfter.seconds(["Retry-After": "Sat, 22 Aug 2026 10:02:30 GMT"], now: now) == 30)
         #expect(RetryAfter.seconds(["Retry-After": "soon"], now: now) == nil)
-        #expect(RetryAfter.seconds(["Retry-After": "Sat, 22 Aug 2026 10:01:00 GMT"], now: now) == 0, "a date past is no wait")
+        #expect(
+            RetryAfter.seconds(["Retry-After": "Sat, 22 Aug 2026 10:01:00 GMT"], now: now) == 0,
+            "a date past is no wait")
         #expect(RetryAfter.seconds(["Retry-After": "Sat, 29 Aug 2026 10:02:00 GMT"], now: now) == RetryAfter.cap)
-        #expect(RetryAfter.seconds(["Retry-After": "Sat, 31 Feb 2026 10:02:00 GMT"], now: now) == nil, "no 31st of February")
+        #expect(
+            RetryAfter.seconds(["Retry-After": "Sat, 31 Feb 2026 10:02:00 GMT"], now: now) == nil, "no 31st of February"
+        )
         #expect(RetryAfter.seconds(["Retry-After": "-5"], now: now) == nil)
         #expect(RetryAfter.seconds(["Retry-After": "1e9"], now: now) == RetryAfter.cap)
     }
@@ -87,7 +92,8 @@ import Testing
             let text = MessageText.timestamp(date)
             #expect(text.hasSuffix("T01:02:03Z"))
             let parts = text.prefix(10).split(separator: "-").compactMap { Int($0) }
-            let http = "Mon, \(String(format: "%02d", parts[2])) \(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][parts[1] - 1]) \(parts[0]) 01:02:03 GMT"
+            let http =
+                "Mon, \(String(format: "%02d", parts[2])) \(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][parts[1] - 1]) \(parts[0]) 01:02:03 GMT"
             #expect(RetryAfter.seconds(["Retry-After": http], now: date) == 0, "\(text) \(http)")
         }
     }

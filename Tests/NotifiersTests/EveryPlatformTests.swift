@@ -1,8 +1,8 @@
 import Foundation
 import Notifiers
 import ProbeCore
-import Testing
 import TestSupport
+import Testing
 
 /// One sample of each destination kind, chosen by an exhaustive switch: a new kind does not compile until it has a
 /// sample here, and then every test below runs for it.
@@ -10,12 +10,15 @@ enum PlatformSamples {
     static func destination(_ kind: DestinationKind) throws -> any Destination {
         switch kind {
         case .slack: SlackDestination(name: "slack", url: Secret("https://hooks.slack.com/services/T1/B2/XYZ"))
-        case .webhook: try WebhookDestination(name: "hooks", url: Secret("https://hooks.example.com/x/WEBHOOKSECRETPATH"), secret: nil)
+        case .webhook:
+            try WebhookDestination(
+                name: "hooks", url: Secret("https://hooks.example.com/x/WEBHOOKSECRETPATH"), secret: nil)
         case .teams: TeamsDestination(config: try TeamsConfig(url: Platforms.teamsURL))
         case .discord: DiscordDestination(config: try DiscordConfig(url: Platforms.discordURL))
         case .mattermost: MattermostDestination(config: try MattermostConfig(url: Platforms.mattermostURL))
         case .googlechat: GoogleChatDestination(config: try GoogleChatConfig(url: Platforms.googleChatURL))
-        case .telegram: TelegramDestination(config: try TelegramConfig(botToken: Platforms.telegramToken, chatID: "-1001234567890"))
+        case .telegram:
+            TelegramDestination(config: try TelegramConfig(botToken: Platforms.telegramToken, chatID: "-1001234567890"))
         case .pagerduty: PagerDutyDestination(config: try PagerDutyConfig(routingKey: Platforms.pagerDutyKey))
         case .alertmanager: AlertmanagerDestination(config: try AlertmanagerConfig(url: Platforms.alertmanagerURL))
         }
@@ -39,7 +42,11 @@ enum PlatformSamples {
         case .discord: ["CLEARML_PROBE_ALERT_DISCORD_URL": Platforms.discordURL]
         case .mattermost: ["CLEARML_PROBE_ALERT_MATTERMOST_URL": Platforms.mattermostURL]
         case .googlechat: ["CLEARML_PROBE_ALERT_GOOGLECHAT_URL": Platforms.googleChatURL]
-        case .telegram: ["CLEARML_PROBE_ALERT_TELEGRAM_BOT_TOKEN": Platforms.telegramToken, "CLEARML_PROBE_ALERT_TELEGRAM_CHAT_ID": "-100123"]
+        case .telegram:
+            [
+                "CLEARML_PROBE_ALERT_TELEGRAM_BOT_TOKEN": Platforms.telegramToken,
+                "CLEARML_PROBE_ALERT_TELEGRAM_CHAT_ID": "-100123",
+            ]
         case .pagerduty: ["CLEARML_PROBE_ALERT_PAGERDUTY_ROUTING_KEY": Platforms.pagerDutyKey]
         case .alertmanager: ["CLEARML_PROBE_ALERT_ALERTMANAGER_URL": Platforms.alertmanagerURL]
         }
@@ -57,16 +64,22 @@ struct EveryPlatformTests {
         for (name, message) in PlatformSamples.cases(kind) {
             let request = try destination.request(for: message, now: Self.now)
             #expect(request.body.json != nil, "\(kind)/\(name): body is not JSON")
-            if let difference = Golden.check(Golden.pretty(request.body), "Tests/NotifiersTests/Golden/\(kind.rawValue)/\(name).json") {
+            if let difference = Golden.check(
+                Golden.pretty(request.body), "Tests/NotifiersTests/Golden/\(kind.rawValue)/\(name).json")
+            {
                 Issue.record("\(difference)")
             }
-            #expect(try destination.request(for: message, now: Self.now).body == request.body, "same message, same bytes")
+            #expect(
+                try destination.request(for: message, now: Self.now).body == request.body, "same message, same bytes")
         }
     }
 
-    @Test("each kind has golden files for firing, resolved, symptoms and truncated, and no others", arguments: DestinationKind.allCases)
+    @Test(
+        "each kind has golden files for firing, resolved, symptoms and truncated, and no others",
+        arguments: DestinationKind.allCases)
     func goldenFiles(_ kind: DestinationKind) throws {
-        let names = try FileManager.default.contentsOfDirectory(atPath: Repository.path("Tests/NotifiersTests/Golden/\(kind.rawValue)"))
+        let names = try FileManager.default.contentsOfDirectory(
+            atPath: Repository.path("Tests/NotifiersTests/Golden/\(kind.rawValue)"))
         #expect(names.sorted() == ["firing.json", "resolved.json", "symptoms.json", "truncated.json"])
     }
 
@@ -78,7 +91,7 @@ struct EveryPlatformTests {
 
     @Test("a missing golden file fails instead of being recorded")
     func missingGoldenFails() throws {
-        guard !Golden.recording else { return } // recording on purpose: nothing to prove
+        guard !Golden.recording else { return }  // recording on purpose: nothing to prove
         let path = "Tests/NotifiersTests/Golden/slack/no-such-case.json"
         let difference = Golden.check(Data("{}".utf8), path)
         #expect(difference?.contains("is missing") == true, "\(difference ?? "passed")")
@@ -115,13 +128,17 @@ struct EveryPlatformTests {
     func sharedAnswerClasses(_ kind: DestinationKind) throws {
         let destination = try PlatformSamples.destination(kind)
         for (status, headers, expected) in Self.sharedAnswers {
-            let response = DeliveryResponse(status: status, headers: headers, body: "", transportError: status == nil ? "connection refused" : nil)
+            let response = DeliveryResponse(
+                status: status, headers: headers, body: "", transportError: status == nil ? "connection refused" : nil)
             let got = Self.outcome(destination.classify(response))
-            #expect(got == expected, "\(kind) \(status.map(String.init) ?? "no answer") \(headers) → \(got), expected \(expected)")
+            #expect(
+                got == expected,
+                "\(kind) \(status.map(String.init) ?? "no answer") \(headers) → \(got), expected \(expected)")
         }
     }
 
-    @Test("every kind is made from its environment variables, named after its kind", arguments: DestinationKind.allCases)
+    @Test(
+        "every kind is made from its environment variables, named after its kind", arguments: DestinationKind.allCases)
     func environment(_ kind: DestinationKind) throws {
         let platform = kind.platform
         #expect(platform.kind == kind)
@@ -129,8 +146,11 @@ struct EveryPlatformTests {
         #expect(platform.environmentVariables.allSatisfy { $0.hasPrefix("CLEARML_PROBE_ALERT_") })
         #expect(DestinationFactory.environmentVariable(kind) == platform.environmentVariables[0])
         let environment = PlatformSamples.environment(kind)
-        #expect(Set(environment.keys).isSubset(of: platform.environmentVariables), "the sample uses only the kind's variables")
-        let destination = try #require(try DestinationFactory.fromEnvironment(kind, EnvironmentSubstitution(environment: environment)))
+        #expect(
+            Set(environment.keys).isSubset(of: platform.environmentVariables),
+            "the sample uses only the kind's variables")
+        let destination = try #require(
+            try DestinationFactory.fromEnvironment(kind, EnvironmentSubstitution(environment: environment)))
         #expect(destination.kind == kind)
         #expect(destination.name == kind.rawValue)
         #expect(try DestinationFactory.fromEnvironment(kind, EnvironmentSubstitution(environment: [:])) == nil)
@@ -156,18 +176,26 @@ struct EveryPlatformTests {
     @Test("compose passes through exactly the alert variables the platforms read")
     func composeVariables() throws {
         let compose = try String(contentsOfFile: Repository.path("compose/compose.yaml"), encoding: .utf8)
-        let passed = Set(compose.split(separator: "\n").compactMap { line -> String? in
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            guard trimmed.hasPrefix("CLEARML_PROBE_ALERT_"), let colon = trimmed.firstIndex(of: ":") else { return nil }
-            return String(trimmed[..<colon])
-        })
+        let passed = Set(
+            compose.split(separator: "\n").compactMap { line -> String? in
+                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                guard trimmed.hasPrefix("CLEARML_PROBE_ALERT_"), let colon = trimmed.firstIndex(of: ":") else {
+                    return nil
+                }
+                return String(trimmed[..<colon])
+            })
         let read = Set(DestinationKind.allCases.flatMap { $0.platform.environmentVariables })
-        #expect(passed == read, "compose/compose.yaml: missing \(read.subtracting(passed).sorted()), extra \(passed.subtracting(read).sorted())")
+        #expect(
+            passed == read,
+            "compose/compose.yaml: missing \(read.subtracting(passed).sorted()), extra \(passed.subtracting(read).sorted())"
+        )
     }
 
     @Test("alerts/templates has one template per kind and no other")
     func templateFiles() throws {
-        let names = try FileManager.default.contentsOfDirectory(atPath: Repository.path("alerts/templates")).filter { $0.hasSuffix(".mustache") }
+        let names = try FileManager.default.contentsOfDirectory(atPath: Repository.path("alerts/templates")).filter {
+            $0.hasSuffix(".mustache")
+        }
         #expect(names.sorted() == DestinationKind.allCases.map { "\($0.rawValue).mustache" }.sorted())
     }
 }

@@ -13,10 +13,14 @@ import Testing
         ("firing", F.message(.firing, symptoms: 0)),
         ("resolved", F.message(.resolved)),
         ("symptoms", F.message(.firing, symptoms: 3)),
-        ("truncated", F.message(.firing, symptoms: 400,
-                                summary: String(repeating: "Redis refuses connections & <writes> ", count: 120),
-                                evidence: String(repeating: "MISCONF Redis is configured to save RDB snapshots ``` ", count: 100),
-                                title: "Redis is failing " + String(repeating: "with a very long title ", count: 10))),
+        (
+            "truncated",
+            F.message(
+                .firing, symptoms: 400,
+                summary: String(repeating: "Redis refuses connections & <writes> ", count: 120),
+                evidence: String(repeating: "MISCONF Redis is configured to save RDB snapshots ``` ", count: 100),
+                title: "Redis is failing " + String(repeating: "with a very long title ", count: 10))
+        ),
     ]
 
     @Test(arguments: cases.map(\.0))
@@ -24,7 +28,9 @@ import Testing
         let message = Self.cases.first { $0.0 == name }!.1
         let body = SlackDestination.body(message)
         let json = try #require(JSONValue.parse(body))
-        guard case .array(let attachments)? = json["attachments"], case .array(let blocks)? = attachments.first?["blocks"] else {
+        guard case .array(let attachments)? = json["attachments"],
+            case .array(let blocks)? = attachments.first?["blocks"]
+        else {
             Issue.record("no blocks in an attachment")
             return
         }
@@ -65,7 +71,9 @@ import Testing
         let text = try #require(json.at("data.text")?.string)
         #expect(text.hasPrefix("custom ") && text.hasSuffix("\nline two"), "\(text)")
         let huge = WebhookDestination.body(Self.cases.last!.1)
-        #expect((try #require(JSONValue.parse(huge)).at("data.text")?.string ?? "").count <= WebhookDestination.Limits.message)
+        #expect(
+            (try #require(JSONValue.parse(huge)).at("data.text")?.string ?? "").count
+                <= WebhookDestination.Limits.message)
     }
 
     @Test func unconfirmedIsSaid() {

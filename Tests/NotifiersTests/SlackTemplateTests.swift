@@ -34,14 +34,19 @@ import Testing
                 name: ops
                 url: \(Self.url)
             """
-        let config = try AlertsConfig.load(yaml: yaml, file: directory.file("alerts.yaml"), substitution: PlatformFixtures.substitution)
+        let config = try AlertsConfig.load(
+            yaml: yaml, file: directory.file("alerts.yaml"), substitution: PlatformFixtures.substitution)
         let slack = try #require(config.destinations.first as? SlackDestination)
         let request = try slack.request(for: Self.message(), now: PlatformFixtures.now)
         let (text, header, sections) = try Self.texts(request.body)
         #expect(text == "FIRING on prod: Redis: writes refused (MISCONF)")
         #expect(header == text, "the header is the title as plain text")
-        #expect(sections.first == "Why: Redis says &lt;!channel&gt; &amp; refuses writes", "check output cannot ping the channel")
-        #expect(sections.dropFirst().first == "Raw: Redis says <!channel> & refuses writes", "triple braces are raw, as the template author asked")
+        #expect(
+            sections.first == "Why: Redis says &lt;!channel&gt; &amp; refuses writes",
+            "check output cannot ping the channel")
+        #expect(
+            sections.dropFirst().first == "Raw: Redis says <!channel> & refuses writes",
+            "triple braces are raw, as the template author asked")
         #expect(!sections.contains { $0.contains("*Root cause:*") }, "the built-in text is not used")
     }
 
@@ -50,8 +55,9 @@ import Testing
         defer { directory.remove() }
         _ = try directory.write("templates/my-slack.mustache", Self.custom)
         let substitution = EnvironmentSubstitution(environment: ["CLEARML_PROBE_ALERT_SLACK_URL": Self.url])
-        let config = try AlertsConfig.load(yaml: "templates:\n  slack: templates/my-slack.mustache\n", file: directory.file("alerts.yaml"),
-                                           substitution: substitution)
+        let config = try AlertsConfig.load(
+            yaml: "templates:\n  slack: templates/my-slack.mustache\n", file: directory.file("alerts.yaml"),
+            substitution: substitution)
         let slack = try #require(config.destinations.first as? SlackDestination)
         let (text, _, _) = try Self.texts(try slack.request(for: Self.message(), now: PlatformFixtures.now).body)
         #expect(text.hasPrefix("FIRING on prod:"))
@@ -61,7 +67,8 @@ import Testing
         let (text, header, sections) = try Self.texts(SlackDestination.body(Self.message()))
         #expect(text.hasPrefix("🔴 FIRING: Redis: writes refused (MISCONF)"))
         #expect(header == text)
-        #expect(sections.first?.hasPrefix("*Root cause:* Redis — Redis says &lt;!channel&gt; &amp; refuses writes") == true)
+        #expect(
+            sections.first?.hasPrefix("*Root cause:* Redis — Redis says &lt;!channel&gt; &amp; refuses writes") == true)
         #expect(sections.contains { $0.hasPrefix("*Evidence*\n```") && $0.hasSuffix("```") })
         #expect(sections.contains { $0.hasPrefix("*Fix:* ") })
     }

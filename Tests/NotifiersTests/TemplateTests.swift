@@ -1,8 +1,8 @@
 import Foundation
 import Notifiers
 import ProbeCore
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Message templates")
 struct TemplateTests {
@@ -24,7 +24,9 @@ struct TemplateTests {
     }
 
     @Test func valuesAreEscapedAndTripleBracesAreRaw() throws {
-        let template = try MessageTemplate(kind: .telegram, text: "{{title}}\n{{{title}}}\n{{#causes}}<code>{{key}}</code>{{/causes}}", source: "t.mustache")
+        let template = try MessageTemplate(
+            kind: .telegram, text: "{{title}}\n{{{title}}}\n{{#causes}}<code>{{key}}</code>{{/causes}}",
+            source: "t.mustache")
         var message = PlatformFixtures.firing
         message.title = "<i>x</i> & y"
         let rendered = template.render(message)
@@ -40,7 +42,9 @@ struct TemplateTests {
 
     @Test func aTemplateErrorNamesFileLineAndColumn() {
         do {
-            _ = try MessageTemplate(kind: .discord, text: "{{title}}\n{{#causes}}\n  {{key}}\n{{/symptoms}}\n", source: "alerts/templates/discord.mustache")
+            _ = try MessageTemplate(
+                kind: .discord, text: "{{title}}\n{{#causes}}\n  {{key}}\n{{/symptoms}}\n",
+                source: "alerts/templates/discord.mustache")
             Issue.record("expected an error")
         } catch {
             #expect(error.file == "alerts/templates/discord.mustache")
@@ -62,19 +66,30 @@ struct TemplateTests {
         defer { directory.remove() }
         _ = try directory.write("templates/telegram.mustache", "<b>{{event}}</b> {{title}}\nonly this\n")
         let yaml = "templates:\n  telegram: templates/telegram.mustache\n"
-        let root = try ConfigMap.parse(yaml: yaml, file: directory.file("alerts.yaml"), substitution: PlatformFixtures.substitution)
+        let root = try ConfigMap.parse(
+            yaml: yaml, file: directory.file("alerts.yaml"), substitution: PlatformFixtures.substitution)
         let set = try TemplateSet.parse(try root.section("templates"), baseDirectory: directory.path)
         #expect(set.overriddenKinds == [.telegram])
-        #expect(set.template(for: .telegram).render(PlatformFixtures.firing) == RenderedText(title: "<b>FIRING</b> Redis: writes refused (MISCONF)", lines: ["only this"]))
+        #expect(
+            set.template(for: .telegram).render(PlatformFixtures.firing)
+                == RenderedText(title: "<b>FIRING</b> Redis: writes refused (MISCONF)", lines: ["only this"]))
         #expect(set.template(for: .discord).source.hasPrefix("<built-in"))
 
-        let bad = try ConfigMap.parse(yaml: "templates:\n  telegramm: x.mustache\n", file: "alerts.yaml", substitution: PlatformFixtures.substitution)
+        let bad = try ConfigMap.parse(
+            yaml: "templates:\n  telegramm: x.mustache\n", file: "alerts.yaml",
+            substitution: PlatformFixtures.substitution)
         #expect(throws: ConfigError.self) { try TemplateSet.parse(try bad.section("templates"), baseDirectory: "") }
-        do { _ = try TemplateSet.parse(try bad.section("templates"), baseDirectory: "") } catch let error as ConfigError {
+        do { _ = try TemplateSet.parse(try bad.section("templates"), baseDirectory: "") } catch let error as ConfigError
+        {
             #expect(error.description.hasPrefix("alerts.yaml:2:3: unknown destination kind 'telegramm'"))
         }
-        let missing = try ConfigMap.parse(yaml: "templates:\n  teams: nope.mustache\n", file: "alerts.yaml", substitution: PlatformFixtures.substitution)
-        do { _ = try TemplateSet.parse(try missing.section("templates"), baseDirectory: directory.path); Issue.record("expected an error") } catch let error as ConfigError {
+        let missing = try ConfigMap.parse(
+            yaml: "templates:\n  teams: nope.mustache\n", file: "alerts.yaml",
+            substitution: PlatformFixtures.substitution)
+        do {
+            _ = try TemplateSet.parse(try missing.section("templates"), baseDirectory: directory.path)
+            Issue.record("expected an error")
+        } catch let error as ConfigError {
             #expect(error.description.hasPrefix("alerts.yaml:2:10: templates.teams: cannot read template file"))
         }
     }

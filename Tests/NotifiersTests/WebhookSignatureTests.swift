@@ -9,7 +9,8 @@ import Testing
     static let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
     static func destination() throws -> WebhookDestination {
-        try WebhookDestination(name: "hooks", url: Secret("https://hooks.example.com/in/T0K3N?key=abc"), secret: Secret(secret))
+        try WebhookDestination(
+            name: "hooks", url: Secret("https://hooks.example.com/in/T0K3N?key=abc"), secret: Secret(secret))
     }
 
     @Test func headersAndSignatureVerifyInSwift() throws {
@@ -21,9 +22,16 @@ import Testing
         let signature = try #require(request.headers["webhook-signature"])
         #expect(signature.hasPrefix("v1,"))
         let verifier = try StandardWebhooks(secret: Secret(Self.secret))
-        #expect(verifier.verify(id: message.messageID, timestamp: 1_787_393_000, body: request.body, signatureHeader: signature))
-        #expect(!verifier.verify(id: message.messageID, timestamp: 1_787_393_001, body: request.body, signatureHeader: signature))
-        #expect(!verifier.verify(id: message.messageID, timestamp: 1_787_393_000, body: request.body + Data(" ".utf8), signatureHeader: signature))
+        #expect(
+            verifier.verify(
+                id: message.messageID, timestamp: 1_787_393_000, body: request.body, signatureHeader: signature))
+        #expect(
+            !verifier.verify(
+                id: message.messageID, timestamp: 1_787_393_001, body: request.body, signatureHeader: signature))
+        #expect(
+            !verifier.verify(
+                id: message.messageID, timestamp: 1_787_393_000, body: request.body + Data(" ".utf8),
+                signatureHeader: signature))
     }
 
     @Test func idIsStableAcrossAttemptsTimestampIsNot() throws {
@@ -45,18 +53,20 @@ import Testing
         let bodyPath = directory.file("body.json")
         try request.body.write(to: URL(fileURLWithPath: bodyPath))
         let script = """
-        import base64, hashlib, hmac, sys
-        secret, msg_id, ts, sig, path = sys.argv[1:6]
-        key = base64.b64decode(secret[len("whsec_"):])
-        body = open(path, "rb").read()
-        expected = base64.b64encode(hmac.new(key, f"{msg_id}.{ts}.".encode() + body, hashlib.sha256).digest()).decode()
-        ok = any(hmac.compare_digest(expected, s.split(",", 1)[1]) for s in sig.split(" ") if s.startswith("v1,"))
-        print("valid" if ok else "invalid")
-        """
+            import base64, hashlib, hmac, sys
+            secret, msg_id, ts, sig, path = sys.argv[1:6]
+            key = base64.b64decode(secret[len("whsec_"):])
+            body = open(path, "rb").read()
+            expected = base64.b64encode(hmac.new(key, f"{msg_id}.{ts}.".encode() + body, hashlib.sha256).digest()).decode()
+            ok = any(hmac.compare_digest(expected, s.split(",", 1)[1]) for s in sig.split(" ") if s.startswith("v1,"))
+            print("valid" if ok else "invalid")
+            """
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, Self.secret, request.headers["webhook-id"]!, request.headers["webhook-timestamp"]!,
-                             request.headers["webhook-signature"]!, bodyPath]
+        process.arguments = [
+            "python3", "-c", script, Self.secret, request.headers["webhook-id"]!, request.headers["webhook-timestamp"]!,
+            request.headers["webhook-signature"]!, bodyPath,
+        ]
         let output = Pipe()
         process.standardOutput = output
         try process.run()
@@ -73,6 +83,8 @@ import Testing
     }
 
     @Test func badSecretIsRefused() {
-        #expect(throws: StandardWebhooks.InvalidSecret.self) { try StandardWebhooks(secret: Secret("whsec_not base64!")) }
+        #expect(throws: StandardWebhooks.InvalidSecret.self) {
+            try StandardWebhooks(secret: Secret("whsec_not base64!"))
+        }
     }
 }

@@ -1,17 +1,20 @@
 import Foundation
 import Testing
+
 @testable import ProbeCore
 
 @Suite("Environment substitution")
 struct EnvironmentSubstitutionTests {
-    let env = EnvironmentSubstitution(environment: ["A": "alpha", "EMPTY": "", "SECRET_FILE": "/secret", "PORT": "8008"],
-                                      readFile: { path in
-                                          guard path == "/secret" else { throw CocoaError(.fileNoSuchFile) }
-                                          return "s3cr3t\n"
-                                      })
+    let env = EnvironmentSubstitution(
+        environment: ["A": "alpha", "EMPTY": "", "SECRET_FILE": "/secret", "PORT": "8008"],
+        readFile: { path in
+            guard path == "/secret" else { throw CocoaError(.fileNoSuchFile) }
+            return "s3cr3t\n"
+        })
 
     @Test(arguments: [
-        ("${A}", "alpha"), ("x${A}y", "xalphay"), ("${MISSING}", ""), ("${MISSING:-dflt}", "dflt"), ("${EMPTY:-dflt}", "dflt"),
+        ("${A}", "alpha"), ("x${A}y", "xalphay"), ("${MISSING}", ""), ("${MISSING:-dflt}", "dflt"),
+        ("${EMPTY:-dflt}", "dflt"),
         ("${A:-dflt}", "alpha"), ("http://${HOST:-apiserver}:${PORT:-1}", "http://apiserver:8008"),
         ("${OUTER:-${A:-no}}", "alpha"), ("$$notvar", "$notvar"), ("cost $5", "cost $5"), ("${SECRET}", "s3cr3t"),
     ])
@@ -29,7 +32,8 @@ struct EnvironmentSubstitutionTests {
     }
 
     @Test func unreadableSecretFileIsNamed() {
-        let env = EnvironmentSubstitution(environment: ["TOKEN_FILE": "/nope"], readFile: { _ in throw CocoaError(.fileNoSuchFile) })
+        let env = EnvironmentSubstitution(
+            environment: ["TOKEN_FILE": "/nope"], readFile: { _ in throw CocoaError(.fileNoSuchFile) })
         do {
             _ = try env.substitute("${TOKEN}")
             Issue.record("expected a failure")
@@ -54,7 +58,10 @@ struct EnvironmentSubstitutionTests {
 
 @Suite("Durations")
 struct DurationTests {
-    @Test(arguments: [("250ms", 0.25), ("2s", 2.0), ("1.5s", 1.5), ("10m", 600.0), ("4h", 14400.0), ("1h30m", 5400.0), ("1d", 86400.0)])
+    @Test(arguments: [
+        ("250ms", 0.25), ("2s", 2.0), ("1.5s", 1.5), ("10m", 600.0), ("4h", 14400.0), ("1h30m", 5400.0),
+        ("1d", 86400.0),
+    ])
     func parses(_ text: String, _ seconds: Double) throws {
         #expect(try Durations.seconds(text) == seconds)
     }
@@ -69,12 +76,15 @@ struct DurationTests {
 struct RedactTests {
     @Test func webhookURLsKeepOnlyTheHost() {
         #expect(Redact.url("https://hooks.slack.com/services/T000/B000/XXXX") == "https://hooks.slack.com")
-        #expect(Redact.url("https://chat.googleapis.com/v1/spaces/S/messages?key=k&token=t") == "https://chat.googleapis.com")
+        #expect(
+            Redact.url("https://chat.googleapis.com/v1/spaces/S/messages?key=k&token=t")
+                == "https://chat.googleapis.com")
         #expect(Redact.url("http://127.0.0.1:9093/api/v2/alerts") == "http://127.0.0.1:9093")
     }
 
     @Test func userinfoAndSecretsAreRemoved() {
-        let text = Redact.text("failed mongodb://probe:hunter22@mongo:27017/x with key ABCDEF", secrets: [Secret("ABCDEF")])
+        let text = Redact.text(
+            "failed mongodb://probe:hunter22@mongo:27017/x with key ABCDEF", secrets: [Secret("ABCDEF")])
         #expect(!text.contains("hunter22"))
         #expect(!text.contains("ABCDEF"))
         #expect(text.contains("mongo:27017"))

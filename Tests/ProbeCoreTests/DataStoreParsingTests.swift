@@ -14,35 +14,46 @@ struct DataStoreParsingTests {
 
     @Test func anExplicitPercentageHasNoHeadroomUnlessGivenOne() throws {
         let key = DiskWatermark.Level.floodStage.settingKey
-        let set = try #require(DiskWatermark.effective(.floodStage, persistent: [key: "95%"], transient: [:],
-                                                       defaults: [key + ".max_headroom": "100GB"]))
+        let set = try #require(
+            DiskWatermark.effective(
+                .floodStage, persistent: [key: "95%"], transient: [:],
+                defaults: [key + ".max_headroom": "100GB"]))
         #expect(set.maxHeadroom == nil)
         #expect(abs(set.freeThreshold(total: 4096 * Self.gb) - 4096 * Self.gb * 0.05) < 1)
-        let capped = try #require(DiskWatermark.effective(.floodStage, persistent: [key: "95%", key + ".max_headroom": "20gb"],
-                                                          transient: [:], defaults: [:]))
+        let capped = try #require(
+            DiskWatermark.effective(
+                .floodStage, persistent: [key: "95%", key + ".max_headroom": "20gb"],
+                transient: [:], defaults: [:]))
         #expect(capped.freeThreshold(total: 4096 * Self.gb) == 20 * Self.gb)
     }
 
     @Test func absoluteAndRatioForms() throws {
         let key = DiskWatermark.Level.floodStage.settingKey
-        let absolute = try #require(DiskWatermark.effective(.floodStage, persistent: [:], transient: [:],
-                                                            defaults: [key: "500mb", key + ".max_headroom": "-1"]))
+        let absolute = try #require(
+            DiskWatermark.effective(
+                .floodStage, persistent: [:], transient: [:],
+                defaults: [key: "500mb", key + ".max_headroom": "-1"]))
         #expect(absolute.form == .freeBytes(500 * 1_048_576))
         #expect(absolute.freeThreshold(total: 50 * Self.gb) == 500 * 1_048_576)
-        let ratio = try #require(DiskWatermark.effective(.floodStage, persistent: [:], transient: [key: "0.9"], defaults: [:]))
+        let ratio = try #require(
+            DiskWatermark.effective(.floodStage, persistent: [:], transient: [key: "0.9"], defaults: [:]))
         #expect(ratio.form == .usedRatio(0.9))
         #expect(DiskWatermark.form("lots") == nil)
     }
 
     @Test func flattenReadsNestedAndDottedKeys() {
-        let nested = JSONValue.parse(Data(#"{"cluster":{"routing":{"allocation":{"disk":{"watermark":{"flood_stage":"95%","flood_stage.max_headroom":"100GB"}}}}}}"#.utf8))
+        let nested = JSONValue.parse(
+            Data(
+                #"{"cluster":{"routing":{"allocation":{"disk":{"watermark":{"flood_stage":"95%","flood_stage.max_headroom":"100GB"}}}}}}"#
+                    .utf8))
         let flat = DiskWatermark.flatten(nested)
         #expect(flat["cluster.routing.allocation.disk.watermark.flood_stage"] == "95%")
         #expect(flat["cluster.routing.allocation.disk.watermark.flood_stage.max_headroom"] == "100GB")
     }
 
     @Test func redisInfoAndErrorReplies() {
-        let info = RedisInfo("# Server\r\nredis_version:7.0.15\r\nuptime_in_seconds:42\r\n\r\n# Memory\r\nused_memory:1024\r\n")
+        let info = RedisInfo(
+            "# Server\r\nredis_version:7.0.15\r\nuptime_in_seconds:42\r\n\r\n# Memory\r\nused_memory:1024\r\n")
         #expect(info["redis_version"] == "7.0.15")
         #expect(info.number("uptime_in_seconds") == 42)
         #expect(RedisErrorReply("MISCONF Redis is configured to save RDB snapshots") == .misconf)

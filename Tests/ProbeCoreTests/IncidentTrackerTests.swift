@@ -9,7 +9,9 @@ import Testing
     static func at(_ minutes: Double) -> Date { F.t0.addingTimeInterval(minutes * 60) }
 
     /// Feeds reports one per minute from `start`, paging on; returns every message.
-    static func feed(_ tracker: inout IncidentTracker, _ reports: [(Double, Report)], paging: Bool = true) -> [AlertMessage] {
+    static func feed(_ tracker: inout IncidentTracker, _ reports: [(Double, Report)], paging: Bool = true)
+        -> [AlertMessage]
+    {
         reports.flatMap { minute, report in tracker.ingest(report, at: at(minute), paging: paging) }
     }
 
@@ -25,7 +27,8 @@ import Testing
         #expect(firing.causes.map(\.key) == ["redis.latency", "redis.write"])
         #expect(firing.summary == "Redis refuses connections (redis:6379)")
         #expect(firing.hint?.contains("docker compose up -d redis") == true)
-        #expect(Set(firing.symptoms.map(\.key)).isSuperset(of: ["apiserver.auth", "fileserver.roundtrip", "webserver.ui"]))
+        #expect(
+            Set(firing.symptoms.map(\.key)).isSuperset(of: ["apiserver.auth", "fileserver.roundtrip", "webserver.ui"]))
         #expect(firing.startedAt == Self.at(0))
         #expect(!firing.unconfirmed)
         #expect(tracker.state.incidents.map(\.service) == [.redis], "no incident for a symptom's service")
@@ -35,7 +38,8 @@ import Testing
         var tracker = IncidentTracker(instance: "clearml-probe")
         let results = [
             CheckResult(id: .redisLatency, status: .critical, summary: "connection refused", reachabilityFailure: true),
-            CheckResult(id: .redisWrite, status: .critical, summary: "connection refused", dependsOn: [.check(.redisLatency)]),
+            CheckResult(
+                id: .redisWrite, status: .critical, summary: "connection refused", dependsOn: [.check(.redisLatency)]),
             CheckResult(id: .apiserverAuth, status: .critical, summary: "plain 500 on Bearer calls"),
         ]
         let report = Report(startedAt: F.t0, durationMs: 1, results: results, notChecked: [])
@@ -105,7 +109,8 @@ import Testing
         #expect(Self.feed(&tracker, [(0, down), (1, down)]).map(\.event) == [.firing])
         // The process dies; the state goes through its JSON form, as on disk.
         let saved = try JSONEncoder().encode(tracker.state)
-        var restarted = IncidentTracker(state: try JSONDecoder().decode(AlertingState.self, from: saved), instance: "clearml-probe")
+        var restarted = IncidentTracker(
+            state: try JSONDecoder().decode(AlertingState.self, from: saved), instance: "clearml-probe")
         // Grace after the restart: still failing, nothing said.
         #expect(Self.feed(&restarted, [(10, down), (11, down)], paging: false).isEmpty)
         #expect(Self.feed(&restarted, [(14, down)]).isEmpty, "still open: no re-fire")
@@ -127,11 +132,18 @@ import Testing
         var tracker = IncidentTracker(instance: "clearml-probe")
         let warning = F.report(failing: [.elasticsearch: .warning])
         let critical = F.report(failing: [.elasticsearch: .critical])
-        let messages = Self.feed(&tracker, [(0, warning), (1, warning), (2, critical), (3, critical), (4, warning), (5, warning),
-                                            (6, critical), (7, critical)])
+        let messages = Self.feed(
+            &tracker,
+            [
+                (0, warning), (1, warning), (2, critical), (3, critical), (4, warning), (5, warning),
+                (6, critical), (7, critical),
+            ])
         // Easing (as the critical checks of an outage pass first while it heals) is no page; worsening again is.
-        #expect(messages.map(\.title) == ["Elasticsearch is degraded", "Elasticsearch is failing (worse: was warning)",
-                                          "Elasticsearch is failing (worse: was warning)"])
+        #expect(
+            messages.map(\.title) == [
+                "Elasticsearch is degraded", "Elasticsearch is failing (worse: was warning)",
+                "Elasticsearch is failing (worse: was warning)",
+            ])
         #expect(messages.map(\.severity) == [.warning, .critical, .critical])
         #expect(Set(messages.map(\.incidentID)).count == 1)
     }
@@ -204,7 +216,9 @@ import Testing
         let down = F.report(failing: [.redis: .critical])
         let a = Self.feed(&first, [(0, down), (1, down)])
         let b = Self.feed(&second, [(0, down), (1, down)])
-        #expect(a.map(\.messageID) == b.map(\.messageID), "same history, same ids: a crash before saving re-makes the same message")
+        #expect(
+            a.map(\.messageID) == b.map(\.messageID),
+            "same history, same ids: a crash before saving re-makes the same message")
         #expect(a[0].messageID.hasPrefix("msg_"))
         #expect(a[0].incidentID == "clearml-probe/redis/\(Int(Self.at(0).timeIntervalSince1970))")
     }

@@ -20,7 +20,10 @@ import Testing
         ("\"caf\u{e9}\"", .string("café")),
         ("[]", .array([])),
         ("{}", .object([:])),
-        (#" { "a" : [ 1 , { "b" : null } ] , "c" : "d" } "#, .object(["a": .array([.number(1), .object(["b": .null])]), "c": .string("d")])),
+        (
+            #" { "a" : [ 1 , { "b" : null } ] , "c" : "d" } "#,
+            .object(["a": .array([.number(1), .object(["b": .null])]), "c": .string("d")])
+        ),
         (#"{"a":1,"a":2}"#, .object(["a": .number(2)])),
     ])
     func readsJSON(_ text: String, _ expected: JSONValue) {
@@ -52,7 +55,8 @@ import Testing
     }
 
     @Test func readsOnlyWhatIsAskedAndSkipsTheRest() {
-        let body = Data(#"{"skip":{"deep":[1,2,{"x":"y"}]},"keep":"yes","n":42,"s":"no number","e\u0078":"escaped key"}"#.utf8)
+        let body = Data(
+            #"{"skip":{"deep":[1,2,{"x":"y"}]},"keep":"yes","n":42,"s":"no number","e\u0078":"escaped key"}"#.utf8)
         var seen: [String: String] = [:]
         let read = JSONScanner.scan(body) { scanner in
             try scanner.members { key, scanner in
@@ -86,13 +90,17 @@ import Testing
     }
 
     @Test func envelopeScanHandsDataOverAndKeepsMeta() {
-        let body = Data(#"{"data":{"workers":[{"id":"w"}]},"meta":{"result_code":200,"result_subcode":0,"result_msg":"OK","endpoint":{"actual_version":"2.4"}}}"#.utf8)
+        let body = Data(
+            #"{"data":{"workers":[{"id":"w"}]},"meta":{"result_code":200,"result_subcode":0,"result_msg":"OK","endpoint":{"actual_version":"2.4"}}}"#
+                .utf8)
         var ids: [String] = []
         let envelope = ClearMLEnvelope.scan(body) { scanner in
             try scanner.members { key, scanner in
                 guard key == "workers" else { return }
                 try scanner.elements { scanner in
-                    try scanner.members { key, scanner in if key == "id", let id = try scanner.string() { ids.append(id) } }
+                    try scanner.members { key, scanner in
+                        if key == "id", let id = try scanner.string() { ids.append(id) }
+                    }
                 }
             }
         }

@@ -1,14 +1,18 @@
 import Foundation
 import Testing
+
 @testable import ProbeCore
 
 /// A probe that reaches none of the stack's services directly is one finding, not one root cause per store.
 @Suite("A probe off the stack's network")
 struct OffNetworkAnalysisTests {
-    static func result(_ id: CheckID, _ status: Status, target: String = "", service: Service? = nil,
-                       dependsOn: [Dependency]? = nil, reachability: Bool = false) -> CheckResult {
-        CheckResult(id: id, service: service, target: target, status: status, summary: "\(id.rawValue) \(status.rawValue)",
-                    dependsOn: dependsOn, reachabilityFailure: reachability)
+    static func result(
+        _ id: CheckID, _ status: Status, target: String = "", service: Service? = nil,
+        dependsOn: [Dependency]? = nil, reachability: Bool = false
+    ) -> CheckResult {
+        CheckResult(
+            id: id, service: service, target: target, status: status, summary: "\(id.rawValue) \(status.rawValue)",
+            dependsOn: dependsOn, reachabilityFailure: reachability)
     }
 
     /// The results of a `run` from a host that resolves none of the compose service names.
@@ -31,19 +35,30 @@ struct OffNetworkAnalysisTests {
 
     static let cases: [Case] = [
         Case(name: "nothing resolves: one finding", results: offNetwork, collapsed: true),
-        Case(name: "the fileserver volume (local) is OK: still one finding",
-             results: offNetwork + [result(.fileserverVolume, .ok)], collapsed: true),
-        Case(name: "a public ingress answers: the direct failures still collapse",
-             results: offNetwork + [result(.ingressRoutes, .ok, target: "api", dependsOn: [.service(.apiserver)])], collapsed: true),
-        Case(name: "Redis answers: the probe is on the network, the others are real causes",
-             results: offNetwork.filter { $0.id != .redisLatency } + [result(.redisLatency, .ok)], collapsed: false),
-        Case(name: "one store alone is unreachable: its own root cause",
-             results: [result(.apiserverPing, .ok), result(.mongoPing, .critical, reachability: true)], collapsed: false),
-        Case(name: "a store answered with an error: not a reachability picture",
-             results: offNetwork.filter { $0.id != .elasticsearchHealth } + [result(.elasticsearchHealth, .critical)], collapsed: false),
-        Case(name: "a single service on several checks: not the whole stack",
-             results: [result(.mongoPing, .critical, reachability: true), result(.mongoWrite, .critical, dependsOn: [], reachability: true)],
-             collapsed: false),
+        Case(
+            name: "the fileserver volume (local) is OK: still one finding",
+            results: offNetwork + [result(.fileserverVolume, .ok)], collapsed: true),
+        Case(
+            name: "a public ingress answers: the direct failures still collapse",
+            results: offNetwork + [result(.ingressRoutes, .ok, target: "api", dependsOn: [.service(.apiserver)])],
+            collapsed: true),
+        Case(
+            name: "Redis answers: the probe is on the network, the others are real causes",
+            results: offNetwork.filter { $0.id != .redisLatency } + [result(.redisLatency, .ok)], collapsed: false),
+        Case(
+            name: "one store alone is unreachable: its own root cause",
+            results: [result(.apiserverPing, .ok), result(.mongoPing, .critical, reachability: true)], collapsed: false),
+        Case(
+            name: "a store answered with an error: not a reachability picture",
+            results: offNetwork.filter { $0.id != .elasticsearchHealth } + [result(.elasticsearchHealth, .critical)],
+            collapsed: false),
+        Case(
+            name: "a single service on several checks: not the whole stack",
+            results: [
+                result(.mongoPing, .critical, reachability: true),
+                result(.mongoWrite, .critical, dependsOn: [], reachability: true),
+            ],
+            collapsed: false),
     ]
 
     @Test(arguments: cases)
@@ -55,7 +70,8 @@ struct OffNetworkAnalysisTests {
             #expect(cause.summary.contains("the probe reaches none of the stack's services"), "\(cause.summary)")
             #expect(cause.summary.contains("MongoDB") || cause.summary.contains("Mongo"), "\(cause.summary)")
             #expect(cause.hint?.contains("network") == true)
-            for other in report.results where other.key != cause.key && other.status != .ok && other.id != .ingressRoutes {
+            for other in report.results
+            where other.key != cause.key && other.status != .ok && other.id != .ingressRoutes {
                 #expect(other.role == .symptom, "\(other.key): \(other.role)")
                 #expect(other.rootCause == cause.key, "\(other.key): \(other.rootCause ?? "nil")")
             }
@@ -68,8 +84,12 @@ struct OffNetworkAnalysisTests {
         // Without the pass the same results give a root cause per store: what a person had to untangle.
         let analysed = RootCauseAnalysis.rootCauseKeys(Array(RootCauseAnalysis.analyse(Self.offNetwork)))
         #expect(analysed.count == 1)
-        let perStore = Self.offNetwork.filter { $0.reachabilityFailure && $0.dependsOn.allSatisfy { dep in
-            if case .check = dep { return false } else { return true } } }
+        let perStore = Self.offNetwork.filter {
+            $0.reachabilityFailure
+                && $0.dependsOn.allSatisfy { dep in
+                    if case .check = dep { return false } else { return true }
+                }
+        }
         #expect(Set(perStore.map(\.service)).count >= 4)
     }
 }

@@ -17,7 +17,10 @@ struct TopologyTests {
 
     @Test("the derived order is the one reports and incidents have always used")
     func dependencyOrderIsStable() {
-        #expect(Service.dependencyOrder == [.mongo, .redis, .elasticsearch, .apiserver, .fileserver, .webserver, .nginx, .agents])
+        #expect(
+            Service.dependencyOrder == [
+                .mongo, .redis, .elasticsearch, .apiserver, .fileserver, .webserver, .nginx, .agents,
+            ])
         #expect(Service.dependencyOrder.enumerated().allSatisfy { $0.element.dependencyRank == $0.offset })
     }
 }

@@ -1,9 +1,10 @@
 import Foundation
 import ProbeCore
-@testable import Probes
 import Runtime
-import Testing
 import TestSupport
+import Testing
+
+@testable import Probes
 
 /// `agents.workers` and `queues.backlog` against the ClearML double's workers and queues.
 @Suite(.serialized)
@@ -16,8 +17,10 @@ final class AgentsAndQueuesCheckTests {
         try await clearml.reset()
     }
 
-    func run(_ checks: String = "  agents.workers: {}\n  queues.backlog: {}",
-             only: Set<CheckID> = [.agentsWorkers, .queuesBacklog, .apiserverAuth]) async throws -> Report {
+    func run(
+        _ checks: String = "  agents.workers: {}\n  queues.backlog: {}",
+        only: Set<CheckID> = [.agentsWorkers, .queuesBacklog, .apiserverAuth]
+    ) async throws -> Report {
         await clearml.run(try clearml.loaded(checks: checks + "\n  apiserver.auth: {}"), only: only)
     }
 
@@ -35,15 +38,20 @@ final class AgentsAndQueuesCheckTests {
             #expect(result.metrics.keys.allSatisfy { !$0.contains("clearml-services") })
         }
         let requests = try await clearml.double.requests()
-        let queues = try #require(requests.first { ($0["path"] as? String)?.contains("queues.get_all") == true
-            && ($0["body"] as? String)?.contains("max_task_entries") == true })
+        let queues = try #require(
+            requests.first {
+                ($0["path"] as? String)?.contains("queues.get_all") == true
+                    && ($0["body"] as? String)?.contains("max_task_entries") == true
+            })
         #expect((queues["body"] as? String)?.contains("\"max_task_entries\":100") == true)
         #expect(try await clearml.count("api", "auth.login") == 1)
     }
 
     @Test func missingServicesAgentIsCriticalAndItsBacklogASymptom() async throws {
-        try await clearml.state(["workers": [["id": "clearml-services", "queues": ["services"], "last_activity_time": Self.ago(700)]],
-                                 "queues": [["name": "services", "entries": [["task": "t1", "added": Self.ago(120)]]]]])
+        try await clearml.state([
+            "workers": [["id": "clearml-services", "queues": ["services"], "last_activity_time": Self.ago(700)]],
+            "queues": [["name": "services", "entries": [["task": "t1", "added": Self.ago(120)]]]],
+        ])
         let report = try await run()
         let services = try #require(report.result("agents.workers/services"))
         #expect(services.status == .critical)
@@ -56,9 +64,14 @@ final class AgentsAndQueuesCheckTests {
     }
 
     @Test func expectedWorkersAreConfigurable() async throws {
-        try await clearml.state(["workers": [["id": "gpu-1", "queues": ["gpu"], "last_activity_time": NSNull()],
-                                             ["id": "clearml-services", "queues": ["services"], "last_activity_time": NSNull()]]])
-        let report = try await run("  agents.workers:\n    expected: {gpu: 2, services: 1}\n    max_age: 5m", only: [.agentsWorkers])
+        try await clearml.state([
+            "workers": [
+                ["id": "gpu-1", "queues": ["gpu"], "last_activity_time": NSNull()],
+                ["id": "clearml-services", "queues": ["services"], "last_activity_time": NSNull()],
+            ]
+        ])
+        let report = try await run(
+            "  agents.workers:\n    expected: {gpu: 2, services: 1}\n    max_age: 5m", only: [.agentsWorkers])
         #expect(report.result("agents.workers/gpu")?.status == .warning)
         #expect(report.result("agents.workers/gpu")?.summary.contains("only 1 worker") == true)
         #expect(report.result("agents.workers/services")?.status == .ok)
@@ -70,13 +83,24 @@ final class AgentsAndQueuesCheckTests {
     }
 
     @Test func oldWaitingTaskWithAListenerIsAWarning() async throws {
-        try await clearml.state(["queues": [["name": "default", "entries": [["task": "a", "added": Self.ago(2700)], ["task": "b", "added": Self.ago(60)]]]],
-                                 "workers": [["id": "w1", "queues": ["default"], "last_activity_time": NSNull()],
-                                             ["id": "clearml-services", "queues": ["services"], "last_activity_time": NSNull()]]])
+        try await clearml.state([
+            "queues": [
+                [
+                    "name": "default",
+                    "entries": [["task": "a", "added": Self.ago(2700)], ["task": "b", "added": Self.ago(60)]],
+                ]
+            ],
+            "workers": [
+                ["id": "w1", "queues": ["default"], "last_activity_time": NSNull()],
+                ["id": "clearml-services", "queues": ["services"], "last_activity_time": NSNull()],
+            ],
+        ])
         let report = try await run()
         let backlog = try #require(report.result("queues.backlog/default"))
         #expect(backlog.status == .warning)
-        #expect(backlog.summary.contains("has waited 45 min") && backlog.summary.contains("1 worker listens"), "\(backlog.summary)")
+        #expect(
+            backlog.summary.contains("has waited 45 min") && backlog.summary.contains("1 worker listens"),
+            "\(backlog.summary)")
         #expect(backlog.metrics["waiting_tasks"] == 2)
         #expect((backlog.metrics["oldest_wait_seconds"] ?? 0) >= 2690)
         #expect(backlog.role == .rootCause)
@@ -84,7 +108,9 @@ final class AgentsAndQueuesCheckTests {
 
     @Test func taskEntriesAndQueueCountAreBounded() async throws {
         let entries = (0..<30).map { ["task": "t\($0)", "added": Self.ago(10)] as [String: Any] }
-        try await clearml.state(["queues": [["name": "a", "entries": entries], ["name": "b"], ["name": "c", "entries": entries]]])
+        try await clearml.state([
+            "queues": [["name": "a", "entries": entries], ["name": "b"], ["name": "c", "entries": entries]]
+        ])
         let checks = "  queues.backlog:\n    max_task_entries: 5\n    max_queues: 2\n    no_worker_status: critical"
         let report = try await run(checks, only: [.queuesBacklog])
         let a = try #require(report.result("queues.backlog/a"))
@@ -120,8 +146,9 @@ final class AgentsAndQueuesCheckTests {
         try await clearml.reset()
         try await clearml.scenario(api: "mongo_down")
         let (report, seconds) = try await timed {
-            await clearml.run(try clearml.loaded(checks: "  agents.workers: {}\n  apiserver.auth: {}", timeout: "1s"),
-                              only: [.agentsWorkers, .apiserverAuth])
+            await clearml.run(
+                try clearml.loaded(checks: "  agents.workers: {}\n  apiserver.auth: {}", timeout: "1s"),
+                only: [.agentsWorkers, .apiserverAuth])
         }
         #expect(report.result("agents.workers/services")?.status != .ok)
         #expect(report.result("apiserver.auth/direct")?.summary.contains("MongoDB") == true)
@@ -134,7 +161,10 @@ final class AgentsAndQueuesCheckTests {
         let loaded = try clearml.loaded(checks: "  agents.workers: {}\n  queues.backlog: {}\n  apiserver.auth: {}")
         let healthy = await clearml.run(loaded, only: [.agentsWorkers, .queuesBacklog, .apiserverAuth], state: state)
         let keys = Set(healthy.results.filter { $0.id == .queuesBacklog || $0.id == .agentsWorkers }.map(\.key))
-        #expect(keys == ["agents.workers/services", "queues.backlog/default", "queues.backlog/gpu", "queues.backlog/services"])
+        #expect(
+            keys == [
+                "agents.workers/services", "queues.backlog/default", "queues.backlog/gpu", "queues.backlog/services",
+            ])
 
         try await clearml.scenario(api: "mongo_down:100")
         let failing = await clearml.run(loaded, only: [.agentsWorkers, .queuesBacklog, .apiserverAuth], state: state)
@@ -144,9 +174,13 @@ final class AgentsAndQueuesCheckTests {
     }
 
     @Test func backlogWithoutAnyWorkerIsItsOwnRootCauseNotASymptomOfAnotherQueue() async throws {
-        try await clearml.state(["workers": [],
-                                 "queues": [["name": "default", "entries": [["task": "t1", "added": Self.ago(60)]]],
-                                            ["name": "services", "entries": [["task": "t2", "added": Self.ago(60)]]]]])
+        try await clearml.state([
+            "workers": [],
+            "queues": [
+                ["name": "default", "entries": [["task": "t1", "added": Self.ago(60)]]],
+                ["name": "services", "entries": [["task": "t2", "added": Self.ago(60)]]],
+            ],
+        ])
         let report = try await run("  agents.workers: {}\n  queues.backlog:\n    no_worker_status: critical")
         #expect(report.result("agents.workers/services")?.status == .critical)
         let services = try #require(report.result("queues.backlog/services"))
@@ -162,7 +196,9 @@ final class AgentsAndQueuesCheckTests {
     }
 
     @Test func aReplyAboveTheCapIsAFindingNamingTheKeyToRaise() async throws {
-        let workers = (0..<400).map { ["id": "worker-\($0)", "queues": ["services"], "last_activity_time": NSNull()] as [String: Any] }
+        let workers = (0..<400).map {
+            ["id": "worker-\($0)", "queues": ["services"], "last_activity_time": NSNull()] as [String: Any]
+        }
         try await clearml.state(["workers": workers])
         let small = try await run("  agents.workers:\n    max_reply: 64kb", only: [.agentsWorkers, .apiserverAuth])
         let capped = try #require(small.result("agents.workers/services"))
@@ -180,7 +216,8 @@ final class AgentsAndQueuesCheckTests {
         var queues: [[String: Any]] = (0..<1200).map { ["name": String(format: "q%04d", $0)] }
         queues[1150]["entries"] = [["task": "late", "added": Self.ago(30)]]
         try await clearml.state(["queues": queues])
-        let report = try await run("  queues.backlog:\n    no_worker_status: critical", only: [.queuesBacklog, .apiserverAuth])
+        let report = try await run(
+            "  queues.backlog:\n    no_worker_status: critical", only: [.queuesBacklog, .apiserverAuth])
         let others = try #require(report.result("queues.backlog/\(QueuesBacklogCheck.othersTarget)"))
         #expect(others.metrics["queues"] == 1150)
         #expect(others.status == .critical)
@@ -195,8 +232,10 @@ final class AgentsAndQueuesCheckTests {
 
 /// The apiserver's time forms, read without a formatter, agree with the general ISO-8601 path.
 @Suite struct ClearMLTimeTests {
-    @Test(arguments: ["2026-01-01T00:00:00.123000+00:00", "2025-02-28T23:59:59Z", "2024-02-29T12:30:00.5+02:00",
-                      "1999-12-31T23:59:59-05:30", "2026-07-04T08:09:10"])
+    @Test(arguments: [
+        "2026-01-01T00:00:00.123000+00:00", "2025-02-28T23:59:59Z", "2024-02-29T12:30:00.5+02:00",
+        "1999-12-31T23:59:59-05:30", "2026-07-04T08:09:10",
+    ])
     func fastPathMatchesTheFormatter(_ text: String) throws {
         let fast = try #require(UTCTimestamp.parseServerTime(text))
         var plain = text
@@ -206,19 +245,27 @@ final class AgentsAndQueuesCheckTests {
             fraction = Double("0." + digits) ?? 0
             plain.removeSubrange(dot..<digits.endIndex)
         }
-        if !plain.dropFirst(10).contains("+"), !plain.dropFirst(10).contains("-"), !plain.hasSuffix("Z") { plain += "Z" }
+        if !plain.dropFirst(10).contains("+"), !plain.dropFirst(10).contains("-"), !plain.hasSuffix("Z") {
+            plain += "Z"
+        }
         let formatter = ISO8601DateFormatter()
         let expected = try #require(formatter.date(from: plain)).addingTimeInterval(fraction)
         #expect(abs(fast.timeIntervalSince(expected)) < 0.000_001, "\(text): \(fast) vs \(expected)")
     }
 
     @Test func aSpaceForTheTAndNoZoneReadAsUTC() {
-        #expect(UTCTimestamp.parseServerTime("2026-07-04 08:09:10.25") == UTCTimestamp.parseRFC3339("2026-07-04T08:09:10.25Z"))
+        #expect(
+            UTCTimestamp.parseServerTime("2026-07-04 08:09:10.25")
+                == UTCTimestamp.parseRFC3339("2026-07-04T08:09:10.25Z"))
         #expect(UTCTimestamp.parseRFC3339("2026-07-04T08:09:10") == nil, "RFC 3339 itself needs the zone")
-        #expect(ClearMLTime.parse(" 2026-07-04T08:09:10Z ") == UTCTimestamp.parseRFC3339("2026-07-04T08:09:10Z"), "blanks take the slower path")
+        #expect(
+            ClearMLTime.parse(" 2026-07-04T08:09:10Z ") == UTCTimestamp.parseRFC3339("2026-07-04T08:09:10Z"),
+            "blanks take the slower path")
     }
 
-    @Test(arguments: ["", "yesterday", "2026-13-01T00:00:00Z", "2026-01-01T00:00:00+0000x", "2026-01-01", "2026-02-30T00:00:00Z"])
+    @Test(arguments: [
+        "", "yesterday", "2026-13-01T00:00:00Z", "2026-01-01T00:00:00+0000x", "2026-01-01", "2026-02-30T00:00:00Z",
+    ])
     func otherFormsAreLeftToTheGeneralPath(_ text: String) {
         #expect(UTCTimestamp.parseServerTime(text) == nil)
     }

@@ -2,8 +2,8 @@ import Foundation
 import ProbeCore
 import Probes
 import Runtime
-import Testing
 import TestSupport
+import Testing
 
 /// `apiserver.auth` against the ClearML double: every apiserver scenario gives the right status, words and root cause
 /// within its deadline, on the direct path and through the ingress stand-in.
@@ -18,14 +18,18 @@ final class ApiserverAuthCheckTests {
     }
 
     func config(timeout: String = "2s", ingress: Bool = true, direct: Bool = true) throws -> LoadedConfig {
-        try clearml.loaded(checks: "  apiserver.auth: {}\n  apiserver.ping: {}", timeout: timeout, ingress: ingress, direct: direct)
+        try clearml.loaded(
+            checks: "  apiserver.auth: {}\n  apiserver.ping: {}", timeout: timeout, ingress: ingress, direct: direct)
     }
 
-    func run(timeout: String = "2s", state: ProbeState = ProbeState(), extra: [CheckResult] = []) async throws -> Report {
-        let report = await clearml.run(try config(timeout: timeout), only: [.apiserverAuth, .apiserverPing], state: state)
+    func run(timeout: String = "2s", state: ProbeState = ProbeState(), extra: [CheckResult] = []) async throws -> Report
+    {
+        let report = await clearml.run(
+            try config(timeout: timeout), only: [.apiserverAuth, .apiserverPing], state: state)
         guard !extra.isEmpty else { return report }
-        return Report(startedAt: report.startedAt, durationMs: report.durationMs, results: report.results + extra,
-                      notChecked: report.notChecked)
+        return Report(
+            startedAt: report.startedAt, durationMs: report.durationMs, results: report.results + extra,
+            notChecked: report.notChecked)
     }
 
     @Test func okOnBothPathsWithVersionsAndEvidenceOfTheStores() async throws {
@@ -110,7 +114,8 @@ final class ApiserverAuthCheckTests {
         #expect(direct.summary.contains("Redis"))
         #expect(direct.dependsOn.contains(.service(.redis)))
         let redis = CheckResult(id: .redisLatency, status: .critical, summary: "connection refused at redis:6379")
-        let withRedis = Report(startedAt: report.startedAt, durationMs: 0, results: report.results + [redis], notChecked: [])
+        let withRedis = Report(
+            startedAt: report.startedAt, durationMs: 0, results: report.results + [redis], notChecked: [])
         #expect(withRedis.result("apiserver.auth/direct")?.rootCause == "redis.latency")
         #expect(withRedis.result("apiserver.auth/ingress")?.rootCause == "redis.latency")
     }

@@ -1,9 +1,10 @@
 import Foundation
 import ProbeCore
-@testable import Probes
 import Runtime
-import Testing
 import TestSupport
+import Testing
+
+@testable import Probes
 
 /// `apiserver.login_mode` against the ClearML double: fixed users enforced (OK), lost (the cause of the probe's
 /// 401/22, not "the probe is blind"), a guest user, and Elasticsearch startup errors.
@@ -17,9 +18,12 @@ final class ApiserverLoginModeCheckTests {
         try await clearml.reset()
     }
 
-    func run(_ checks: String = "  apiserver.login_mode: {}\n  apiserver.auth: {}\n  apiserver.ping: {}") async throws -> Report {
-        await clearml.run(try clearml.loaded(checks: checks, ingress: false),
-                          only: [.apiserverLoginMode, .apiserverAuth, .apiserverPing])
+    func run(_ checks: String = "  apiserver.login_mode: {}\n  apiserver.auth: {}\n  apiserver.ping: {}") async throws
+        -> Report
+    {
+        await clearml.run(
+            try clearml.loaded(checks: checks, ingress: false),
+            only: [.apiserverLoginMode, .apiserverAuth, .apiserverPing])
     }
 
     @Test func fixedUsersEnforcedIsOK() async throws {
@@ -67,8 +71,9 @@ final class ApiserverLoginModeCheckTests {
     }
 
     @Test func aServerWithoutFixedUsersCanBeDeclared() throws {
-        let verdict = ApiserverLoginModeCheck.judge(.object(["basic": .object(["enabled": .bool(false)])]),
-                                                    expectFixedUsers: false, guestStatus: .warning)
+        let verdict = ApiserverLoginModeCheck.judge(
+            .object(["basic": .object(["enabled": .bool(false)])]),
+            expectFixedUsers: false, guestStatus: .warning)
         #expect(verdict.status == .ok)
         #expect(verdict.summary.contains("open"))
         let notClearML = ApiserverLoginModeCheck.judge(.object([:]), expectFixedUsers: true, guestStatus: .warning)

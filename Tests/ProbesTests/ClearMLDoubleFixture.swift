@@ -14,8 +14,12 @@ final class ClearMLDoubleFixture: @unchecked Sendable {
     let double: PythonDouble
 
     init(arguments: [String] = []) throws {
-        double = try PythonDouble("clearml_double.py", arguments: ["--access-key", Self.accessKey, "--secret-key", Self.secretKey,
-                                                                   "--validate-timeout", "30", "--proxy-timeout", "30"] + arguments)
+        double = try PythonDouble(
+            "clearml_double.py",
+            arguments: [
+                "--access-key", Self.accessKey, "--secret-key", Self.secretKey,
+                "--validate-timeout", "30", "--proxy-timeout", "30",
+            ] + arguments)
     }
 
     func reset() async throws { try await double.control("/reset", [String: Any]()) }
@@ -43,57 +47,69 @@ final class ClearMLDoubleFixture: @unchecked Sendable {
     var webURL: String { "http://127.0.0.1:\(double.port("web"))" }
 
     /// A config for the double; `checks` is the YAML body of the `checks:` section (indented two spaces).
-    func yaml(checks: String, timeout: String = "2s", ingress: Bool = true, direct: Bool = true, credentials: String? = nil,
-              apiIngress: String? = nil, filesIngress: String? = nil) -> String {
-        let creds = credentials ?? """
-          access_key: \(Self.accessKey)
-          secret_key: \(Self.secretKey)
-        """
+    func yaml(
+        checks: String, timeout: String = "2s", ingress: Bool = true, direct: Bool = true, credentials: String? = nil,
+        apiIngress: String? = nil, filesIngress: String? = nil
+    ) -> String {
+        let creds =
+            credentials ?? """
+                  access_key: \(Self.accessKey)
+                  secret_key: \(Self.secretKey)
+                """
         return """
-        probe:
-          instance: probe-test
-          timeout: \(timeout)
-          slow: 5s
-        ingress:
-          api_url: \(ingress ? (apiIngress ?? webURL + "/api") : "")
-          files_url: \(ingress ? (filesIngress ?? webURL + "/files") : "")
-        services:
-          apiserver_url: \(direct ? apiURL : "")
-          fileserver_url: \(direct ? filesURL : "")
-          webserver_url: \(webURL)
-        credentials:
-        \(creds)
-        checks:
-        \(checks)
-        """
+            probe:
+              instance: probe-test
+              timeout: \(timeout)
+              slow: 5s
+            ingress:
+              api_url: \(ingress ? (apiIngress ?? webURL + "/api") : "")
+              files_url: \(ingress ? (filesIngress ?? webURL + "/files") : "")
+            services:
+              apiserver_url: \(direct ? apiURL : "")
+              fileserver_url: \(direct ? filesURL : "")
+              webserver_url: \(webURL)
+            credentials:
+            \(creds)
+            checks:
+            \(checks)
+            """
     }
 
     /// Every check the double answers for, and their ids.
     static let allChecks = """
-      apiserver.ping: {}
-      apiserver.auth: {}
-      apiserver.login_mode: {}
-      webserver.ui: {}
-      webserver.browser: {}
-      fileserver.roundtrip: {}
-      fileserver.volume: {path: /tmp, warning_free_percent: 0, critical_free_percent: 0, critical_free: 0b}
-      agents.workers: {}
-      queues.backlog: {}
-      tasks.stale: {}
-      ingress.routes: {}
-    """
-    static let allCheckIDs: Set<CheckID> = [.apiserverPing, .apiserverAuth, .apiserverLoginMode, .webserverUI, .webserverBrowser, .fileserverRoundtrip, .fileserverVolume, .agentsWorkers,
-                                            .queuesBacklog, .tasksStale, .ingressRoutes]
+          apiserver.ping: {}
+          apiserver.auth: {}
+          apiserver.login_mode: {}
+          webserver.ui: {}
+          webserver.browser: {}
+          fileserver.roundtrip: {}
+          fileserver.volume: {path: /tmp, warning_free_percent: 0, critical_free_percent: 0, critical_free: 0b}
+          agents.workers: {}
+          queues.backlog: {}
+          tasks.stale: {}
+          ingress.routes: {}
+        """
+    static let allCheckIDs: Set<CheckID> = [
+        .apiserverPing, .apiserverAuth, .apiserverLoginMode, .webserverUI, .webserverBrowser, .fileserverRoundtrip,
+        .fileserverVolume, .agentsWorkers,
+        .queuesBacklog, .tasksStale, .ingressRoutes,
+    ]
 
-    func loaded(checks: String, timeout: String = "2s", ingress: Bool = true, direct: Bool = true, credentials: String? = nil,
-                apiIngress: String? = nil, filesIngress: String? = nil) throws -> LoadedConfig {
-        try LoadedConfig.load(yaml: yaml(checks: checks, timeout: timeout, ingress: ingress, direct: direct, credentials: credentials,
-                                         apiIngress: apiIngress, filesIngress: filesIngress),
-                              file: "test.yaml", substitution: EnvironmentSubstitution(environment: [:]))
+    func loaded(
+        checks: String, timeout: String = "2s", ingress: Bool = true, direct: Bool = true, credentials: String? = nil,
+        apiIngress: String? = nil, filesIngress: String? = nil
+    ) throws -> LoadedConfig {
+        try LoadedConfig.load(
+            yaml: yaml(
+                checks: checks, timeout: timeout, ingress: ingress, direct: direct, credentials: credentials,
+                apiIngress: apiIngress, filesIngress: filesIngress),
+            file: "test.yaml", substitution: EnvironmentSubstitution(environment: [:]))
     }
 
     /// One engine pass over `only` with the given state.
-    func run(_ loaded: LoadedConfig, only: Set<CheckID>, state: ProbeState = ProbeState(), readOnly: Bool = false) async -> Report {
+    func run(_ loaded: LoadedConfig, only: Set<CheckID>, state: ProbeState = ProbeState(), readOnly: Bool = false) async
+        -> Report
+    {
         await Engine(loaded: loaded).run(selection: Selection(ids: only), readOnly: readOnly, state: state)
     }
 

@@ -1,10 +1,11 @@
 import Foundation
 import NativeClients
 import ProbeCore
-@testable import Probes
 import Runtime
-import Testing
 import TestSupport
+import Testing
+
+@testable import Probes
 
 /// A result the test scripts, standing in for the apiserver checks of another issue.
 struct ScriptedCheck: Check {
@@ -16,19 +17,30 @@ struct ScriptedCheck: Check {
 @Suite(.serialized)
 struct DataLayerRootCauseTests {
     static func engine(_ checks: [(CheckID, any Check)]) -> Engine {
-        Engine(loaded: LoadedConfig(config: ProbeConfig(instance: "test"),
-                                    checks: checks.map { ConfiguredCheck(id: $0.0, settings: CheckSettings(timeout: 1), plan: .ready($0.1)) }))
+        Engine(
+            loaded: LoadedConfig(
+                config: ProbeConfig(instance: "test"),
+                checks: checks.map {
+                    ConfiguredCheck(id: $0.0, settings: CheckSettings(timeout: 1), plan: .ready($0.1))
+                }))
     }
 
-    static let apiserverFails = ScriptedCheck(result: CheckResult(id: .apiserverAuth, status: .critical,
-                                                                  summary: "auth.login: 500 Internal server error"))
-    static let apiserverWorks = ScriptedCheck(result: CheckResult(id: .apiserverAuth, status: .ok, summary: "login OK",
-                                                                  provides: [.mongo, .redis]))
+    static let apiserverFails = ScriptedCheck(
+        result: CheckResult(
+            id: .apiserverAuth, status: .critical,
+            summary: "auth.login: 500 Internal server error"))
+    static let apiserverWorks = ScriptedCheck(
+        result: CheckResult(
+            id: .apiserverAuth, status: .ok, summary: "login OK",
+            provides: [.mongo, .redis]))
 
     @Test func aStoppedRedisIsTheRootCauseOfTheApiserversFailure() async throws {
         let store = RedisStore(host: "127.0.0.1", port: Ports.closed())
-        let report = await Self.engine([(.redisLatency, RedisLatencyCheck(store: store)), (.redisWrite, RedisWriteCheck(store: store, instance: "test")),
-                                        (.apiserverAuth, Self.apiserverFails)]).run()
+        let report = await Self.engine([
+            (.redisLatency, RedisLatencyCheck(store: store)),
+            (.redisWrite, RedisWriteCheck(store: store, instance: "test")),
+            (.apiserverAuth, Self.apiserverFails),
+        ]).run()
         #expect(report.status == .critical)
         #expect(report.rootCauses.contains("redis.latency"), "\(report.rootCauses)")
         #expect(!report.rootCauses.contains("apiserver.auth"))
@@ -39,7 +51,9 @@ struct DataLayerRootCauseTests {
 
     @Test func aStoreTheProbeCannotReachButTheApiserverUsesIsUnreachableFromTheProbe() async throws {
         let store = RedisStore(host: "127.0.0.1", port: Ports.closed())
-        let report = await Self.engine([(.redisLatency, RedisLatencyCheck(store: store)), (.apiserverAuth, Self.apiserverWorks)]).run()
+        let report = await Self.engine([
+            (.redisLatency, RedisLatencyCheck(store: store)), (.apiserverAuth, Self.apiserverWorks),
+        ]).run()
         let latency = try #require(report.result("redis.latency"))
         #expect(latency.role == .unreachableFromProbe)
         #expect(latency.status == .unknown)
@@ -48,10 +62,14 @@ struct DataLayerRootCauseTests {
     }
 
     @Test func aWriteConcernErrorIsARootCauseEvenWhileTheApiserverWorks() async throws {
-        let double = try await offPool { try PythonDouble("mongo_double.py", arguments: ["--scenario", "write_concern_error"]) }
+        let double = try await offPool {
+            try PythonDouble("mongo_double.py", arguments: ["--scenario", "write_concern_error"])
+        }
         defer { double.stop() }
         let store = MongoStore(uri: "mongodb://127.0.0.1:\(double.port("mongo"))/")
-        let report = await Self.engine([(.mongoWrite, MongoWriteCheck(store: store, instance: "test")), (.apiserverAuth, Self.apiserverWorks)]).run()
+        let report = await Self.engine([
+            (.mongoWrite, MongoWriteCheck(store: store, instance: "test")), (.apiserverAuth, Self.apiserverWorks),
+        ]).run()
         let write = try #require(report.result("mongo.write"))
         #expect(write.status == .critical, "not durable is not 'unreachable': \(write.summary)")
         #expect(write.role == .rootCause)

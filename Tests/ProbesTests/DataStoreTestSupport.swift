@@ -1,14 +1,18 @@
 import Foundation
 import NativeClients
 import ProbeCore
-@testable import Probes
 import TestSupport
 
+@testable import Probes
+
 /// Runs one check the way the engine does: a context with a deadline of `timeout` seconds.
-func runCheck(_ check: some Check, _ id: CheckID, timeout: Double = 1, state: ProbeState = ProbeState(),
-              config: ProbeConfig = ProbeConfig(instance: "test")) async -> (result: CheckResult, seconds: Double) {
-    let context = CheckContext(id: id, config: config, settings: CheckSettings(timeout: timeout), deadline: .now + .seconds(timeout),
-                               state: state)
+func runCheck(
+    _ check: some Check, _ id: CheckID, timeout: Double = 1, state: ProbeState = ProbeState(),
+    config: ProbeConfig = ProbeConfig(instance: "test")
+) async -> (result: CheckResult, seconds: Double) {
+    let context = CheckContext(
+        id: id, config: config, settings: CheckSettings(timeout: timeout), deadline: .now + .seconds(timeout),
+        state: state)
     let started = ContinuousClock.now
     let results = await check.run(context)
     let elapsed = started.duration(to: .now)
@@ -17,8 +21,10 @@ func runCheck(_ check: some Check, _ id: CheckID, timeout: Double = 1, state: Pr
 
 /// Sends commands to a test Redis on a connection of the test's own (not the probe's shared one).
 func redisAdmin(_ port: Int, _ arguments: [String], password: String? = nil) async -> RedisReply? {
-    let connection = RedisConnection(endpoint: RedisEndpoint(host: "127.0.0.1", port: port, password: password.map(Secret.init),
-                                                             clientName: "test-admin"))
+    let connection = RedisConnection(
+        endpoint: RedisEndpoint(
+            host: "127.0.0.1", port: port, password: password.map(Secret.init),
+            clientName: "test-admin"))
     return await connection.session(deadline: .now + .seconds(5)) { session in
         try? session.command(arguments).get()
     }

@@ -1,9 +1,10 @@
 import Foundation
 import NativeClients
 import ProbeCore
-@testable import Probes
-import Testing
 import TestSupport
+import Testing
+
+@testable import Probes
 
 /// `elasticsearch.health` against es_double.py: every scenario, filter_path on every request, bounded faults.
 @Suite(.serialized)
@@ -77,7 +78,9 @@ struct ElasticsearchHealthCheckTests {
     @Test func persistentPercentWatermarkHasNoHeadroom() async throws {
         // A watermark set in the cluster settings turns the default 100 GB headroom off, though `defaults` still
         // shows it: on 4 TB with 150 GB free, a persistent 95% fires (5 % is 204.8 GB).
-        try await Self.scenario(["scenario": "disk_ok_large", "watermarks": ["low": "85%", "high": "90%", "flood_stage": "95%"]])
+        try await Self.scenario([
+            "scenario": "disk_ok_large", "watermarks": ["low": "85%", "high": "90%", "flood_stage": "95%"],
+        ])
         let (result, _) = await runCheck(Self.check(), .elasticsearchHealth, timeout: 2)
         #expect(result.status == .critical, "\(result.summary)")
         #expect(result.summary.contains("below the flood-stage watermark (95% used)"), "\(result.summary)")
@@ -85,7 +88,9 @@ struct ElasticsearchHealthCheckTests {
 
     @Test func ratioWatermark() async throws {
         // 0.3 of the disk used: flood stage below 70 GB free of 100 GB; 60 GB are free.
-        try await Self.scenario(["scenario": "green", "watermarks": ["flood_stage": "0.3"], "watermark_source": "transient"])
+        try await Self.scenario([
+            "scenario": "green", "watermarks": ["flood_stage": "0.3"], "watermark_source": "transient",
+        ])
         let (result, _) = await runCheck(Self.check(), .elasticsearchHealth, timeout: 2)
         #expect(result.status == .critical, "\(result.summary)")
         #expect(result.summary.contains("flood-stage watermark (0.3 used)"), "\(result.summary)")
@@ -98,7 +103,8 @@ struct ElasticsearchHealthCheckTests {
         #expect(first.result.status == .ok, "the first sample is unjudged: \(first.result.summary)")
         let second = await runCheck(Self.check(), .elasticsearchHealth, timeout: 2, state: state)
         #expect(second.result.status == .warning)
-        #expect(second.result.summary.contains("5 writes rejected since the previous check"), "\(second.result.summary)")
+        #expect(
+            second.result.summary.contains("5 writes rejected since the previous check"), "\(second.result.summary)")
 
         try await Self.double.control("/scenario", ["scenario": "restart", "uptime_ms": 5000])
         let restarted = await runCheck(Self.check(), .elasticsearchHealth, timeout: 2, state: state)
@@ -115,11 +121,14 @@ struct ElasticsearchHealthCheckTests {
         #expect(requests.allSatisfy { $0["auth_user"] as? String == "probe" })
 
         let bad = ElasticsearchStore(url: Self.double.url("es"), username: "probe", password: Secret("wrong-password"))
-        let refused = await runCheck(Self.check(bad), .elasticsearchHealth, timeout: 2,
-                                     config: ProbeConfig(instance: "test", secrets: [Secret("wrong-password")]))
+        let refused = await runCheck(
+            Self.check(bad), .elasticsearchHealth, timeout: 2,
+            config: ProbeConfig(instance: "test", secrets: [Secret("wrong-password")]))
         #expect(refused.result.status == .unknown, "the probe is blind, ES is not proven down")
         #expect(refused.result.summary.contains("401"), "\(refused.result.summary)")
-        #expect(![refused.result.summary, refused.result.error ?? "", refused.result.evidence ?? ""].joined().contains("wrong-password"))
+        #expect(
+            ![refused.result.summary, refused.result.error ?? "", refused.result.evidence ?? ""].joined().contains(
+                "wrong-password"))
     }
 
     @Test func hangIsATimeoutWithinTheDeadline() async throws {

@@ -1,7 +1,7 @@
 import Foundation
 import NativeClients
-import Probes
 import ProbeCore
+import Probes
 import Runtime
 import Testing
 
@@ -61,7 +61,8 @@ struct EngineTests {
         let configured = [
             ConfiguredCheck(id: .apiserverPing, settings: CheckSettings(), plan: .ready(FixedCheck(status: .ok))),
             ConfiguredCheck(id: .redisLatency, settings: CheckSettings(), plan: .ready(FixedCheck(status: .warning))),
-            ConfiguredCheck(id: .mongoPing, settings: CheckSettings(enabled: false), plan: .ready(FixedCheck(status: .ok))),
+            ConfiguredCheck(
+                id: .mongoPing, settings: CheckSettings(enabled: false), plan: .ready(FixedCheck(status: .ok))),
             ConfiguredCheck(id: .ingressTLS, settings: CheckSettings(), plan: .notConfigured("plain HTTP")),
         ]
         let engine = Engine(loaded: LoadedConfig(config: ProbeConfig(), checks: configured))

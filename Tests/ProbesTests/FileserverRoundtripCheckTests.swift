@@ -2,8 +2,8 @@ import Foundation
 import ProbeCore
 import Probes
 import Runtime
-import Testing
 import TestSupport
+import Testing
 
 /// `fileserver.roundtrip` against the ClearML double: every fileserver scenario (and the apiserver faults it depends
 /// on) gives the right status, words and root cause, and the footprint stays inside `.clearml-probe/<instance>/`.
@@ -17,18 +17,24 @@ final class FileserverRoundtripCheckTests {
         try await clearml.reset()
     }
 
-    func config(timeout: String = "2s", fresh: String = "10m", jitter: String = "0s", credentials: String? = nil) throws -> LoadedConfig {
-        try clearml.loaded(checks: """
-          fileserver.roundtrip:
-            fresh_token_every: \(fresh)
-            fresh_token_jitter: \(jitter)
-          apiserver.auth: {}
-          apiserver.ping: {}
-        """, timeout: timeout, credentials: credentials)
+    func config(timeout: String = "2s", fresh: String = "10m", jitter: String = "0s", credentials: String? = nil) throws
+        -> LoadedConfig
+    {
+        try clearml.loaded(
+            checks: """
+                  fileserver.roundtrip:
+                    fresh_token_every: \(fresh)
+                    fresh_token_jitter: \(jitter)
+                  apiserver.auth: {}
+                  apiserver.ping: {}
+                """, timeout: timeout, credentials: credentials)
     }
 
-    func run(_ loaded: LoadedConfig? = nil, state: ProbeState = ProbeState(), withAuth: Bool = true) async throws -> Report {
-        let ids: Set<CheckID> = withAuth ? [.fileserverRoundtrip, .apiserverAuth, .apiserverPing] : [.fileserverRoundtrip]
+    func run(_ loaded: LoadedConfig? = nil, state: ProbeState = ProbeState(), withAuth: Bool = true) async throws
+        -> Report
+    {
+        let ids: Set<CheckID> =
+            withAuth ? [.fileserverRoundtrip, .apiserverAuth, .apiserverPing] : [.fileserverRoundtrip]
         return await clearml.run(try loaded ?? config(), only: ids, state: state)
     }
 
@@ -37,7 +43,9 @@ final class FileserverRoundtripCheckTests {
         for request in try await clearml.double.requests() where request["role"] as? String == "files" {
             let path = request["path"] as? String ?? ""
             let method = request["method"] as? String ?? ""
-            #expect(path.hasPrefix("/.clearml-probe/probe-test/") || (path == "/" && method == "POST"), "touched \(method) \(path)")
+            #expect(
+                path.hasPrefix("/.clearml-probe/probe-test/") || (path == "/" && method == "POST"),
+                "touched \(method) \(path)")
         }
         #expect(try await clearml.count("files", "delete_many") == 0)
         #expect(try await clearml.count("api", "auth.logout") == 0)
@@ -52,7 +60,9 @@ final class FileserverRoundtripCheckTests {
         #expect(direct.summary.contains("uploaded, read back and deleted 4 KB"))
         #expect(direct.summary.contains("a token it had not seen, validated through the apiserver"))
         #expect(ingress.summary.contains("through the ingress"))
-        for metric in ["upload_ms", "download_ms", "cookie_download_ms", "delete_ms", "gone_ms", "size_bytes"] { #expect(direct.metrics[metric] != nil, "\(metric)") }
+        for metric in ["upload_ms", "download_ms", "cookie_download_ms", "delete_ms", "gone_ms", "size_bytes"] {
+            #expect(direct.metrics[metric] != nil, "\(metric)")
+        }
         #expect(direct.metrics["fresh_token"] == 1)
         let counters = try await clearml.counters()
         #expect(counters["files"]?["upload"] == 2 && counters["files"]?["delete"] == 2)
@@ -60,7 +70,10 @@ final class FileserverRoundtripCheckTests {
         #expect(counters["api"]?["auth.login"] == 1)
         let state = try await clearml.double.control("/state", method: "GET") as? [String: Any]
         let storage = try #require(state?["storage"] as? String)
-        let left = FileManager.default.enumerator(atPath: storage)?.allObjects.compactMap { $0 as? String }.filter { $0.hasSuffix(".bin") } ?? []
+        let left =
+            FileManager.default.enumerator(atPath: storage)?.allObjects.compactMap { $0 as? String }.filter {
+                $0.hasSuffix(".bin")
+            } ?? []
         #expect(left.isEmpty, "files left behind: \(left)")
         try await expectFootprint()
     }
@@ -118,10 +131,13 @@ final class FileserverRoundtripCheckTests {
         let proxied = try #require(report.result("fileserver.roundtrip/web-proxy"))
         #expect(proxied.status == .ok, "\(proxied.summary)")
         #expect(proxied.service == .webserver)
-        #expect(proxied.summary.contains("the webserver's /files/ proxy") && proxied.summary.contains("login cookie"), "\(proxied.summary)")
+        #expect(
+            proxied.summary.contains("the webserver's /files/ proxy") && proxied.summary.contains("login cookie"),
+            "\(proxied.summary)")
         #expect(proxied.metrics["web_proxy_download_ms"] != nil)
         let throughWeb = try await clearml.double.requests().filter {
-            $0["role"] as? String == "web" && ($0["path"] as? String ?? "").hasPrefix("/files/.clearml-probe/probe-test/direct-")
+            $0["role"] as? String == "web"
+                && ($0["path"] as? String ?? "").hasPrefix("/files/.clearml-probe/probe-test/direct-")
         }
         #expect(throughWeb.count == 1, "one read of the direct target's file through the proxy")
         let headers = throughWeb.first?["headers"] as? [String: String] ?? [:]
@@ -131,9 +147,11 @@ final class FileserverRoundtripCheckTests {
 
     @Test func aBrokenFilesProxyIsASymptomOfTheWebserversProxyCheck() async throws {
         try await clearml.scenario(web: "files_proxy_down")
-        let loaded = try clearml.loaded(checks: "  fileserver.roundtrip: {}\n  apiserver.auth: {}\n  apiserver.ping: {}\n  webserver.ui: {}",
-                                        filesIngress: "")
-        let report = await clearml.run(loaded, only: [.fileserverRoundtrip, .apiserverAuth, .apiserverPing, .webserverUI])
+        let loaded = try clearml.loaded(
+            checks: "  fileserver.roundtrip: {}\n  apiserver.auth: {}\n  apiserver.ping: {}\n  webserver.ui: {}",
+            filesIngress: "")
+        let report = await clearml.run(
+            loaded, only: [.fileserverRoundtrip, .apiserverAuth, .apiserverPing, .webserverUI])
         #expect(report.result("fileserver.roundtrip/direct")?.status == .ok)
         let proxied = try #require(report.result("fileserver.roundtrip/web-proxy"))
         #expect(proxied.status == .critical)
@@ -151,9 +169,11 @@ final class FileserverRoundtripCheckTests {
     }
 
     @Test func tooLargeUnsupportedEncodingAndStorageFailuresEachHaveTheirWords() async throws {
-        let cases: [(String, String)] = [("too_large", "too large for the fileserver"),
-                                         ("unsupported_encoding", "Content-Encoding"),
-                                         ("storage_readonly", "storage volume is full or read-only")]
+        let cases: [(String, String)] = [
+            ("too_large", "too large for the fileserver"),
+            ("unsupported_encoding", "Content-Encoding"),
+            ("storage_readonly", "storage volume is full or read-only"),
+        ]
         for (scenario, words) in cases {
             try await clearml.reset()
             try await clearml.scenario(files: scenario)
@@ -172,7 +192,8 @@ final class FileserverRoundtripCheckTests {
         let (report, seconds) = try await timed { try await run(try config(timeout: "1s")) }
         let direct = try #require(report.result("fileserver.roundtrip/direct"))
         #expect(direct.status == .critical)
-        #expect(direct.summary.contains("no answer") && direct.summary.contains("validates a token"), "\(direct.summary)")
+        #expect(
+            direct.summary.contains("no answer") && direct.summary.contains("validates a token"), "\(direct.summary)")
         #expect(report.result("fileserver.roundtrip/ingress")?.status == .critical)
         #expect(seconds < 1 + 0.5 + 0.5)
     }
@@ -199,11 +220,13 @@ final class FileserverRoundtripCheckTests {
 
     @Test func failedLoginReusesTheLastTokenAndIsASymptomOfAuth() async throws {
         let state = ProbeState()
-        let loaded = try config(timeout: "1s", fresh: "100ms", credentials: """
-          access_key: \(ClearMLDoubleFixture.accessKey)
-          secret_key: \(ClearMLDoubleFixture.secretKey)
-          token_reuse: 100ms
-        """)
+        let loaded = try config(
+            timeout: "1s", fresh: "100ms",
+            credentials: """
+                  access_key: \(ClearMLDoubleFixture.accessKey)
+                  secret_key: \(ClearMLDoubleFixture.secretKey)
+                  token_reuse: 100ms
+                """)
         #expect(try await run(loaded, state: state).status == .ok)
         try await clearml.scenario(api: "mongo_down")
         try await Task.sleep(for: .milliseconds(150))

@@ -1,10 +1,11 @@
 import Foundation
 import NativeClients
 import ProbeCore
-@testable import Probes
 import Runtime
 import TestSupport
 import Testing
+
+@testable import Probes
 
 /// Replies that once crashed the probe (a number that fits no `Int`, a `"nan"`), served by a real nginx and read by
 /// the apiserver ping exactly as the check reads it: each gives a failed result that says what was wrong.
@@ -24,19 +25,22 @@ struct HostileRepliesTests {
         let locations = Self.replies.map { name, body in
             "location = /\(name) { default_type application/json; return 200 '\(body)'; }"
         }.joined(separator: "\n")
-        let nginx = try NginxServer(httpBlock: """
-            server {
-                listen 127.0.0.1:\(port);
-                access_log off;
-                \(locations)
-            }
-            """, waitPort: port)
+        let nginx = try NginxServer(
+            httpBlock: """
+                server {
+                    listen 127.0.0.1:\(port);
+                    access_log off;
+                    \(locations)
+                }
+                """, waitPort: port)
         defer { nginx.stop() }
-        let context = CheckContext(id: .apiserverPing, config: ProbeConfig(), settings: CheckSettings(timeout: 5, slowWarning: 5),
-                                   deadline: .now + .seconds(60), state: ProbeState())
+        let context = CheckContext(
+            id: .apiserverPing, config: ProbeConfig(), settings: CheckSettings(timeout: 5, slowWarning: 5),
+            deadline: .now + .seconds(60), state: ProbeState())
         for (name, _) in Self.replies {
             let url = URL(string: "http://127.0.0.1:\(port)/\(name)")!
-            let expectation = HTTPExpectation(target: "", what: "debug.ping", request: context.directRequest(url: url), body: .clearmlPing)
+            let expectation = HTTPExpectation(
+                target: "", what: "debug.ping", request: context.directRequest(url: url), body: .clearmlPing)
             let result = await expectation.run(context, builder: ResultBuilder(id: .apiserverPing))
             #expect(result.status != .ok, "\(name): \(result.summary)")
             #expect(!result.summary.isEmpty)

@@ -1,7 +1,7 @@
 import Foundation
 import NativeClients
-import Probes
 import ProbeCore
+import Probes
 import Runtime
 import TestSupport
 
@@ -27,13 +27,18 @@ final class IngressFixture: @unchecked Sendable {
     static func get() throws -> IngressFixture { try shared.get() }
 
     init() throws {
-        clearml = try PythonDouble("clearml_double.py", arguments: ["--access-key", "PROBEKEY", "--secret-key", "probe-secret-value"])
-        blackhole = try TestProcess("blackhole", executable: "/usr/bin/env", arguments: ["python3", Repository.path("Tests/doubles/blackhole.py")])
+        clearml = try PythonDouble(
+            "clearml_double.py", arguments: ["--access-key", "PROBEKEY", "--secret-key", "probe-secret-value"])
+        blackhole = try TestProcess(
+            "blackhole", executable: "/usr/bin/env",
+            arguments: ["python3", Repository.path("Tests/doubles/blackhole.py")])
         blackholePort = try blackhole.waitPorts()["blackhole"] ?? -1
         certs = try TestCertificates()
         let hosts = ["app.test", "api.test", "files.test"]
         let good = try certs.issue("good", hosts: hosts)
-        let expired = try certs.issue("expired", hosts: hosts, start: Date().addingTimeInterval(-90 * 86400), end: Date().addingTimeInterval(-86400))
+        let expired = try certs.issue(
+            "expired", hosts: hosts, start: Date().addingTimeInterval(-90 * 86400),
+            end: Date().addingTimeInterval(-86400))
         let wrongName = try certs.issue("wrong", hosts: ["other.test"])
         let untrusted = try certs.issue("untrusted", hosts: hosts, selfSigned: true)
         let soon = try certs.issue("soon", hosts: hosts, end: Date().addingTimeInterval(10 * 86400))
@@ -44,25 +49,29 @@ final class IngressFixture: @unchecked Sendable {
         tlsWrongName = Ports.free()
         tlsUntrusted = Ports.free()
         tlsSoon = Ports.free()
-        let web = clearml.port("web"), api = clearml.port("api"), files = clearml.port("files")
+        let web = clearml.port("web")
+        let api = clearml.port("api")
+        let files = clearml.port("files")
         func routes(headers: Bool, https: Bool) -> String {
-            let hardening = headers ? """
-                add_header X-Content-Type-Options nosniff always;
-                add_header X-Frame-Options SAMEORIGIN always;
-                add_header Referrer-Policy strict-origin-when-cross-origin always;
-                \(https ? "add_header Strict-Transport-Security \"max-age=31536000\" always;" : "")
-            """ : ""
+            let hardening =
+                headers
+                ? """
+                    add_header X-Content-Type-Options nosniff always;
+                    add_header X-Frame-Options SAMEORIGIN always;
+                    add_header Referrer-Policy strict-origin-when-cross-origin always;
+                    \(https ? "add_header Strict-Transport-Security \"max-age=31536000\" always;" : "")
+                """ : ""
             return """
-                proxy_connect_timeout 1s;
-                proxy_read_timeout 1s;
-                proxy_set_header Host $host;
-                \(hardening)
-                location / {
-                    if ($host = api.test) { proxy_pass http://127.0.0.1:\(api); }
-                    if ($host = files.test) { proxy_pass http://127.0.0.1:\(files); }
-                    proxy_pass http://127.0.0.1:\(web);
-                }
-            """
+                    proxy_connect_timeout 1s;
+                    proxy_read_timeout 1s;
+                    proxy_set_header Host $host;
+                    \(hardening)
+                    location / {
+                        if ($host = api.test) { proxy_pass http://127.0.0.1:\(api); }
+                        if ($host = files.test) { proxy_pass http://127.0.0.1:\(files); }
+                        proxy_pass http://127.0.0.1:\(web);
+                    }
+                """
         }
         func tlsServer(_ port: Int, _ pair: (cert: String, key: String)) -> String {
             """
@@ -76,25 +85,26 @@ final class IngressFixture: @unchecked Sendable {
             }
             """
         }
-        nginx = try NginxServer(httpBlock: """
-            server {
-                listen 127.0.0.1:\(hardened);
-                server_name app.test api.test files.test;
-                server_tokens off;
-            \(routes(headers: true, https: false))
-            }
-            server {
-                listen 127.0.0.1:\(bare);
-                server_name app.test api.test files.test;
-                server_tokens on;
-            \(routes(headers: false, https: false))
-            }
-            \(tlsServer(tlsGood, good))
-            \(tlsServer(tlsExpired, expired))
-            \(tlsServer(tlsWrongName, wrongName))
-            \(tlsServer(tlsUntrusted, untrusted))
-            \(tlsServer(tlsSoon, soon))
-            """, waitPort: hardened)
+        nginx = try NginxServer(
+            httpBlock: """
+                server {
+                    listen 127.0.0.1:\(hardened);
+                    server_name app.test api.test files.test;
+                    server_tokens off;
+                \(routes(headers: true, https: false))
+                }
+                server {
+                    listen 127.0.0.1:\(bare);
+                    server_name app.test api.test files.test;
+                    server_tokens on;
+                \(routes(headers: false, https: false))
+                }
+                \(tlsServer(tlsGood, good))
+                \(tlsServer(tlsExpired, expired))
+                \(tlsServer(tlsWrongName, wrongName))
+                \(tlsServer(tlsUntrusted, untrusted))
+                \(tlsServer(tlsSoon, soon))
+                """, waitPort: hardened)
         for port in [bare, tlsGood, tlsExpired, tlsWrongName, tlsUntrusted, tlsSoon] { try Ports.waitListening(port) }
     }
 
@@ -107,30 +117,32 @@ final class IngressFixture: @unchecked Sendable {
     }
 
     /// A config against this fixture. `ingressPort` is where connect-to points; https switches the public URLs.
-    func config(ingressPort: Int? = nil, https: Bool = false, timeout: String = "1s", slow: String = "1s",
-                direct: Bool = true, extra: String = "") -> String {
+    func config(
+        ingressPort: Int? = nil, https: Bool = false, timeout: String = "1s", slow: String = "1s",
+        direct: Bool = true, extra: String = ""
+    ) -> String {
         let scheme = https ? "https" : "http"
         let port = ingressPort ?? hardened
         return """
-        probe:
-          instance: test
-          timeout: \(timeout)
-          slow: \(slow)
-        ingress:
-          web_url: \(scheme)://app.test
-          api_url: \(scheme)://api.test
-          files_url: \(scheme)://files.test
-          connect_to: 127.0.0.1:\(port)
-          ca_file: \(certs.caCertificate)
-        services:
-          apiserver_url: \(direct ? "http://127.0.0.1:\(clearml.port("api"))" : "")
-          webserver_url: \(direct ? "http://127.0.0.1:\(clearml.port("web"))" : "")
-          fileserver_url: \(direct ? "http://127.0.0.1:\(clearml.port("files"))" : "")
-        credentials:
-          access_key: PROBEKEY
-          secret_key: probe-secret-value
-        \(extra)
-        """
+            probe:
+              instance: test
+              timeout: \(timeout)
+              slow: \(slow)
+            ingress:
+              web_url: \(scheme)://app.test
+              api_url: \(scheme)://api.test
+              files_url: \(scheme)://files.test
+              connect_to: 127.0.0.1:\(port)
+              ca_file: \(certs.caCertificate)
+            services:
+              apiserver_url: \(direct ? "http://127.0.0.1:\(clearml.port("api"))" : "")
+              webserver_url: \(direct ? "http://127.0.0.1:\(clearml.port("web"))" : "")
+              fileserver_url: \(direct ? "http://127.0.0.1:\(clearml.port("files"))" : "")
+            credentials:
+              access_key: PROBEKEY
+              secret_key: probe-secret-value
+            \(extra)
+            """
     }
 
     func run(_ yaml: String, only: [String] = []) async throws -> Report {

@@ -1,10 +1,11 @@
 import Foundation
 import NativeClients
 import ProbeCore
-@testable import Probes
 import Runtime
-import Testing
 import TestSupport
+import Testing
+
+@testable import Probes
 
 /// `ingress.upload_limit` against a real nginx in front of the ClearML double's fileserver: a declared upload above
 /// `client_max_body_size` is refused with 413 before any body, one below it is asked for (100 Continue), and in
@@ -23,22 +24,24 @@ final class IngressUploadLimitCheckTests {
     /// `$request_length` (head and body bytes nginx read) go to logs/upload.log.
     func nginx(limit: String, buffering: Bool = true) throws -> (NginxServer, Int) {
         let port = Ports.free()
-        let server = try NginxServer(httpBlock: """
-            log_format upload '$status $request_length $request_method';
-            server {
-                listen 127.0.0.1:\(port);
-                access_log logs/upload.log upload;
-                client_max_body_size \(limit);
-                \(buffering ? "" : "proxy_request_buffering off;")
-                location / { proxy_pass http://127.0.0.1:\(clearml.double.port("files")); }
-            }
-            """, waitPort: port)
+        let server = try NginxServer(
+            httpBlock: """
+                log_format upload '$status $request_length $request_method';
+                server {
+                    listen 127.0.0.1:\(port);
+                    access_log logs/upload.log upload;
+                    client_max_body_size \(limit);
+                    \(buffering ? "" : "proxy_request_buffering off;")
+                    location / { proxy_pass http://127.0.0.1:\(clearml.double.port("files")); }
+                }
+                """, waitPort: port)
         return (server, port)
     }
 
     func run(port: Int, expected: String = "512mb", readOnly: Bool = false) async throws -> Report {
-        let loaded = try clearml.loaded(checks: "  ingress.upload_limit: {expected_upload: \(expected)}\n  ingress.routes: {routes: [files]}",
-                                        filesIngress: "http://127.0.0.1:\(port)")
+        let loaded = try clearml.loaded(
+            checks: "  ingress.upload_limit: {expected_upload: \(expected)}\n  ingress.routes: {routes: [files]}",
+            filesIngress: "http://127.0.0.1:\(port)")
         return await clearml.run(loaded, only: [.ingressUploadLimit, .ingressRoutes], readOnly: readOnly)
     }
 
@@ -65,7 +68,9 @@ final class IngressUploadLimitCheckTests {
         let (report, seconds) = try await timed { try await run(port: port) }
         let result = try #require(report.result("ingress.upload_limit/files"))
         #expect(result.status == .critical, "\(result.summary)")
-        #expect(result.summary.contains("client_max_body_size") && result.summary.contains("512 MB") && result.summary.contains("413"), "\(result.summary)")
+        #expect(
+            result.summary.contains("client_max_body_size") && result.summary.contains("512 MB")
+                && result.summary.contains("413"), "\(result.summary)")
         #expect(result.service == .nginx)
         #expect(result.hint?.contains("client_max_body_size") == true)
         #expect(result.evidence?.contains("413") == true)
@@ -75,7 +80,9 @@ final class IngressUploadLimitCheckTests {
         #expect(try await uploadsReceived().isEmpty)
         let logged = try await loggedPost(server)
         #expect(logged.count == 1 && logged[0].hasPrefix("413 "), "\(logged)")
-        #expect(logged.allSatisfy { (Int($0.split(separator: " ")[1]) ?? .max) < 1024 }, "only the head was read: \(logged)")
+        #expect(
+            logged.allSatisfy { (Int($0.split(separator: " ")[1]) ?? .max) < 1024 }, "only the head was read: \(logged)"
+        )
     }
 
     @Test func aLargerLimitIsOKWithoutABody() async throws {
@@ -84,12 +91,17 @@ final class IngressUploadLimitCheckTests {
         let report = try await run(port: port, readOnly: true)
         let result = try #require(report.result("ingress.upload_limit/files"), "read-only runs it: it stores nothing")
         #expect(result.status == .ok, "\(result.summary)")
-        #expect(result.summary.contains("at least 512 MB") && result.summary.contains("no body was sent"), "\(result.summary)")
+        #expect(
+            result.summary.contains("at least 512 MB") && result.summary.contains("no body was sent"),
+            "\(result.summary)")
         #expect(result.metrics["expected_upload_bytes"] == 536_870_912)
-        #expect(try await uploadsReceived().isEmpty, "nginx reads the body before it proxies: the fileserver sees nothing")
+        #expect(
+            try await uploadsReceived().isEmpty, "nginx reads the body before it proxies: the fileserver sees nothing")
         let logged = try await loggedPost(server)
         #expect(logged.count == 1, "\(logged)")
-        #expect(logged.allSatisfy { (Int($0.split(separator: " ")[1]) ?? .max) < 1024 }, "only the head was sent: \(logged)")
+        #expect(
+            logged.allSatisfy { (Int($0.split(separator: " ")[1]) ?? .max) < 1024 }, "only the head was sent: \(logged)"
+        )
     }
 
     @Test func withoutRequestBufferingTheFileserverStoresNothing() async throws {
@@ -112,18 +124,21 @@ final class IngressUploadLimitCheckTests {
         defer { certs.directory.remove() }
         let pair = try certs.issue("files", hosts: ["files.test"])
         let port = Ports.free()
-        let server = try NginxServer(httpBlock: """
-            server {
-                listen 127.0.0.1:\(port) ssl http2;
-                ssl_certificate \(pair.cert);
-                ssl_certificate_key \(pair.key);
-                client_max_body_size \(limit);
-                location / { proxy_pass http://127.0.0.1:\(clearml.double.port("files")); }
-            }
-            """, waitPort: port)
+        let server = try NginxServer(
+            httpBlock: """
+                server {
+                    listen 127.0.0.1:\(port) ssl http2;
+                    ssl_certificate \(pair.cert);
+                    ssl_certificate_key \(pair.key);
+                    client_max_body_size \(limit);
+                    location / { proxy_pass http://127.0.0.1:\(clearml.double.port("files")); }
+                }
+                """, waitPort: port)
         defer { server.stop() }
         let yaml = clearml.yaml(checks: "  ingress.upload_limit: {}", filesIngress: "https://files.test")
-            .replacingOccurrences(of: "ingress:\n", with: "ingress:\n  connect_to: 127.0.0.1:\(port)\n  ca_file: \(certs.caCertificate)\n")
+            .replacingOccurrences(
+                of: "ingress:\n", with: "ingress:\n  connect_to: 127.0.0.1:\(port)\n  ca_file: \(certs.caCertificate)\n"
+            )
         let loaded = try LoadedConfig.fromYAML(yaml, file: "test.yaml")
         let (report, seconds) = await timed { await clearml.run(loaded, only: [.ingressUploadLimit]) }
         let result = try #require(report.result("ingress.upload_limit/files"))
@@ -144,24 +159,32 @@ final class IngressUploadLimitCheckTests {
 
     // MARK: pure parts
 
-    @Test(arguments: [
-        (100, false, Status.ok, "at least 512 MB"),
-        (413, true, .critical, "client_max_body_size"),
-        (413, false, .critical, "not nginx's page"),
-        (502, true, .unknown, "no answer from the fileserver"),
-        (401, false, .unknown, "neither 413 nor 100 Continue"),
-        (200, false, .unknown, "neither 413 nor 100 Continue"),
-    ] as [(Int, Bool, Status, String)])
+    @Test(
+        arguments: [
+            (100, false, Status.ok, "at least 512 MB"),
+            (413, true, .critical, "client_max_body_size"),
+            (413, false, .critical, "not nginx's page"),
+            (502, true, .unknown, "no answer from the fileserver"),
+            (401, false, .unknown, "neither 413 nor 100 Continue"),
+            (200, false, .unknown, "neither 413 nor 100 Continue"),
+        ] as [(Int, Bool, Status, String)])
     func verdicts(_ status: Int, _ fromNginx: Bool, _ expected: Status, _ words: String) {
-        let verdict = IngressUploadLimitCheck.judge(status: status, fromNginx: fromNginx, size: "512 MB", place: "files.test:443")
+        let verdict = IngressUploadLimitCheck.judge(
+            status: status, fromNginx: fromNginx, size: "512 MB", place: "files.test:443")
         #expect(verdict.status == expected, "\(verdict.summary)")
         #expect(verdict.summary.contains(words), "\(verdict.summary)")
-        #expect(verdict.dependsOn.isEmpty == (status == 413), "a 413 is decided on the head alone; the rest ride on the route")
+        #expect(
+            verdict.dependsOn.isEmpty == (status == 413),
+            "a 413 is decided on the head alone; the rest ride on the route")
     }
 
     @Test func theExpectedUploadIsASize() throws {
-        #expect(throws: ConfigError.self) { try clearml.loaded(checks: "  ingress.upload_limit: {expected_upload: 512}") }
-        #expect(throws: ConfigError.self) { try clearml.loaded(checks: "  ingress.upload_limit: {expected_upload: 2tb}") }
+        #expect(throws: ConfigError.self) {
+            try clearml.loaded(checks: "  ingress.upload_limit: {expected_upload: 512}")
+        }
+        #expect(throws: ConfigError.self) {
+            try clearml.loaded(checks: "  ingress.upload_limit: {expected_upload: 2tb}")
+        }
         let loaded = try clearml.loaded(checks: "  ingress.upload_limit: {expected_upload: 1.5gb}")
         let check = try #require(loaded.checks.first { $0.id == .ingressUploadLimit })
         guard case .ready(let ready) = check.plan, let limit = ready as? IngressUploadLimitCheck else {
@@ -170,7 +193,8 @@ final class IngressUploadLimitCheckTests {
         }
         #expect(limit.expected == 1_610_612_736)
         let direct = try clearml.loaded(checks: "  ingress.upload_limit: {}", ingress: false)
-        guard case .notConfigured(let reason)? = direct.checks.first(where: { $0.id == .ingressUploadLimit })?.plan else {
+        guard case .notConfigured(let reason)? = direct.checks.first(where: { $0.id == .ingressUploadLimit })?.plan
+        else {
             Issue.record("runs without a files host")
             return
         }

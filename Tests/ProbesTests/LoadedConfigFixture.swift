@@ -1,5 +1,5 @@
-import Probes
 import ProbeCore
+import Probes
 
 /// Loading a config the way `clearml-probe` does, from YAML text with no environment, and picking one check's plan.
 extension LoadedConfig {

@@ -1,9 +1,10 @@
 import Foundation
 import NativeClients
 import ProbeCore
-@testable import Probes
-import Testing
 import TestSupport
+import Testing
+
+@testable import Probes
 
 /// The three MongoDB checks: the real libmongoc against mongo_double.py (MockupDB) scenarios.
 @Suite(.serialized)
@@ -42,8 +43,11 @@ struct MongoChecksTests {
         #expect(status.result.metrics["disk_free_percent"] == 60)
         #expect(status.result.metrics["uptime_seconds"] ?? 0 > 4 * 86400)
 
-        let handshake = try await Self.double.requests().first { ["isMaster", "ismaster", "hello"].contains($0["command"] as? String ?? "") }
-        let application = ((handshake?["doc"] as? [String: Any])?["client"] as? [String: Any])?["application"] as? [String: Any]
+        let handshake = try await Self.double.requests().first {
+            ["isMaster", "ismaster", "hello"].contains($0["command"] as? String ?? "")
+        }
+        let application =
+            ((handshake?["doc"] as? [String: Any])?["client"] as? [String: Any])?["application"] as? [String: Any]
         #expect(application?["name"] as? String == "clearml-probe", "appname so operators see who it is")
 
         let insert = try #require(try await Self.commands("insert").first)
@@ -71,7 +75,9 @@ struct MongoChecksTests {
         let spec = try #require((index["indexes"] as? [[String: Any]])?.first)
         #expect(spec["expireAfterSeconds"] as? Int == 3600)
 
-        let writes = try await Self.double.requests().filter { ["insert", "delete", "update", "createIndexes", "drop"].contains($0["command"] as? String ?? "") }
+        let writes = try await Self.double.requests().filter {
+            ["insert", "delete", "update", "createIndexes", "drop"].contains($0["command"] as? String ?? "")
+        }
         #expect(writes.allSatisfy { $0["db"] as? String == "clearml_probe" }, "writes only to the probe's database")
 
         _ = await runCheck(MongoWriteCheck(store: store, instance: "test"), .mongoWrite)
@@ -120,7 +126,8 @@ struct MongoChecksTests {
 
     @Test func refusedIsAReachabilityFailureWithinTheDeadline() async throws {
         try await Self.scenario(["scenario": "ok"])
-        let (result, seconds) = await runCheck(MongoPingCheck(store: Self.store("refused", port: Ports.closed())), .mongoPing, timeout: 0.7)
+        let (result, seconds) = await runCheck(
+            MongoPingCheck(store: Self.store("refused", port: Ports.closed())), .mongoPing, timeout: 0.7)
         #expect(result.status == .critical)
         #expect(result.summary.contains("connection refused"), "\(result.summary)")
         #expect(result.reachabilityFailure)
@@ -167,7 +174,8 @@ struct MongoChecksTests {
         config.dataStores.mongo = store
         config.secrets += config.dataStores.secrets
         let (result, _) = await runCheck(MongoPingCheck(store: store), .mongoPing, timeout: 0.5, config: config)
-        let printed = [result.summary, result.error ?? "", result.hint ?? "", result.evidence ?? ""].joined(separator: " ")
+        let printed = [result.summary, result.error ?? "", result.hint ?? "", result.evidence ?? ""].joined(
+            separator: " ")
         #expect(!printed.contains("pa55-word"), "\(printed)")
         #expect(result.summary.contains("127.0.0.1"))
     }

@@ -1,10 +1,11 @@
 import Foundation
 import NativeClients
 import ProbeCore
-@testable import Probes
 import Runtime
-import Testing
 import TestSupport
+import Testing
+
+@testable import Probes
 
 /// The probe's sentinel document in MongoDB (`mongo.status`): written once, read every run, its loss after a mongod
 /// that restarted on an empty data directory is a critical finding of MongoDB; `--read-only` never writes it. The real
@@ -46,8 +47,9 @@ struct MongoSentinelTests {
     /// libmongoc finds out only on use, and drops) is followed by one more on a new connection, as the next cycle.
     func run(_ check: MongoStatusCheck, state: ProbeState, readOnly: Bool = false) async -> CheckResult {
         for attempt in 1...2 {
-            let context = CheckContext(id: .mongoStatus, config: ProbeConfig(instance: "test"), settings: CheckSettings(timeout: 1),
-                                       deadline: .now + .seconds(1), state: state, readOnly: readOnly)
+            let context = CheckContext(
+                id: .mongoStatus, config: ProbeConfig(instance: "test"), settings: CheckSettings(timeout: 1),
+                deadline: .now + .seconds(1), state: state, readOnly: readOnly)
             let result = await check.run(context)[0]
             if attempt == 1, result.status == .critical, result.metrics["uptime_seconds"] == nil { continue }
             return result
@@ -63,7 +65,9 @@ struct MongoSentinelTests {
     }
 
     static func writes(_ double: PythonDouble) async throws -> [[String: Any]] {
-        try await double.requests().filter { ["insert", "update", "delete", "createIndexes", "drop"].contains($0["command"] as? String ?? "") }
+        try await double.requests().filter {
+            ["insert", "update", "delete", "createIndexes", "drop"].contains($0["command"] as? String ?? "")
+        }
     }
 
     @Test func aMongoDBThatComesBackEmptyLostItsData() async throws {
@@ -78,7 +82,8 @@ struct MongoSentinelTests {
         let concern = try #require(insert["writeConcern"] as? [String: Any])
         #expect(concern["w"] as? String == "majority" && concern["j"] as? Bool == true, "\(concern)")
         let document = try #require((insert["documents"] as? [[String: Any]])?.first)
-        #expect(document["createdAt"] == nil, "mongo.write's TTL index expires by createdAt: the sentinel must not have it")
+        #expect(
+            document["createdAt"] == nil, "mongo.write's TTL index expires by createdAt: the sentinel must not have it")
         #expect(document["writtenAt"] != nil && document["instance"] as? String == "test", "\(document)")
 
         let second = await run(check, state: state)
@@ -106,7 +111,8 @@ struct MongoSentinelTests {
         #expect(try await Self.sentinelInserts(double).count == 2)
         try await Task.sleep(for: .milliseconds(1100))
         let over = await run(check, state: state)
-        #expect(over.status == .ok && over.summary.contains("sentinel kept"), "resolved after the hold: \(over.summary)")
+        #expect(
+            over.status == .ok && over.summary.contains("sentinel kept"), "resolved after the hold: \(over.summary)")
     }
 
     @Test func readOnlyReadsTheSentinelButNeverWritesIt() async throws {
@@ -131,35 +137,53 @@ struct MongoSentinelTests {
     @Test func underReadOnlyTheEngineStillRunsMongoStatusAndItOnlyReads() async throws {
         let double = try await offPool { try PythonDouble("mongo_double.py") }
         defer { double.stop() }
-        let yaml = "probe: {instance: e2e}\nmongo: {uri: \"mongodb://127.0.0.1:\(double.port("mongo"))/\"}\nchecks:\n  mongo.status: {}\n  mongo.write: {}\n"
+        let yaml =
+            "probe: {instance: e2e}\nmongo: {uri: \"mongodb://127.0.0.1:\(double.port("mongo"))/\"}\nchecks:\n  mongo.status: {}\n  mongo.write: {}\n"
         let loaded = try LoadedConfig.fromYAML(yaml)
-        let report = await Engine(loaded: loaded).run(selection: Selection(ids: [.mongoStatus, .mongoWrite]), readOnly: true, state: ProbeState())
+        let report = await Engine(loaded: loaded).run(
+            selection: Selection(ids: [.mongoStatus, .mongoWrite]), readOnly: true, state: ProbeState())
         let status = try #require(report.result("mongo.status"))
-        #expect(status.status == .ok && status.summary.contains("sentinel not written (--read-only)"), "\(status.summary)")
+        #expect(
+            status.status == .ok && status.summary.contains("sentinel not written (--read-only)"), "\(status.summary)")
         #expect(report.notChecked.contains { $0.id == .mongoWrite }, "mongo.write is skipped")
         let finds = try await double.requests().filter { $0["command"] as? String == "find" }
-        #expect(finds.contains { ($0["filter"] as? [String: Any])?["_id"] as? String == "e2e:sentinel" }, "the default config reads it")
+        #expect(
+            finds.contains { ($0["filter"] as? [String: Any])?["_id"] as? String == "e2e:sentinel" },
+            "the default config reads it")
         #expect(try await Self.writes(double).isEmpty, "nothing written under --read-only")
     }
 
     @Test func aSentinelThatCannotBeWrittenIsAWarningNeverALoss() async throws {
         let double = try await offPool { try PythonDouble("mongo_double.py") }
         defer { double.stop() }
-        try await double.control("/scenario", ["scenario": "ok", "errors": ["insert": ["code": 13, "codeName": "Unauthorized",
-                                                                                      "errmsg": "not authorized on clearml_probe to execute command { insert: \"probe\" }"]]])
+        try await double.control(
+            "/scenario",
+            [
+                "scenario": "ok",
+                "errors": [
+                    "insert": [
+                        "code": 13, "codeName": "Unauthorized",
+                        "errmsg": "not authorized on clearml_probe to execute command { insert: \"probe\" }",
+                    ]
+                ],
+            ])
         let state = ProbeState()
         let check = Self.check(double)
         for _ in 1...2 {
             let result = await run(check, state: state)
             #expect(result.status == .warning, "\(result.summary)")
-            #expect(result.summary.contains("sentinel could not be written") && result.summary.contains("13 Unauthorized"), "\(result.summary)")
+            #expect(
+                result.summary.contains("sentinel could not be written") && result.summary.contains("13 Unauthorized"),
+                "\(result.summary)")
         }
     }
 
     @Test func theDefaultConfigTurnsItOnAndItCanBeTurnedOff() throws {
         func plan(_ options: String) throws -> MongoStatusCheck? {
-            try LoadedConfig.fromYAML("probe: {instance: e2e}\nmongo: {uri: \"mongodb://127.0.0.1/\"}\nchecks:\n  mongo.status: \(options)\n")
-                .readyCheck(.mongoStatus)
+            try LoadedConfig.fromYAML(
+                "probe: {instance: e2e}\nmongo: {uri: \"mongodb://127.0.0.1/\"}\nchecks:\n  mongo.status: \(options)\n"
+            )
+            .readyCheck(.mongoStatus)
         }
         #expect(try plan("{}")?.sentinelID == "e2e:sentinel")
         #expect(try plan("{}")?.lossHold == 3600)

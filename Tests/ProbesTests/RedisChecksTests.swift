@@ -1,9 +1,10 @@
 import Foundation
 import NativeClients
 import ProbeCore
-@testable import Probes
-import Testing
 import TestSupport
+import Testing
+
+@testable import Probes
 
 /// The three Redis checks against Debian's redis-server, healthy and with each fault a Redis check must name (docs/data-stores.md, "Redis").
 @Suite(.serialized)
@@ -28,7 +29,9 @@ struct RedisChecksTests {
 
         let write = await runCheck(RedisWriteCheck(store: store, instance: "test"), .redisWrite)
         #expect(write.result.status == .ok, "\(write.result.summary)")
-        #expect(await redisAdmin(Self.healthy.port, ["EXISTS", "clearml-probe:test:write"]) == .integer(0), "the probe's key is deleted")
+        #expect(
+            await redisAdmin(Self.healthy.port, ["EXISTS", "clearml-probe:test:write"]) == .integer(0),
+            "the probe's key is deleted")
 
         let status = await runCheck(RedisStatusCheck(store: store), .redisStatus)
         #expect(status.result.status == .ok, "\(status.result.summary)")
@@ -38,7 +41,9 @@ struct RedisChecksTests {
 
         let clients = await redisAdmin(Self.healthy.port, ["CLIENT", "LIST"])?.text ?? ""
         #expect(clients.contains("name=clearml-probe"), "CLIENT SETNAME so operators see who it is")
-        #expect(clients.components(separatedBy: "name=clearml-probe ").count - 1 == 1, "one persistent connection for the three checks")
+        #expect(
+            clients.components(separatedBy: "name=clearml-probe ").count - 1 == 1,
+            "one persistent connection for the three checks")
     }
 
     @Test func stoppedRedisIsAReachabilityFailure() async throws {
@@ -47,8 +52,11 @@ struct RedisChecksTests {
         let store = Self.store(server.port)
         #expect(await runCheck(RedisLatencyCheck(store: store), .redisLatency).result.status == .ok)
         server.stop()
-        for (check, id) in [(RedisLatencyCheck(store: store) as any Check, CheckID.redisLatency),
-                            (RedisWriteCheck(store: store, instance: "test"), .redisWrite), (RedisStatusCheck(store: store), .redisStatus)] {
+        for (check, id) in [
+            (RedisLatencyCheck(store: store) as any Check, CheckID.redisLatency),
+            (RedisWriteCheck(store: store, instance: "test"), .redisWrite),
+            (RedisStatusCheck(store: store), .redisStatus),
+        ] {
             let (result, seconds) = await runCheck(check, id)
             #expect(result.status == .critical, "\(id): \(result.summary)")
             #expect(result.summary.contains("connection refused"), "\(result.summary)")
@@ -61,8 +69,9 @@ struct RedisChecksTests {
         try await Self.warm()
         let server = try await offPool { try RedisServer(arguments: ["--requirepass", "s3cret-pass"]) }
         defer { server.stop() }
-        let wrong = await runCheck(RedisLatencyCheck(store: Self.store(server.port, password: "not-the-password")), .redisLatency,
-                                   config: ProbeConfig(instance: "test", secrets: [Secret("not-the-password")]))
+        let wrong = await runCheck(
+            RedisLatencyCheck(store: Self.store(server.port, password: "not-the-password")), .redisLatency,
+            config: ProbeConfig(instance: "test", secrets: [Secret("not-the-password")]))
         #expect(wrong.result.status == .unknown, "the probe is blind, Redis is not proven down")
         #expect(wrong.result.summary.contains("WRONGPASS"), "\(wrong.result.summary)")
         #expect(!(wrong.result.error ?? "").contains("not-the-password"))
@@ -71,11 +80,17 @@ struct RedisChecksTests {
         #expect(none.result.status == .unknown)
         #expect(none.result.summary.contains("NOAUTH"), "\(none.result.summary)")
 
-        let right = await runCheck(RedisWriteCheck(store: Self.store(server.port, password: "s3cret-pass"), instance: "test"), .redisWrite)
+        let right = await runCheck(
+            RedisWriteCheck(store: Self.store(server.port, password: "s3cret-pass"), instance: "test"), .redisWrite)
         #expect(right.result.status == .ok, "\(right.result.summary)")
 
-        _ = await redisAdmin(server.port, ["ACL", "SETUSER", "probe", "on", ">probe-pass", "~clearml-probe:*", "+@all"], password: "s3cret-pass")
-        let acl = await runCheck(RedisWriteCheck(store: Self.store(server.port, password: "probe-pass", username: "probe"), instance: "test"), .redisWrite)
+        _ = await redisAdmin(
+            server.port, ["ACL", "SETUSER", "probe", "on", ">probe-pass", "~clearml-probe:*", "+@all"],
+            password: "s3cret-pass")
+        let acl = await runCheck(
+            RedisWriteCheck(
+                store: Self.store(server.port, password: "probe-pass", username: "probe"), instance: "test"),
+            .redisWrite)
         #expect(acl.result.status == .ok, "\(acl.result.summary)")
     }
 
@@ -109,7 +124,8 @@ struct RedisChecksTests {
         let server = try await offPool { try RedisServer() }
         defer { server.stop() }
         let store = Self.store(server.port)
-        let used = RedisInfo(await redisAdmin(server.port, ["INFO", "memory"])?.text ?? "").number("used_memory") ?? 1_000_000
+        let used =
+            RedisInfo(await redisAdmin(server.port, ["INFO", "memory"])?.text ?? "").number("used_memory") ?? 1_000_000
         _ = await redisAdmin(server.port, ["CONFIG", "SET", "maxmemory", String(Int(used * 1.04))])
         let near = await runCheck(RedisStatusCheck(store: store), .redisStatus)
         #expect(near.result.status == .warning, "\(near.result.summary)")
@@ -124,7 +140,9 @@ struct RedisChecksTests {
         _ = await redisAdmin(server.port, ["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"])
         let policy = await runCheck(RedisStatusCheck(store: store), .redisStatus)
         #expect(policy.result.status == .warning)
-        #expect(policy.result.summary.contains("maxmemory-policy is allkeys-lru, ClearML needs noeviction"), "\(policy.result.summary)")
+        #expect(
+            policy.result.summary.contains("maxmemory-policy is allkeys-lru, ClearML needs noeviction"),
+            "\(policy.result.summary)")
     }
 
     @Test func failedBackgroundSaveGivesMISCONF() async throws {
@@ -132,11 +150,16 @@ struct RedisChecksTests {
         let unwritable = try TempDirectory("redis-unwritable")
         defer { unwritable.remove() }
         chmod(unwritable.path, 0o755)  // owned by root: nobody cannot create the dump there
-        let server = try await offPool { try RedisServer(arguments: ["--dir", unwritable.path, "--save", "3600 1", "--stop-writes-on-bgsave-error", "yes"],
-                                                          asUser: "65534") }
+        let server = try await offPool {
+            try RedisServer(
+                arguments: ["--dir", unwritable.path, "--save", "3600 1", "--stop-writes-on-bgsave-error", "yes"],
+                asUser: "65534")
+        }
         defer { server.stop() }
         _ = await redisAdmin(server.port, ["BGSAVE"])
-        try await waitForInfo(server.port) { $0["rdb_bgsave_in_progress"] == "0" && $0["rdb_last_bgsave_status"] == "err" }
+        try await waitForInfo(server.port) {
+            $0["rdb_bgsave_in_progress"] == "0" && $0["rdb_last_bgsave_status"] == "err"
+        }
         let store = Self.store(server.port)
         let write = await runCheck(RedisWriteCheck(store: store, instance: "test"), .redisWrite)
         #expect(write.result.status == .critical)
@@ -149,7 +172,9 @@ struct RedisChecksTests {
     @Test func replicaRefusesWritesWithREADONLY() async throws {
         try await Self.warm()
         _ = await redisAdmin(Self.healthy.port, ["CONFIG", "SET", "repl-diskless-sync-delay", "0"])  // sync at once
-        let replica = try await offPool { try RedisServer(arguments: ["--replicaof", "127.0.0.1", String(Self.healthy.port)]) }
+        let replica = try await offPool {
+            try RedisServer(arguments: ["--replicaof", "127.0.0.1", String(Self.healthy.port)])
+        }
         defer { replica.stop() }
         try await waitForInfo(replica.port) { $0["master_link_status"] == "up" }
         let store = Self.store(replica.port)
@@ -199,7 +224,9 @@ struct RedisChecksTests {
         try await Self.warm()
         let dir = try TempDirectory("redis-cluster")
         defer { dir.remove() }
-        let server = try await offPool { try RedisServer(port: Ports.free(below: 55536), arguments: ["--cluster-enabled", "yes", "--dir", dir.path]) }
+        let server = try await offPool {
+            try RedisServer(port: Ports.free(below: 55536), arguments: ["--cluster-enabled", "yes", "--dir", dir.path])
+        }
         defer { server.stop() }
         let status = await runCheck(RedisStatusCheck(store: Self.store(server.port)), .redisStatus)
         #expect(status.result.status == .warning, "\(status.result.summary)")

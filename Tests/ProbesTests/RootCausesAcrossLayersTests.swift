@@ -2,8 +2,8 @@ import Foundation
 import ProbeCore
 import Probes
 import Runtime
-import Testing
 import TestSupport
+import Testing
 
 /// Whole passes of the engine over every application check (docs/architecture.md, "Topology"): the root cause lands on the right layer.
 @Suite(.serialized)
@@ -15,10 +15,11 @@ final class RootCausesAcrossLayersTests {
         let double = try fixture.get()
         let broken = Ports.free()
         let stripping = Ports.free()
-        let server = try NginxServer(httpBlock: """
-            server { listen 127.0.0.1:\(broken); location / { proxy_pass http://127.0.0.1:\(Ports.closed()); } }
-            server { listen 127.0.0.1:\(stripping); location / { proxy_pass http://127.0.0.1:\(double.double.port("api")); proxy_set_header Authorization ""; } }
-        """, waitPort: stripping)
+        let server = try NginxServer(
+            httpBlock: """
+                    server { listen 127.0.0.1:\(broken); location / { proxy_pass http://127.0.0.1:\(Ports.closed()); } }
+                    server { listen 127.0.0.1:\(stripping); location / { proxy_pass http://127.0.0.1:\(double.double.port("api")); proxy_set_header Authorization ""; } }
+                """, waitPort: stripping)
         return (server, broken, stripping)
     }
     let clearml: ClearMLDoubleFixture
@@ -31,9 +32,11 @@ final class RootCausesAcrossLayersTests {
     static let allChecks = ClearMLDoubleFixture.allChecks
 
     func run(_ loaded: LoadedConfig? = nil, extra: [CheckResult] = []) async throws -> Report {
-        let report = await clearml.run(try loaded ?? clearml.loaded(checks: Self.allChecks), only: ClearMLDoubleFixture.allCheckIDs)
-        return Report(startedAt: report.startedAt, durationMs: report.durationMs, results: report.results + extra,
-                      notChecked: report.notChecked)
+        let report = await clearml.run(
+            try loaded ?? clearml.loaded(checks: Self.allChecks), only: ClearMLDoubleFixture.allCheckIDs)
+        return Report(
+            startedAt: report.startedAt, durationMs: report.durationMs, results: report.results + extra,
+            notChecked: report.notChecked)
     }
 
     @Test func mongoErrorsAtLoginWhileMongoChecksFailMakeMongoTheRootCause() async throws {
@@ -42,7 +45,9 @@ final class RootCausesAcrossLayersTests {
         let report = try await run(extra: [mongo])
         #expect(report.rootCauses == ["mongo.ping"], "\(report.rootCauses) \(TextReport(colour: false).render(report))")
         #expect(report.result("apiserver.auth/direct")?.summary.contains("500/1") == true)
-        for key in ["apiserver.auth/direct", "apiserver.auth/ingress", "agents.workers/services", "queues.backlog/services"] {
+        for key in [
+            "apiserver.auth/direct", "apiserver.auth/ingress", "agents.workers/services", "queues.backlog/services",
+        ] {
             #expect(report.result(key)?.rootCause == "mongo.ping", "\(key)")
         }
         #expect(report.result("apiserver.ping")?.status == .ok)
@@ -90,12 +95,15 @@ final class RootCausesAcrossLayersTests {
 
     @Test func anIngressThatDropsAuthorizationIsNamed() async throws {
         let nginx = try Self.nginx.get()
-        let loaded = try clearml.loaded(checks: "  apiserver.auth: {}", apiIngress: "http://127.0.0.1:\(nginx.stripping)")
+        let loaded = try clearml.loaded(
+            checks: "  apiserver.auth: {}", apiIngress: "http://127.0.0.1:\(nginx.stripping)")
         let report = await clearml.run(loaded, only: [.apiserverAuth])
         #expect(report.result("apiserver.auth/direct")?.status == .ok)
         let ingress = try #require(report.result("apiserver.auth/ingress"))
         #expect(ingress.status == .critical)
-        #expect(ingress.summary.contains("401/20") && ingress.summary.contains("drops the Authorization header"), "\(ingress.summary)")
+        #expect(
+            ingress.summary.contains("401/20") && ingress.summary.contains("drops the Authorization header"),
+            "\(ingress.summary)")
         #expect(ingress.role == .rootCause && ingress.service == .nginx)
     }
 }

@@ -1,9 +1,10 @@
 import Foundation
 import NativeClients
 import ProbeCore
-@testable import Probes
-import Testing
 import TestSupport
+import Testing
+
+@testable import Probes
 
 /// The probe's sentinel in Redis (`redis.status`): written once, read every run, its loss after a restart that came
 /// back empty is a critical finding of Redis; `--read-only` never writes it. Table tests for the pure verdict first.
@@ -22,16 +23,25 @@ struct StoreSentinelTests {
             (true, Self.t0, nil, false, .present(since: Self.t0), Self.t0, nil),
             (false, Self.t0, nil, false, .lost(lostAt: now), now, now),  // written again at once
             (false, Self.t0, nil, true, .lost(lostAt: now), Self.t0, now),  // read-only: not written again
-            (true, now, Self.t0.addingTimeInterval(50), false, .lost(lostAt: Self.t0.addingTimeInterval(50)), now, Self.t0.addingTimeInterval(50)),
+            (
+                true, now, Self.t0.addingTimeInterval(50), false, .lost(lostAt: Self.t0.addingTimeInterval(50)), now,
+                Self.t0.addingTimeInterval(50)
+            ),
             (true, Self.t0, Self.t0.addingTimeInterval(-3600), false, .present(since: Self.t0), Self.t0, nil),  // the hold is over
         ]
         for (found, since, lost, readOnly, verdict, keptSince, keptLost) in cases {
-            let judged = StoreSentinel.judge(found: found, knownSince: since, lostAt: lost, now: now, hold: 600, readOnly: readOnly)
-            #expect(judged.verdict == verdict, "\(found) \(String(describing: since)) \(String(describing: lost)) \(readOnly)")
+            let judged = StoreSentinel.judge(
+                found: found, knownSince: since, lostAt: lost, now: now, hold: 600, readOnly: readOnly)
+            #expect(
+                judged.verdict == verdict,
+                "\(found) \(String(describing: since)) \(String(describing: lost)) \(readOnly)")
             #expect(judged.knownSince == keptSince && judged.lostAt == keptLost, "\(judged)")
         }
-        #expect(StoreSentinel.finding(.lost(lostAt: now), store: "Redis x", evicting: false, holds: "x")?.status == .critical)
-        #expect(StoreSentinel.finding(.lost(lostAt: now), store: "Redis x", evicting: true, holds: "x")?.status == .warning)
+        #expect(
+            StoreSentinel.finding(.lost(lostAt: now), store: "Redis x", evicting: false, holds: "x")?.status
+                == .critical)
+        #expect(
+            StoreSentinel.finding(.lost(lostAt: now), store: "Redis x", evicting: true, holds: "x")?.status == .warning)
         #expect(StoreSentinel.finding(.present(since: now), store: "Redis x", evicting: false, holds: "x") == nil)
     }
 
@@ -43,8 +53,9 @@ struct StoreSentinelTests {
     }
 
     func run(_ check: RedisStatusCheck, state: ProbeState, readOnly: Bool = false) async -> CheckResult {
-        let context = CheckContext(id: .redisStatus, config: ProbeConfig(instance: "test"), settings: CheckSettings(timeout: 1),
-                                   deadline: .now + .seconds(1), state: state, readOnly: readOnly)
+        let context = CheckContext(
+            id: .redisStatus, config: ProbeConfig(instance: "test"), settings: CheckSettings(timeout: 1),
+            deadline: .now + .seconds(1), state: state, readOnly: readOnly)
         return await check.run(context)[0]
     }
 
@@ -58,7 +69,9 @@ struct StoreSentinelTests {
         #expect(first.status == .ok && first.summary.contains("sentinel written"), "\(first.summary)")
         let value = await redisAdmin(port, ["GET", "clearml-probe:test:sentinel"])?.text ?? ""
         #expect(value.hasPrefix("20"), "an ISO time: \(value)")
-        #expect(await redisAdmin(port, ["TTL", "clearml-probe:test:sentinel"]) == .integer(-1), "no TTL: an evicting TTL would be a false loss")
+        #expect(
+            await redisAdmin(port, ["TTL", "clearml-probe:test:sentinel"]) == .integer(-1),
+            "no TTL: an evicting TTL would be a false loss")
         let second = await run(check, state: state)
         #expect(second.status == .ok && second.summary.contains("sentinel kept"), "\(second.summary)")
         #expect(second.metrics["sentinel_present"] == 1)
@@ -70,7 +83,8 @@ struct StoreSentinelTests {
         #expect(lost.status == .critical, "\(lost.summary)")
         #expect(lost.summary.contains("lost its data"), "\(lost.summary)")
         #expect(lost.id.service == .redis && lost.dependsOn.isEmpty, "a root cause of Redis")
-        #expect(await redisAdmin(port, ["EXISTS", "clearml-probe:test:sentinel"]) == .integer(1), "written again at once")
+        #expect(
+            await redisAdmin(port, ["EXISTS", "clearml-probe:test:sentinel"]) == .integer(1), "written again at once")
         let held = await run(check, state: state)
         #expect(held.status == .critical, "the loss is held so that it pages: \(held.summary)")
         try await Task.sleep(for: .milliseconds(1100))
@@ -90,8 +104,10 @@ struct StoreSentinelTests {
 
     @Test func theDefaultConfigTurnsItOnAndItCanBeTurnedOff() throws {
         func plan(_ options: String) throws -> RedisStatusCheck? {
-            try LoadedConfig.fromYAML("probe: {instance: e2e}\nredis: {host: 127.0.0.1}\nchecks:\n  redis.status: \(options)\n")
-                .readyCheck(.redisStatus)
+            try LoadedConfig.fromYAML(
+                "probe: {instance: e2e}\nredis: {host: 127.0.0.1}\nchecks:\n  redis.status: \(options)\n"
+            )
+            .readyCheck(.redisStatus)
         }
         #expect(try plan("{}")?.sentinelKey == "clearml-probe:e2e:sentinel")
         #expect(try plan("{sentinel: false}")?.sentinelKey == nil)

@@ -1,9 +1,10 @@
 import Foundation
 import ProbeCore
-@testable import Probes
 import Runtime
-import Testing
 import TestSupport
+import Testing
+
+@testable import Probes
 
 /// `tasks.stale` against the ClearML double's tasks: running tasks without an update for longer than `max_silence`.
 @Suite(.serialized)
@@ -17,8 +18,10 @@ final class TasksStaleCheckTests {
     }
 
     func run(_ options: String = "{max_silence: 30m}") async throws -> Report {
-        await clearml.run(try clearml.loaded(checks: "  tasks.stale: \(options)\n  apiserver.auth: {}\n  apiserver.ping: {}", ingress: false),
-                          only: [.tasksStale, .apiserverAuth, .apiserverPing])
+        await clearml.run(
+            try clearml.loaded(
+                checks: "  tasks.stale: \(options)\n  apiserver.auth: {}\n  apiserver.ping: {}", ingress: false),
+            only: [.tasksStale, .apiserverAuth, .apiserverPing])
     }
 
     static func ago(_ seconds: Double) -> Double { Date().timeIntervalSince1970 - seconds }
@@ -39,15 +42,18 @@ final class TasksStaleCheckTests {
     }
 
     @Test func aRunningTaskSilentTooLongIsAWarningNamingItAndTheCount() async throws {
-        try await clearml.state(["tasks": [
-            ["id": "fresh1", "last_update": Self.ago(60)],
-            ["id": "stale-a", "last_update": Self.ago(3 * 3600)],
-            ["id": "stale-b", "last_update": Self.ago(45 * 60)],
-        ]])
+        try await clearml.state([
+            "tasks": [
+                ["id": "fresh1", "last_update": Self.ago(60)],
+                ["id": "stale-a", "last_update": Self.ago(3 * 3600)],
+                ["id": "stale-b", "last_update": Self.ago(45 * 60)],
+            ]
+        ])
         let report = try await run()
         let result = try #require(report.result("tasks.stale"))
         #expect(result.status == .warning)
-        #expect(result.summary.contains("2 running tasks have not been updated for more than 30 min"), "\(result.summary)")
+        #expect(
+            result.summary.contains("2 running tasks have not been updated for more than 30 min"), "\(result.summary)")
         #expect(result.summary.contains("oldest: task stale-a"), "\(result.summary)")
         #expect(result.summary.contains("watchdog"), "3 h is past the apiserver's watchdog: \(result.summary)")
         #expect(result.metrics["stale_tasks"] == 2 && result.metrics["running_tasks"] == 3)
@@ -59,7 +65,8 @@ final class TasksStaleCheckTests {
 
     @Test func theStatusIsConfigurableAndAFullPageOfStaleTasksIsAtLeast() async throws {
         try await clearml.state(["tasks": (0..<5).map { ["id": "t\($0)", "last_update": Self.ago(7200 + Double($0))] }])
-        let result = try #require(try await run("{max_silence: 1h, max_tasks: 3, status: critical}").result("tasks.stale"))
+        let result = try #require(
+            try await run("{max_silence: 1h, max_tasks: 3, status: critical}").result("tasks.stale"))
         #expect(result.status == .critical)
         #expect(result.summary.contains("at least 3 running tasks"), "\(result.summary)")
         #expect(result.summary.contains("oldest: task t4"), "\(result.summary)")

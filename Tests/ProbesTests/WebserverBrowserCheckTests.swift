@@ -1,10 +1,11 @@
 import Foundation
 import NativeClients
 import ProbeCore
-@testable import Probes
 import Runtime
-import Testing
 import TestSupport
+import Testing
+
+@testable import Probes
 
 /// `webserver.browser` against the ClearML double (and a real nginx that answers preflights itself): CORS from the
 /// web origin to the api and files hosts, configuration.json's addresses, and the UI page's first script.
@@ -22,8 +23,9 @@ final class WebserverBrowserCheckTests {
 
     /// The api and files hosts are other origins than the UI (as with app./api./files. subdomains).
     func run(apiIngress: String? = nil, filesIngress: String? = nil, crossOrigin: Bool = true) async throws -> Report {
-        let loaded = try clearml.loaded(checks: Self.checks, apiIngress: apiIngress ?? (crossOrigin ? clearml.apiURL : nil),
-                                        filesIngress: filesIngress ?? (crossOrigin ? clearml.filesURL : nil))
+        let loaded = try clearml.loaded(
+            checks: Self.checks, apiIngress: apiIngress ?? (crossOrigin ? clearml.apiURL : nil),
+            filesIngress: filesIngress ?? (crossOrigin ? clearml.filesURL : nil))
         return await clearml.run(loaded, only: [.webserverBrowser, .webserverUI, .apiserverPing])
     }
 
@@ -63,14 +65,19 @@ final class WebserverBrowserCheckTests {
         try await clearml.scenario(web: "configuration_proxies")
         let result = try #require(try await run().result("webserver.browser/configuration"))
         #expect(result.status == .ok, "\(result.summary)")
-        #expect(result.summary.contains("apiBaseUrl \(clearml.webURL)/api") && result.summary.contains("fileBaseUrl"), "\(result.summary)")
+        #expect(
+            result.summary.contains("apiBaseUrl \(clearml.webURL)/api") && result.summary.contains("fileBaseUrl"),
+            "\(result.summary)")
     }
 
     @Test func configurationAddressesThatDoNotAnswerAreTheWebserversRootCause() async throws {
         try await clearml.scenario(web: "configuration_unreachable")
         // The apiserver and the fileserver are checked too: the addresses' services work, so the address is to blame.
-        let loaded = try clearml.loaded(checks: Self.checks + "\n  fileserver.roundtrip: {}", apiIngress: clearml.apiURL, filesIngress: clearml.filesURL)
-        let report = await clearml.run(loaded, only: [.webserverBrowser, .webserverUI, .apiserverPing, .fileserverRoundtrip])
+        let loaded = try clearml.loaded(
+            checks: Self.checks + "\n  fileserver.roundtrip: {}", apiIngress: clearml.apiURL,
+            filesIngress: clearml.filesURL)
+        let report = await clearml.run(
+            loaded, only: [.webserverBrowser, .webserverUI, .apiserverPing, .fileserverRoundtrip])
         let result = try #require(report.result("webserver.browser/configuration"))
         #expect(result.status == .critical)
         #expect(result.summary.contains("apiBaseUrl http://127.0.0.1:9/api does not answer"), "\(result.summary)")
@@ -104,23 +111,27 @@ final class WebserverBrowserCheckTests {
     /// the browser, every call from the UI is blocked, while the API itself answers through the same nginx.
     @Test func anIngressAnsweringPreflightsItselfIsTheIngressRootCause() async throws {
         let port = Ports.free()
-        let nginx = try NginxServer(httpBlock: """
-            server {
-                listen 127.0.0.1:\(port);
-                location / {
-                    if ($request_method = OPTIONS) { return 204; }
-                    proxy_pass http://127.0.0.1:\(clearml.double.port("api"));
+        let nginx = try NginxServer(
+            httpBlock: """
+                server {
+                    listen 127.0.0.1:\(port);
+                    location / {
+                        if ($request_method = OPTIONS) { return 204; }
+                        proxy_pass http://127.0.0.1:\(clearml.double.port("api"));
+                    }
                 }
-            }
-            """, waitPort: port)
+                """, waitPort: port)
         defer { nginx.stop() }
-        let loaded = try clearml.loaded(checks: Self.checks + "\n  ingress.routes: {routes: [api]}",
-                                        apiIngress: "http://127.0.0.1:\(port)", filesIngress: clearml.filesURL)
+        let loaded = try clearml.loaded(
+            checks: Self.checks + "\n  ingress.routes: {routes: [api]}",
+            apiIngress: "http://127.0.0.1:\(port)", filesIngress: clearml.filesURL)
         let report = await clearml.run(loaded, only: [.webserverBrowser, .webserverUI, .apiserverPing, .ingressRoutes])
         #expect(report.result("ingress.routes/api")?.status == .ok)
         let cors = try #require(report.result("webserver.browser/cors-api"))
         #expect(cors.status == .critical)
-        #expect(cors.summary.contains("no Access-Control-Allow-Origin") && cors.summary.contains("127.0.0.1"), "\(cors.summary)")
+        #expect(
+            cors.summary.contains("no Access-Control-Allow-Origin") && cors.summary.contains("127.0.0.1"),
+            "\(cors.summary)")
         #expect(cors.evidence?.contains("no Access-Control-* headers") == true, "\(cors.evidence ?? "")")
         #expect(report.rootCauses == ["webserver.browser/cors-api"])
         #expect(cors.service == .nginx)
@@ -131,8 +142,11 @@ final class WebserverBrowserCheckTests {
     @Test(arguments: [true, false])
     func aFailingBrowserPathNamesTheServiceOnIt(_ viaIngress: Bool) async throws {
         let closed = "http://127.0.0.1:\(Ports.free())"
-        var yaml = clearml.yaml(checks: "  webserver.browser: {}\n  ingress.routes: {routes: [web]}", apiIngress: clearml.apiURL, filesIngress: clearml.filesURL)
-        yaml = viaIngress
+        var yaml = clearml.yaml(
+            checks: "  webserver.browser: {}\n  ingress.routes: {routes: [web]}", apiIngress: clearml.apiURL,
+            filesIngress: clearml.filesURL)
+        yaml =
+            viaIngress
             ? yaml.replacingOccurrences(of: "ingress:\n", with: "ingress:\n  web_url: \(closed)\n")
             : yaml.replacingOccurrences(of: "webserver_url: \(clearml.webURL)", with: "webserver_url: \(closed)")
         let loaded = try LoadedConfig.fromYAML(yaml, file: "test.yaml")
@@ -157,34 +171,40 @@ final class WebserverBrowserCheckTests {
 
     // MARK: pure parts
 
-    @Test(arguments: [
-        (200, "https://app.test", "true", true, Status.ok),
-        (204, "https://app.test", "true", true, .ok),
-        (200, "*", "true", true, .critical),
-        (200, "https://other.test", "true", true, .critical),
-        (200, "https://app.test", nil, true, .critical),
-        (200, nil, nil, true, .critical),
-        (405, nil, nil, true, .critical),
-        (502, nil, nil, true, .critical),
-        (200, "*", nil, false, .ok),
-        (200, "https://app.test", nil, false, .ok),
-        (200, "https://other.test", nil, false, .critical),
-        (200, nil, nil, false, .critical),
-    ] as [(Int, String?, String?, Bool, Status)])
-    func preflightVerdicts(_ status: Int, _ allowOrigin: String?, _ credentials: String?, _ needsCredentials: Bool, _ expected: Status) {
-        let verdict = WebserverBrowserCheck.judgeCORS(status: status, allowOrigin: allowOrigin, allowCredentials: credentials,
-                                                      origin: "https://app.test", needsCredentials: needsCredentials)
+    @Test(
+        arguments: [
+            (200, "https://app.test", "true", true, Status.ok),
+            (204, "https://app.test", "true", true, .ok),
+            (200, "*", "true", true, .critical),
+            (200, "https://other.test", "true", true, .critical),
+            (200, "https://app.test", nil, true, .critical),
+            (200, nil, nil, true, .critical),
+            (405, nil, nil, true, .critical),
+            (502, nil, nil, true, .critical),
+            (200, "*", nil, false, .ok),
+            (200, "https://app.test", nil, false, .ok),
+            (200, "https://other.test", nil, false, .critical),
+            (200, nil, nil, false, .critical),
+        ] as [(Int, String?, String?, Bool, Status)])
+    func preflightVerdicts(
+        _ status: Int, _ allowOrigin: String?, _ credentials: String?, _ needsCredentials: Bool, _ expected: Status
+    ) {
+        let verdict = WebserverBrowserCheck.judgeCORS(
+            status: status, allowOrigin: allowOrigin, allowCredentials: credentials,
+            origin: "https://app.test", needsCredentials: needsCredentials)
         #expect(verdict.status == expected, "\(verdict.words)")
     }
 
     @Test func theFirstScriptIsResolvedAgainstTheBaseHref() throws {
         let page = URL(string: "https://app.test/")!
-        let html = "<html><head><base href='/clearml/'><SCRIPT type=module src=\"main-X.js\"></SCRIPT><script src='b.js'></script>"
+        let html =
+            "<html><head><base href='/clearml/'><SCRIPT type=module src=\"main-X.js\"></SCRIPT><script src='b.js'></script>"
         let (src, url) = try #require(WebserverBrowserCheck.firstScript(in: html, pageURL: page))
         #expect(src == "main-X.js")
         #expect(url.absoluteString == "https://app.test/clearml/main-X.js")
         #expect(WebserverBrowserCheck.firstScript(in: "<script>inline()</script>", pageURL: page) == nil)
-        let absolute = try #require(WebserverBrowserCheck.firstScript(in: "<script src=//cdn.test/x.js></script>", pageURL: page))
+        let absolute = try #require(
+            WebserverBrowserCheck.firstScript(in: "<script src=//cdn.test/x.js></script>", pageURL: page))
         #expect(absolute.url.absoluteString == "https://cdn.test/x.js")
     }
 

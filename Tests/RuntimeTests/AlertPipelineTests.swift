@@ -8,11 +8,14 @@ import Testing
 @Suite struct AlertPipelineTests {
     typealias F = AlertFixtures
 
-    static func pipeline(state: String?, transport: ScriptedTransport, clock: ManualClock, grace: Double = 0,
-                         destinations: [any Destination] = [AlertTesting.webhook()]) throws -> AlertPipeline {
-        try AlertPipeline(config: AlertsConfig(policy: AlertTesting.policy(grace: grace), destinations: destinations),
-                          instance: "clearml-probe", stateDirectory: state, transport: transport, clock: clock,
-                          jitter: { 1 }, log: { _ in })
+    static func pipeline(
+        state: String?, transport: ScriptedTransport, clock: ManualClock, grace: Double = 0,
+        destinations: [any Destination] = [AlertTesting.webhook()]
+    ) throws -> AlertPipeline {
+        try AlertPipeline(
+            config: AlertsConfig(policy: AlertTesting.policy(grace: grace), destinations: destinations),
+            instance: "clearml-probe", stateDirectory: state, transport: transport, clock: clock,
+            jitter: { 1 }, log: { _ in })
     }
 
     /// Two reports a minute apart at the clock's time.
@@ -27,7 +30,9 @@ import Testing
         let clock = ManualClock(F.t0)
         let back = F.t0.addingTimeInterval(3600)
         let transport = ScriptedTransport()
-        transport.script { _, _ in clock.now() < back ? DeliveryResponse(status: 503, body: "down") : DeliveryResponse(status: 204) }
+        transport.script { _, _ in
+            clock.now() < back ? DeliveryResponse(status: 503, body: "down") : DeliveryResponse(status: 204)
+        }
         let pipeline = try Self.pipeline(state: nil, transport: transport, clock: clock)
 
         // Redis fails and heals, then Elasticsearch fails and stays down, all while the receiver is down.
@@ -44,7 +49,9 @@ import Testing
         #expect(status.deadLetters.isEmpty)
         #expect(status.delivered == 3)
         let accepted = transport.accepted.map(AlertTesting.event)
-        #expect(accepted.filter { $0.incident.contains("/redis/") }.map(\.event) == ["firing", "resolved"], "in order, once each")
+        #expect(
+            accepted.filter { $0.incident.contains("/redis/") }.map(\.event) == ["firing", "resolved"],
+            "in order, once each")
         #expect(accepted.filter { $0.incident.contains("/elasticsearch/") }.map(\.event) == ["firing"])
         let ids = Dictionary(grouping: transport.sent.map(AlertTesting.event), by: \.id)
         #expect(ids.count == 3, "every retry of a message carries the same webhook-id")
@@ -107,7 +114,9 @@ import Testing
         let directory = try TempDirectory("alert-state")
         defer { directory.remove() }
         let clock = ManualClock(F.t0)
-        let hanging = ScriptedTransport { _, _ in DeliveryResponse(status: nil, transportError: "timeout waiting for the first byte of the response") }
+        let hanging = ScriptedTransport { _, _ in
+            DeliveryResponse(status: nil, transportError: "timeout waiting for the first byte of the response")
+        }
         do {
             let first = try Self.pipeline(state: directory.path, transport: hanging, clock: clock)
             await Self.feed(first, F.report(failing: [.redis: .critical]), clock: clock)
@@ -127,7 +136,8 @@ import Testing
         let clock = ManualClock(F.t0)
         let url = "https://hooks.example.com/in/SeCrEtPaTh?token=SeCrEt"
         let transport = ScriptedTransport { _, _ in DeliveryResponse(status: 400, body: "bad payload") }
-        let pipeline = try Self.pipeline(state: nil, transport: transport, clock: clock, destinations: [AlertTesting.webhook(url)])
+        let pipeline = try Self.pipeline(
+            state: nil, transport: transport, clock: clock, destinations: [AlertTesting.webhook(url)])
         await Self.feed(pipeline, F.report(failing: [.redis: .critical]), clock: clock)
         await pipeline.deliver(now: clock.now())
         let status = await pipeline.status()
@@ -143,8 +153,9 @@ import Testing
 
     @Test func runDeliversAndStopsWhenCancelled() async throws {
         let transport = ScriptedTransport()
-        let pipeline = try AlertPipeline(config: AlertsConfig(policy: AlertTesting.policy(), destinations: [AlertTesting.webhook()]),
-                                         instance: "clearml-probe", stateDirectory: nil, transport: transport, log: { _ in })
+        let pipeline = try AlertPipeline(
+            config: AlertsConfig(policy: AlertTesting.policy(), destinations: [AlertTesting.webhook()]),
+            instance: "clearml-probe", stateDirectory: nil, transport: transport, log: { _ in })
         let task = Task { await pipeline.run(tick: 0.05) }
         let now = Date()
         await pipeline.ingest(F.report(failing: [.redis: .critical]), at: now)

@@ -39,23 +39,26 @@ import Testing
         let directory = try TempDirectory("alert-kill")
         defer { directory.remove() }
         let url = "http://127.0.0.1:\(Self.receiver.port("webhook"))/kill/T0K3N"
-        let alerts = try directory.write("alerts.yaml", """
-        alerting:
-          grace: 0s
-        destinations:
-          - kind: webhook
-            name: hooks
-            url: \(url)
-            secret: \(AlertTesting.secret)
-            timeout: 30s
-        """)
+        let alerts = try directory.write(
+            "alerts.yaml",
+            """
+            alerting:
+              grace: 0s
+            destinations:
+              - kind: webhook
+                name: hooks
+                url: \(url)
+                secret: \(AlertTesting.secret)
+                timeout: 30s
+            """)
         let state = directory.file("state")
         // The sidecar queued a firing and died before delivering it.
         do {
             let config = try AlertsConfigSource.load(explicit: alerts, environment: [:])
             let now = Date()
-            let pipeline = try AlertPipeline(config: config, instance: "clearml-probe", stateDirectory: state,
-                                             startedAt: now.addingTimeInterval(-120), log: { _ in })
+            let pipeline = try AlertPipeline(
+                config: config, instance: "clearml-probe", stateDirectory: state,
+                startedAt: now.addingTimeInterval(-120), log: { _ in })
             let down = AlertFixtures.report(failing: [.redis: .critical])
             await pipeline.ingest(down, at: now.addingTimeInterval(-60))
             await pipeline.ingest(down, at: now.addingTimeInterval(-30))
@@ -82,11 +85,16 @@ import Testing
         let verifier = try StandardWebhooks(secret: Secret(AlertTesting.secret))
         var ids: [String] = []
         for request in requests {
-            let headers = Dictionary(((request["headers"] as? [[String]]) ?? []).map { ($0[0].lowercased(), $0[1]) }, uniquingKeysWith: { a, _ in a })
+            let headers = Dictionary(
+                ((request["headers"] as? [[String]]) ?? []).map { ($0[0].lowercased(), $0[1]) },
+                uniquingKeysWith: { a, _ in a })
             let body = Data(base64Encoded: request["body_base64"] as? String ?? "") ?? Data()
             ids.append(headers["webhook-id"] ?? "")
-            #expect(verifier.verify(id: headers["webhook-id"] ?? "", timestamp: Int(headers["webhook-timestamp"] ?? "") ?? 0, body: body,
-                                    signatureHeader: headers["webhook-signature"] ?? ""))
+            #expect(
+                verifier.verify(
+                    id: headers["webhook-id"] ?? "", timestamp: Int(headers["webhook-timestamp"] ?? "") ?? 0,
+                    body: body,
+                    signatureHeader: headers["webhook-signature"] ?? ""))
         }
         #expect(requests.count == 2, "at most twice")
         #expect(Set(ids).count == 1, "with the same webhook-id")

@@ -12,7 +12,11 @@ final class ScriptedTransport: AlertTransport, @unchecked Sendable {
     private var answers: [DeliveryResponse] = []
     private var answer: @Sendable (OutgoingRequest, Int) -> DeliveryResponse
 
-    init(_ answer: @escaping @Sendable (OutgoingRequest, Int) -> DeliveryResponse = { _, _ in DeliveryResponse(status: 200, body: "ok") }) {
+    init(
+        _ answer: @escaping @Sendable (OutgoingRequest, Int) -> DeliveryResponse = { _, _ in
+            DeliveryResponse(status: 200, body: "ok")
+        }
+    ) {
         self.answer = answer
     }
 
@@ -70,7 +74,8 @@ enum AlertTesting {
     /// The decoded body of a request our webhook sent.
     static func event(_ request: OutgoingRequest) -> (event: String, incident: String, id: String) {
         let json = JSONValue.parse(request.body)
-        if case .string(let event)? = json?.at("data.event"), case .string(let incident)? = json?.at("data.incident_id") {
+        if case .string(let event)? = json?.at("data.event"), case .string(let incident)? = json?.at("data.incident_id")
+        {
             return (event, incident, request.headers["webhook-id"] ?? "")
         }
         return ("?", "?", "")

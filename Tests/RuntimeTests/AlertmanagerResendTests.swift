@@ -18,7 +18,8 @@ import Testing
 
         func add(_ request: OutgoingRequest, at date: Date) {
             guard let alerts = JSONValue.parse(request.body)?.array, let first = alerts.first,
-                  let text = first["endsAt"]?.string, let endsAt = ISO8601DateFormatter().date(from: text) else { return }
+                let text = first["endsAt"]?.string, let endsAt = ISO8601DateFormatter().date(from: text)
+            else { return }
             // A RESOLVED posts every severity's label set, with endsAt at the resolution.
             lock.withLock { list.append((date, alerts.count > 1, endsAt)) }
         }
@@ -28,12 +29,19 @@ import Testing
 
     static let alertmanager = AlertmanagerDestination(config: try! AlertmanagerConfig(url: "http://alertmanager:9093"))
 
-    static func pipeline(state: String?, transport: ScriptedTransport, clock: ManualClock, grace: Double = 0) throws -> AlertPipeline {
-        try AlertPipeline(config: AlertsConfig(policy: AlertTesting.policy(grace: grace), destinations: [alertmanager, AlertTesting.webhook()]),
-                          instance: "clearml-probe", stateDirectory: state, transport: transport, clock: clock, jitter: { 1 }, log: { _ in })
+    static func pipeline(state: String?, transport: ScriptedTransport, clock: ManualClock, grace: Double = 0) throws
+        -> AlertPipeline
+    {
+        try AlertPipeline(
+            config: AlertsConfig(
+                policy: AlertTesting.policy(grace: grace), destinations: [alertmanager, AlertTesting.webhook()]),
+            instance: "clearml-probe", stateDirectory: state, transport: transport, clock: clock, jitter: { 1 },
+            log: { _ in })
     }
 
-    static func transport(_ clock: ManualClock, _ posts: Posts, down: @escaping @Sendable (Date) -> Bool = { _ in false }) -> ScriptedTransport {
+    static func transport(
+        _ clock: ManualClock, _ posts: Posts, down: @escaping @Sendable (Date) -> Bool = { _ in false }
+    ) -> ScriptedTransport {
         ScriptedTransport { request, _ in
             guard request.url.hasSuffix("/api/v2/alerts") else { return DeliveryResponse(status: 204) }
             if down(clock.now()) { return DeliveryResponse(status: 503, body: "unavailable") }
@@ -110,7 +118,8 @@ import Testing
         let all = posts.all
         let firstResolved = try #require(all.firstIndex { $0.resolved })
         #expect(all[firstResolved...].allSatisfy { $0.resolved }, "no firing after the RESOLVED")
-        #expect(all[firstResolved - 1].at >= outage.upperBound, "the queued re-send went first, once Alertmanager was back")
+        #expect(
+            all[firstResolved - 1].at >= outage.upperBound, "the queued re-send went first, once Alertmanager was back")
     }
 
     @Test func reSendsGoOnAfterARestart() async throws {
@@ -124,7 +133,8 @@ import Testing
         }
         let before = posts.all.count
         #expect(before >= 1)
-        let second = try Self.pipeline(state: directory.path, transport: Self.transport(clock, posts), clock: clock, grace: 180)
+        let second = try Self.pipeline(
+            state: directory.path, transport: Self.transport(clock, posts), clock: clock, grace: 180)
         await Self.run(second, F.report(failing: [.redis: .critical]), clock: clock, seconds: 300)
         let after = posts.all.dropFirst(before)
         #expect(after.count >= 4, "re-sent through the grace period after the restart: \(after.count)")
@@ -138,8 +148,11 @@ import Testing
         firing.messageID = "m1"
         resends.delivered(OutboxEntry(message: firing, destination: "alertmanager", enqueuedAt: F.t0), at: F.t0)
         func due(_ seconds: Double, open: Bool = true, busy: Bool = false) -> [String] {
-            resends.due(now: F.t0.addingTimeInterval(seconds), destinations: destinations, openIncidents: open ? [firing.incidentID] : [],
-                        laneBusy: { _ in busy }, disabled: { _ in false }).map(\.message.messageID)
+            resends.due(
+                now: F.t0.addingTimeInterval(seconds), destinations: destinations,
+                openIncidents: open ? [firing.incidentID] : [],
+                laneBusy: { _ in busy }, disabled: { _ in false }
+            ).map(\.message.messageID)
         }
         #expect(due(30).isEmpty, "not before the resend interval")
         #expect(due(60, busy: true).isEmpty, "not while something waits in the lane")
@@ -147,13 +160,15 @@ import Testing
         #expect(due(65).isEmpty, "one at a time")
         var copy = firing
         copy.messageID = "m1-resend-1"
-        resends.delivered(OutboxEntry(message: copy, destination: "alertmanager", enqueuedAt: F.t0), at: F.t0.addingTimeInterval(61))
+        resends.delivered(
+            OutboxEntry(message: copy, destination: "alertmanager", enqueuedAt: F.t0), at: F.t0.addingTimeInterval(61))
         #expect(due(121) == ["m1-resend-2"], "a fresh id each time, from the same base")
         #expect(due(300, open: false).isEmpty)
         #expect(resends.items.isEmpty, "an incident closed without a RESOLVED queued is forgotten")
 
         let resolved = F.message(.resolved)
-        resends.delivered(OutboxEntry(message: resolved, destination: "alertmanager", enqueuedAt: F.t0), at: resolved.resolvedAt!)
+        resends.delivered(
+            OutboxEntry(message: resolved, destination: "alertmanager", enqueuedAt: F.t0), at: resolved.resolvedAt!)
         let resolvedAt = resolved.resolvedAt!.timeIntervalSince(F.t0)
         #expect(due(resolvedAt + 60, open: false).count == 1)
         #expect(due(resolvedAt + 15 * 60, open: false).isEmpty)

@@ -7,8 +7,9 @@ import Testing
 
     @Test(arguments: [
         // (interval, consecutive failures, expected period)
-        (30.0, 0, 30.0), (30, 1, 30), (30, 2, 60), (30, 3, 120), (30, 4, 240), (30, 5, 300), (30, 50, 300), (30, 1000, 300),
-        (600, 5, 600), // an interval longer than the cap is never shortened
+        (30.0, 0, 30.0), (30, 1, 30), (30, 2, 60), (30, 3, 120), (30, 4, 240), (30, 5, 300), (30, 50, 300),
+        (30, 1000, 300),
+        (600, 5, 600),  // an interval longer than the cap is never shortened
         (0.05, 3, 0.2),
     ])
     func periodDoublesFromTheSecondFailureUpToTheCap(interval: Double, failures: Int, expected: Double) {
@@ -26,7 +27,9 @@ import Testing
         #expect(cadence.period(Self.policy) == 30)
     }
 
-    @Test(arguments: [(0.0, 27.0), (0.5, 30.0), (0.999999, 32.99994), (1.0, 33.0), (-3.0, 27.0), (Double.nan, 30.0)] as [(Double, Double)])
+    @Test(
+        arguments: [(0.0, 27.0), (0.5, 30.0), (0.999999, 32.99994), (1.0, 33.0), (-3.0, 27.0), (Double.nan, 30.0)]
+            as [(Double, Double)])
     func jitterStaysWithinTenPercent(unit: Double, expected: Double) {
         let period = CheckCadence(interval: 30).jitteredPeriod(Self.policy, unit: unit)
         #expect(abs(period - expected) < 1e-3)
@@ -70,19 +73,23 @@ import Testing
     }
 
     @Test func aCycleCompletesWhenEveryCheckRanOnce() {
-        let done = Self.completions([.apiserverPing, .webserverUI, .ingressRoutes], [
-            (.apiserverPing, false), (.apiserverPing, false), (.webserverUI, false), (.ingressRoutes, false),
-            (.ingressRoutes, false), (.webserverUI, false), (.apiserverPing, false),
-        ])
+        let done = Self.completions(
+            [.apiserverPing, .webserverUI, .ingressRoutes],
+            [
+                (.apiserverPing, false), (.apiserverPing, false), (.webserverUI, false), (.ingressRoutes, false),
+                (.ingressRoutes, false), (.webserverUI, false), (.apiserverPing, false),
+            ])
         #expect(done == [false, false, false, true, false, false, true])
     }
 
     @Test func aCheckInBackoffDoesNotHoldCyclesUp() {
-        let done = Self.completions([.apiserverPing, .webserverUI], [
-            (.apiserverPing, true), (.webserverUI, false), (.webserverUI, false), (.webserverUI, false),
-            // It recovers: from the next cycle on it is waited for again.
-            (.apiserverPing, false), (.webserverUI, false), (.webserverUI, false), (.apiserverPing, false),
-        ])
+        let done = Self.completions(
+            [.apiserverPing, .webserverUI],
+            [
+                (.apiserverPing, true), (.webserverUI, false), (.webserverUI, false), (.webserverUI, false),
+                // It recovers: from the next cycle on it is waited for again.
+                (.apiserverPing, false), (.webserverUI, false), (.webserverUI, false), (.apiserverPing, false),
+            ])
         #expect(done == [false, true, true, true, false, true, false, true])
     }
 
@@ -92,9 +99,11 @@ import Testing
     }
 
     @Test func whenEveryCheckBacksOffTheCycleWaitsForAll() {
-        let done = Self.completions([.apiserverPing, .webserverUI], [
-            (.apiserverPing, true), (.webserverUI, true), (.webserverUI, true), (.apiserverPing, true),
-        ])
+        let done = Self.completions(
+            [.apiserverPing, .webserverUI],
+            [
+                (.apiserverPing, true), (.webserverUI, true), (.webserverUI, true), (.apiserverPing, true),
+            ])
         #expect(done == [false, true, false, true])
     }
 

@@ -43,9 +43,12 @@ import Testing
     /// Every data store down at once: three root-cause incidents in the same report.
     static let stackDown = F.report(failing: [.mongo: .critical, .redis: .critical, .elasticsearch: .critical])
 
-    static func pipeline(_ destinations: [any Destination], transport: ScriptedTransport, clock: ManualClock) throws -> AlertPipeline {
-        try AlertPipeline(config: AlertsConfig(policy: AlertTesting.policy(), destinations: destinations), instance: "clearml-probe",
-                          stateDirectory: nil, transport: transport, clock: clock, jitter: { 1 }, log: { _ in })
+    static func pipeline(_ destinations: [any Destination], transport: ScriptedTransport, clock: ManualClock) throws
+        -> AlertPipeline
+    {
+        try AlertPipeline(
+            config: AlertsConfig(policy: AlertTesting.policy(), destinations: destinations), instance: "clearml-probe",
+            stateDirectory: nil, transport: transport, clock: clock, jitter: { 1 }, log: { _ in })
     }
 
     static func deliverEvery(_ step: Double, for seconds: Double, _ pipeline: AlertPipeline, clock: ManualClock) async {
@@ -87,9 +90,12 @@ import Testing
         let receiver = StrictReceiver(clock: clock, spacing: 0)
         let transport = ScriptedTransport { _, index in
             // The webhook's bucket is empty after the first message, for 4 s.
-            receiver.answer(headers: index == 0 ? ["X-RateLimit-Remaining": "0", "X-RateLimit-Reset-After": "4.0"] : ["X-RateLimit-Remaining": "3"])
+            receiver.answer(
+                headers: index == 0
+                    ? ["X-RateLimit-Remaining": "0", "X-RateLimit-Reset-After": "4.0"] : ["X-RateLimit-Remaining": "3"])
         }
-        let discord = DiscordDestination(config: try DiscordConfig(url: "https://discord.com/api/webhooks/1/DISCORDSECRET"))
+        let discord = DiscordDestination(
+            config: try DiscordConfig(url: "https://discord.com/api/webhooks/1/DISCORDSECRET"))
         let pipeline = try Self.pipeline([discord], transport: transport, clock: clock)
         let redisDown = F.report(failing: [.redis: .critical])
         for _ in 0..<2 {
@@ -106,7 +112,9 @@ import Testing
 
         let times = receiver.accepted.map { $0.timeIntervalSince(receiver.accepted[0]) }
         #expect(times.count == 2)
-        #expect(times.last.map { (4...4.6).contains($0) } == true, "not before X-RateLimit-Reset-After, and right after it: \(times)")
+        #expect(
+            times.last.map { (4...4.6).contains($0) } == true,
+            "not before X-RateLimit-Reset-After, and right after it: \(times)")
     }
 
     @Test func tokenBucketsRefillAtTheirRateUpToTheBurst() {

@@ -1,27 +1,34 @@
 import CHiredis
 import CMongoc
 import Foundation
-@testable import NativeClients
 import Notifiers
 import ProbeCore
 import Probes
 import Runtime
 import Testing
 
+@testable import NativeClients
+
 /// Every committed fuzz input (`Fuzz/corpus/<target>`, crashers included once found) through the parsers its target
 /// feeds, in the normal test run: an input that once crashed a parser stays a regression test here.
 @Suite("Fuzz corpus replay")
 struct FuzzCorpusReplayTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     static func inputs(_ target: String) -> [(String, Data)] {
         let folder = root.appendingPathComponent("Fuzz/corpus/\(target)")
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        return names.sorted().compactMap { name in (try? Data(contentsOf: folder.appendingPathComponent(name))).map { (name, $0) } }
+        return names.sorted().compactMap { name in
+            (try? Data(contentsOf: folder.appendingPathComponent(name))).map { (name, $0) }
+        }
     }
 
     @Test func everyTargetHasACorpus() {
-        for target in ["FuzzJSONReplies", "FuzzBSON", "FuzzRedisReplies", "FuzzWebhookAnswers", "FuzzHTTPRequest", "FuzzSilencesAndConfig"] {
+        for target in [
+            "FuzzJSONReplies", "FuzzBSON", "FuzzRedisReplies", "FuzzWebhookAnswers", "FuzzHTTPRequest",
+            "FuzzSilencesAndConfig",
+        ] {
             #expect(!Self.inputs(target).isEmpty, "\(target) has no corpus")
         }
     }
@@ -37,7 +44,9 @@ struct FuzzCorpusReplayTests {
 
     static func walk(_ value: JSONValue, depth: Int) {
         _ = (value.int, value.bool, value.string, ClearMLTime.parse(value))
-        if let number = value.double { _ = (Durations.format(seconds: number), ByteSize.format(number), number.saturatingInt) }
+        if let number = value.double {
+            _ = (Durations.format(seconds: number), ByteSize.format(number), number.saturatingInt)
+        }
         guard depth < 64 else { return }
         for item in value.array ?? [] { walk(item, depth: depth + 1) }
         for item in (value.object ?? [:]).values { walk(item, depth: depth + 1) }
@@ -54,7 +63,9 @@ struct FuzzCorpusReplayTests {
                 _ = value?["writeConcernErrors"]?.array?.first?["code"]?.int
                 _ = value?.at("connections.current")?.double.map { $0.saturatingInt }
             }
-            if case .success(let document) = BSONDocument.fromJSON(String(decoding: data, as: UTF8.self)) { _ = BSONDocument.json(document.pointer) }
+            if case .success(let document) = BSONDocument.fromJSON(String(decoding: data, as: UTF8.self)) {
+                _ = BSONDocument.json(document.pointer)
+            }
         }
     }
 
@@ -63,7 +74,9 @@ struct FuzzCorpusReplayTests {
             guard let reader = redisReaderCreate() else { continue }
             defer { redisReaderFree(reader) }
             let bytes = [UInt8](data)
-            _ = bytes.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { redisReaderFeed(reader, $0.baseAddress, $0.count) } }
+            _ = bytes.withUnsafeBufferPointer {
+                $0.withMemoryRebound(to: CChar.self) { redisReaderFeed(reader, $0.baseAddress, $0.count) }
+            }
             for _ in 0..<64 {
                 var raw: UnsafeMutableRawPointer?
                 guard redisReaderGetReply(reader, &raw) == REDIS_OK, let raw else { break }
@@ -71,7 +84,9 @@ struct FuzzCorpusReplayTests {
                 freeReplyObject(raw)
                 if let text = reply.text {
                     let info = RedisInfo(text)
-                    for key in info.fields.keys { _ = info.number(key).map { ($0.saturatingInt, Durations.format(seconds: $0)) } }
+                    for key in info.fields.keys {
+                        _ = info.number(key).map { ($0.saturatingInt, Durations.format(seconds: $0)) }
+                    }
                 }
             }
         }
@@ -94,7 +109,8 @@ struct FuzzCorpusReplayTests {
                 guard let colon = line.firstIndex(of: ":") else { continue }
                 headers[String(line[..<colon])] = String(line[line.index(after: colon)...])
             }
-            let response = DeliveryResponse(status: status, headers: headers, body: parts.dropFirst().joined(separator: "\n\n"))
+            let response = DeliveryResponse(
+                status: status, headers: headers, body: parts.dropFirst().joined(separator: "\n\n"))
             if let after = RetryAfter.seconds(headers, now: Date()) { #expect(after >= 0 && after <= 86400) }
             for destination in destinations { _ = (destination.classify(response), destination.disables(response)) }
         }
@@ -121,7 +137,9 @@ struct FuzzCorpusReplayTests {
             }
             let text = String(decoding: data, as: UTF8.self)
             let substitution = EnvironmentSubstitution(environment: ["TOKEN": "t"])
-            if let map = try? ConfigMap.parse(yaml: text, file: "probes.yaml", substitution: substitution) { _ = try? ProbeConfig.parse(map) }
+            if let map = try? ConfigMap.parse(yaml: text, file: "probes.yaml", substitution: substitution) {
+                _ = try? ProbeConfig.parse(map)
+            }
             _ = try? AlertsConfig.load(yaml: text, file: "alerts.yaml", substitution: substitution)
         }
     }

@@ -14,16 +14,20 @@ import Testing
     static let day = 24 * 3600.0
 
     static func fail(_ outbox: inout Outbox, _ id: String, at date: Date) {
-        outbox.record(id, outcome: .retry(after: nil, reason: "HTTP 503 down"), disablesDestination: false, fingerprint: "fa",
-                      now: date, backoff: Backoff(), unit: 1, limits: limits)
+        outbox.record(
+            id, outcome: .retry(after: nil, reason: "HTTP 503 down"), disablesDestination: false, fingerprint: "fa",
+            now: date, backoff: Backoff(), unit: 1, limits: limits)
     }
 
     @Test func anOpenIncidentsUndeliverableFiringIsGivenUpAndItsResolvedFollowsItLater() {
         var outbox = Outbox()
         outbox.enqueue(F.message(.firing, id: "f1"), to: Self.target, now: F.t0, limits: Self.limits)
         Self.fail(&outbox, "a/f1", at: F.t0)
-        #expect(outbox.due(now: F.t0.addingTimeInterval(Self.day - 60), excluding: [], limits: Self.limits).map(\.id) == ["a/f1"],
-                "kept and retried within the cap")
+        #expect(
+            outbox.due(now: F.t0.addingTimeInterval(Self.day - 60), excluding: [], limits: Self.limits).map(\.id) == [
+                "a/f1"
+            ],
+            "kept and retried within the cap")
         let late = F.t0.addingTimeInterval(Self.day + 60)
         #expect(outbox.due(now: late, excluding: [], limits: Self.limits).isEmpty)
         #expect(outbox.deadLetters.map(\.message.messageID) == ["f1"])
@@ -43,8 +47,11 @@ import Testing
         limits.maxMessageAge = 48 * 3600  // the stale-pair drop would otherwise take it first
         var outbox = Outbox()
         outbox.enqueue(F.message(.firing, id: "f1"), to: Self.target, now: F.t0, limits: limits)
-        outbox.enqueue(F.message(.firing, incident: "i2", id: "f2"), to: Self.target, now: F.t0.addingTimeInterval(3600), limits: limits)
-        outbox.enqueue(F.message(.resolved, id: "r1"), to: Self.target, now: F.t0.addingTimeInterval(7200), limits: limits)
+        outbox.enqueue(
+            F.message(.firing, incident: "i2", id: "f2"), to: Self.target, now: F.t0.addingTimeInterval(3600),
+            limits: limits)
+        outbox.enqueue(
+            F.message(.resolved, id: "r1"), to: Self.target, now: F.t0.addingTimeInterval(7200), limits: limits)
         let due = outbox.due(now: F.t0.addingTimeInterval(Self.day + 60), excluding: [], limits: limits)
         #expect(due.map(\.id) == ["a/f2"], "the other incident's firing is younger than the cap")
         #expect(outbox.deadLetters.map(\.message.messageID) == ["f1", "r1"])
@@ -54,23 +61,30 @@ import Testing
     @Test func onceTheFiringWasHeardOnlyAStaleUpdateIsGivenUpAndTheResolvedStillGoes() {
         var outbox = Outbox()
         outbox.enqueue(F.message(.firing, id: "f1"), to: Self.target, now: F.t0, limits: Self.limits)
-        outbox.record("a/f1", outcome: .delivered, disablesDestination: false, fingerprint: "fa", now: F.t0, backoff: Backoff(), unit: 0, limits: Self.limits)
-        outbox.enqueue(F.message(.firing, id: "f2"), to: Self.target, now: F.t0.addingTimeInterval(60), limits: Self.limits)
+        outbox.record(
+            "a/f1", outcome: .delivered, disablesDestination: false, fingerprint: "fa", now: F.t0, backoff: Backoff(),
+            unit: 0, limits: Self.limits)
+        outbox.enqueue(
+            F.message(.firing, id: "f2"), to: Self.target, now: F.t0.addingTimeInterval(60), limits: Self.limits)
         let late = F.t0.addingTimeInterval(Self.day + 120)
         #expect(outbox.due(now: late, excluding: [], limits: Self.limits).isEmpty)
         #expect(outbox.deadLetters.map(\.message.messageID) == ["f2"])
         outbox.enqueue(F.message(.resolved, id: "r1", at: late), to: Self.target, now: late, limits: Self.limits)
         #expect(outbox.due(now: late, excluding: [], limits: Self.limits).map(\.id) == ["a/r1"])
         // A RESOLVED is never given up, however long it waits.
-        #expect(outbox.due(now: late.addingTimeInterval(3 * Self.day), excluding: [], limits: Self.limits).map(\.id) == ["a/r1"])
+        #expect(
+            outbox.due(now: late.addingTimeInterval(3 * Self.day), excluding: [], limits: Self.limits).map(\.id) == [
+                "a/r1"
+            ])
     }
 
     @Test func aDestinationDownForMoreThanADayGetsNeitherHalfOfThePairAndSaysSo() async throws {
         let clock = ManualClock(F.t0)
         let transport = ScriptedTransport { _, _ in DeliveryResponse(status: 503, body: "down") }
-        let pipeline = try AlertPipeline(config: AlertsConfig(policy: AlertTesting.policy(), destinations: [AlertTesting.webhook()]),
-                                         instance: "clearml-probe", stateDirectory: nil, transport: transport, clock: clock,
-                                         jitter: { 1 }, log: { _ in })
+        let pipeline = try AlertPipeline(
+            config: AlertsConfig(policy: AlertTesting.policy(), destinations: [AlertTesting.webhook()]),
+            instance: "clearml-probe", stateDirectory: nil, transport: transport, clock: clock,
+            jitter: { 1 }, log: { _ in })
         for _ in 0..<2 {
             await pipeline.ingest(F.report(failing: [.redis: .critical]), at: clock.now())
             clock.advance(60)
@@ -90,7 +104,9 @@ import Testing
         status = await pipeline.status()
         #expect(status.outbox.isEmpty)
         #expect(status.deadLetters.map(\.event) == ["firing", "resolved"])
-        #expect(transport.sent.map(AlertTesting.event).allSatisfy { $0.event == "firing" }, "the RESOLVED was never sent alone")
+        #expect(
+            transport.sent.map(AlertTesting.event).allSatisfy { $0.event == "firing" },
+            "the RESOLVED was never sent alone")
     }
 
     @Test func anOutboxSavedBeforeGiveUpExistedStillLoads() throws {
@@ -103,7 +119,9 @@ import Testing
     }
 
     @Test func giveUpAfterIsConfigurable() throws {
-        let root = try ConfigMap.parse(yaml: "alerting:\n  give_up_after: 6h\n", file: "alerts.yaml", substitution: EnvironmentSubstitution(environment: [:]))
+        let root = try ConfigMap.parse(
+            yaml: "alerting:\n  give_up_after: 6h\n", file: "alerts.yaml",
+            substitution: EnvironmentSubstitution(environment: [:]))
         #expect(try AlertPolicy.parse(try root.section("alerting")).giveUpAfter == 6 * 3600)
         #expect(AlertPolicy().giveUpAfter == 24 * 3600)
     }

@@ -20,8 +20,11 @@ final class EndpointFixture: @unchecked Sendable {
 
     var base: String { "http://127.0.0.1:\(server.port)" }
 
-    func get(_ path: String, headers: [(name: String, value: String)] = [], method: String = "GET") async throws -> HTTPResponse {
-        let request = HTTPRequest(method: method, url: URL(string: base + path)!, headers: headers, timeout: 5, maxBodyBytes: 1 << 20)
+    func get(_ path: String, headers: [(name: String, value: String)] = [], method: String = "GET") async throws
+        -> HTTPResponse
+    {
+        let request = HTTPRequest(
+            method: method, url: URL(string: base + path)!, headers: headers, timeout: 5, maxBodyBytes: 1 << 20)
         return try await HTTPClient().perform(request).get()
     }
 
@@ -41,7 +44,9 @@ final class EndpointFixture: @unchecked Sendable {
         let document = try #require(JSONValue.parse(status.body))
         #expect(document["status"]?.string == "critical")
         #expect(document["root_causes"]?.array?.isEmpty == false)
-        #expect(document["checks"]?.array?.first?["root_cause"] == .null || document["checks"]?.array?.first?["root_cause"] != nil)
+        #expect(
+            document["checks"]?.array?.first?["root_cause"] == .null
+                || document["checks"]?.array?.first?["root_cause"] != nil)
         #expect(document.at("alerts.attached")?.bool == false)
         #expect(document.at("alerts.dead_letter_count")?.int == 0)
         #expect(document.at("alerts.dead_letters")?.array?.isEmpty == true)
@@ -63,8 +68,9 @@ final class EndpointFixture: @unchecked Sendable {
     }
 
     @Test func statusCarriesTheAlertingState() async throws {
-        let alerts = AlertSummary(openIncidents: 1, outboxDepth: 2, deadLetters: 3,
-                                 details: ["incidents": .array([.object(["service": .string("apiserver")])])])
+        let alerts = AlertSummary(
+            openIncidents: 1, outboxDepth: 2, deadLetters: 3,
+            details: ["incidents": .array([.object(["service": .string("apiserver")])])])
         let fixture = try EndpointFixture(snapshot: Fixtures.snapshot(alerts: alerts))
         let document = try #require(JSONValue.parse(try await fixture.get("/status").body))
         #expect(document.at("alerts.attached")?.bool == true)
@@ -117,7 +123,9 @@ final class EndpointFixture: @unchecked Sendable {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = in_port_t(UInt16(fixture.server.port).bigEndian)
         _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         let start = Date()
         #expect(try await fixture.get("/healthz").status == 200)
@@ -137,18 +145,22 @@ final class EndpointFixture: @unchecked Sendable {
     }
 
     @Test func parsesTheHead() throws {
-        let head = try HTTPRequestHead.parse(Array("GET /metrics?x=1 HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer t\r\n\r\n".utf8))
+        let head = try HTTPRequestHead.parse(
+            Array("GET /metrics?x=1 HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer t\r\n\r\n".utf8))
         #expect(head.method == "GET")
         #expect(head.path == "/metrics")
         #expect(head.query == "x=1")
         #expect(head.header("authorization") == "Bearer t")
-        let absolute = try HTTPRequestHead.parse(Array("GET http://probe:9469/status HTTP/1.1\r\nHost: other\r\n\r\n".utf8))
+        let absolute = try HTTPRequestHead.parse(
+            Array("GET http://probe:9469/status HTTP/1.1\r\nHost: other\r\n\r\n".utf8))
         #expect(absolute.path == "/status")
         #expect(absolute.header("host") == "probe:9469", "the absolute form's authority replaces Host")
     }
 
     @Test func incompleteUntilTheBlankLine() {
-        #expect(throws: HTTPRequestHead.ParseError.incomplete) { try HTTPRequestHead.parse(Array("GET / HTTP/1.1\r\nHost: a\r\n".utf8)) }
+        #expect(throws: HTTPRequestHead.ParseError.incomplete) {
+            try HTTPRequestHead.parse(Array("GET / HTTP/1.1\r\nHost: a\r\n".utf8))
+        }
         #expect(throws: HTTPRequestHead.ParseError.self) { try HTTPRequestHead.parse(Array("NONSENSE\r\n\r\n".utf8)) }
     }
 
@@ -193,7 +205,10 @@ final class EndpointFixture: @unchecked Sendable {
     }
 
     @Test func acceptsWhatClientsSend() throws {
-        let framed = try HTTPRequestHead.frame(Array("\r\nPOST /api/silences HTTP/1.1\r\nHost: [::1]:9469\r\nContent-Type: application/json\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n{}".utf8))
+        let framed = try HTTPRequestHead.frame(
+            Array(
+                "\r\nPOST /api/silences HTTP/1.1\r\nHost: [::1]:9469\r\nContent-Type: application/json\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n{}"
+                    .utf8))
         #expect(framed.bodyLength == 2)
         #expect(framed.head.expectsContinue)
         #expect(framed.head.header("host") == "[::1]:9469")

@@ -16,7 +16,9 @@ final class RawClient {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -89,7 +91,8 @@ struct HTTPHardeningTests {
         let board = StatusBoard(Fixtures.snapshot())
         let routes = SidecarRoutes(board: board, health: FixedHealth(alive: true))
         // A big answer that cannot fit the socket buffers of a client that never reads.
-        let big = HTTPServerResponse(status: 200, contentType: "text/plain", text: String(repeating: "x", count: 8 << 20))
+        let big = HTTPServerResponse(
+            status: 200, contentType: "text/plain", text: String(repeating: "x", count: 8 << 20))
         let server = try HTTPServer(host: "127.0.0.1", port: 0, limits: .init(deadline: 1)) { request in
             request.path == "/big" ? big : routes.handle(request)
         }
@@ -102,24 +105,32 @@ struct HTTPHardeningTests {
         }
         try await Task.sleep(for: .milliseconds(200))
         let start = ContinuousClock.now
-        let health = try await HTTPClient().perform(HTTPRequest(method: "GET", url: URL(string: "http://127.0.0.1:\(server.port)/healthz")!, timeout: 5)).get()
+        let health = try await HTTPClient().perform(
+            HTTPRequest(method: "GET", url: URL(string: "http://127.0.0.1:\(server.port)/healthz")!, timeout: 5)
+        ).get()
         #expect(health.status == 200)
         #expect(start.duration(to: .now).seconds < 1)
         // Past the one-second deadline the server has given up on every slow reader.
         let waited = ContinuousClock.now
-        while server.activeConnections > 0, waited.duration(to: .now) < .seconds(4) { try await Task.sleep(for: .milliseconds(50)) }
+        while server.activeConnections > 0, waited.duration(to: .now) < .seconds(4) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         #expect(server.activeConnections == 0, "slow readers still hold \(server.activeConnections) connections")
         withExtendedLifetime(readers) {}
     }
 
     @Test func aFullServerAnswers503AtOnce() async throws {
         let routes = SidecarRoutes(board: StatusBoard(Fixtures.snapshot()), health: FixedHealth(alive: true))
-        let server = try HTTPServer(host: "127.0.0.1", port: 0, limits: .init(maxConnections: 3, deadline: 5)) { routes.handle($0) }
+        let server = try HTTPServer(host: "127.0.0.1", port: 0, limits: .init(maxConnections: 3, deadline: 5)) {
+            routes.handle($0)
+        }
         server.start()
         defer { server.stop() }
         let idle = (0..<3).map { _ in RawClient(port: server.port) }
         let waited = ContinuousClock.now
-        while server.activeConnections < 3, waited.duration(to: .now) < .seconds(2) { try await Task.sleep(for: .milliseconds(10)) }
+        while server.activeConnections < 3, waited.duration(to: .now) < .seconds(2) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
         let start = ContinuousClock.now
         let extra = RawClient(port: server.port)
         extra.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
@@ -132,13 +143,38 @@ struct HTTPHardeningTests {
     @Test func oversizedAndMalformedRequestsGetTheirStatusQuickly() async throws {
         let fixture = try EndpointFixture()
         let cases: [(String, [UInt8], String)] = [
-            ("a 2 MB header line", Array("GET / HTTP/1.1\r\nHost: a\r\nX-Big: ".utf8) + [UInt8](repeating: 0x61, count: 2 << 20), "431"),
-            ("a chunked body", Array("POST /api/silences HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n".utf8), "501"),
-            ("Content-Length +3", Array("POST /api/silences HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: +3\r\n\r\nabc".utf8), "400"),
-            ("Content-Length 1e3", Array("POST /api/silences HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1e3\r\n\r\n".utf8), "400"),
-            ("a space before the colon", Array("POST /api/silences HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length : 3\r\n\r\nabc".utf8), "400"),
-            ("two Content-Lengths", Array("POST /api/silences HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3\r\nContent-Length: 30\r\n\r\nabc".utf8), "400"),
-            ("a body over the limit", Array("POST /api/silences HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10000000\r\n\r\n".utf8), "413"),
+            (
+                "a 2 MB header line",
+                Array("GET / HTTP/1.1\r\nHost: a\r\nX-Big: ".utf8) + [UInt8](repeating: 0x61, count: 2 << 20), "431"
+            ),
+            (
+                "a chunked body",
+                Array(
+                    "POST /api/silences HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n".utf8
+                ), "501"
+            ),
+            (
+                "Content-Length +3",
+                Array("POST /api/silences HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: +3\r\n\r\nabc".utf8), "400"
+            ),
+            (
+                "Content-Length 1e3",
+                Array("POST /api/silences HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1e3\r\n\r\n".utf8), "400"
+            ),
+            (
+                "a space before the colon",
+                Array("POST /api/silences HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length : 3\r\n\r\nabc".utf8), "400"
+            ),
+            (
+                "two Content-Lengths",
+                Array(
+                    "POST /api/silences HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3\r\nContent-Length: 30\r\n\r\nabc"
+                        .utf8), "400"
+            ),
+            (
+                "a body over the limit",
+                Array("POST /api/silences HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10000000\r\n\r\n".utf8), "413"
+            ),
             ("TLS on the plain port", [0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03], "400"),
         ]
         for (what, bytes, status) in cases {

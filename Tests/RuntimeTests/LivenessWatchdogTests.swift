@@ -20,10 +20,12 @@ import Testing
         let clock = SteppingClock()
         let liveness = Liveness<SteppingClock>()
         let wedged = Locked<String?>(nil)
-        let scheduler = Scheduler(entries: [.init(id: .apiserverPing, interval: 10, timeout: 3)], runner: StuckRunner(),
-                                  observer: Outcomes(), clock: clock, policy: CadencePolicy(jitter: 0, initialSpread: 0), liveness: liveness)
+        let scheduler = Scheduler(
+            entries: [.init(id: .apiserverPing, interval: 10, timeout: 3)], runner: StuckRunner(),
+            observer: Outcomes(), clock: clock, policy: CadencePolicy(jitter: 0, initialSpread: 0), liveness: liveness)
         let tolerance = LivenessWatchdog<SteppingClock>.tolerance(intervals: [10], timeouts: [3])
-        let watchdog = LivenessWatchdog(clock: clock, liveness: liveness, tolerance: tolerance, checkEvery: .seconds(1)) { reason in
+        let watchdog = LivenessWatchdog(clock: clock, liveness: liveness, tolerance: tolerance, checkEvery: .seconds(1))
+        { reason in
             wedged.withLock { $0 = reason }
         }
         try await testGracefulShutdown { _ in
@@ -39,7 +41,9 @@ import Testing
             #expect(wedged.current?.contains("apiserver.ping") == true)
             #expect(!liveness.verdict.alive)
             // 3 × (interval + timeout) in all, with a few seconds of slack for the check period.
-            #expect((tolerance.seconds + 3...tolerance.seconds + 3 + 6).contains(Double(seconds)), "gave up after \(seconds) s")
+            #expect(
+                (tolerance.seconds + 3...tolerance.seconds + 3 + 6).contains(Double(seconds)),
+                "gave up after \(seconds) s")
             schedulerTask.cancel()
         }
     }
@@ -49,12 +53,17 @@ import Testing
         let liveness = Liveness<SteppingClock>()
         let wedged = Locked<String?>(nil)
         let runner = FakeRunner(clock: clock)
-        let scheduler = Scheduler(entries: [.init(id: .apiserverPing, interval: 10, timeout: 3), .init(id: .webserverUI, interval: 10, timeout: 3)],
-                                  runner: runner, observer: Outcomes(), clock: clock, policy: CadencePolicy(jitter: 0, initialSpread: 0),
-                                  liveness: liveness)
-        let watchdog = LivenessWatchdog(clock: clock, liveness: liveness,
-                                        tolerance: LivenessWatchdog<SteppingClock>.tolerance(intervals: [10], timeouts: [3]),
-                                        checkEvery: .seconds(1)) { reason in wedged.withLock { $0 = reason } }
+        let scheduler = Scheduler(
+            entries: [
+                .init(id: .apiserverPing, interval: 10, timeout: 3), .init(id: .webserverUI, interval: 10, timeout: 3),
+            ],
+            runner: runner, observer: Outcomes(), clock: clock, policy: CadencePolicy(jitter: 0, initialSpread: 0),
+            liveness: liveness)
+        let watchdog = LivenessWatchdog(
+            clock: clock, liveness: liveness,
+            tolerance: LivenessWatchdog<SteppingClock>.tolerance(intervals: [10], timeouts: [3]),
+            checkEvery: .seconds(1)
+        ) { reason in wedged.withLock { $0 = reason } }
         try await testGracefulShutdown { trigger in
             let schedulerTask = Task { try await scheduler.run() }
             let watchdogTask = Task { try await watchdog.run() }

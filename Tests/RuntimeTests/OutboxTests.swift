@@ -19,10 +19,13 @@ import Testing
         var due = outbox.due(now: F.t0, excluding: [], limits: Self.limits)
         #expect(due.map(\.id) == ["a/f1", "b/f1", "a/f2", "b/f2"])
         // The firing for "a" fails: its RESOLVED waits behind it; the other incident goes on.
-        outbox.record("a/f1", outcome: .retry(after: nil, reason: "HTTP 500"), disablesDestination: false, fingerprint: "fa",
-                      now: F.t0, backoff: Self.backoff, unit: 1, limits: Self.limits)
+        outbox.record(
+            "a/f1", outcome: .retry(after: nil, reason: "HTTP 500"), disablesDestination: false, fingerprint: "fa",
+            now: F.t0, backoff: Self.backoff, unit: 1, limits: Self.limits)
         for id in ["b/f1", "a/f2", "b/f2"] {
-            outbox.record(id, outcome: .delivered, disablesDestination: false, fingerprint: "", now: F.t0, backoff: Self.backoff, unit: 0, limits: Self.limits)
+            outbox.record(
+                id, outcome: .delivered, disablesDestination: false, fingerprint: "", now: F.t0, backoff: Self.backoff,
+                unit: 0, limits: Self.limits)
         }
         due = outbox.due(now: F.t0.addingTimeInterval(1), excluding: [], limits: Self.limits)
         #expect(due.map(\.id) == ["b/r1"], "a's lane waits out its backoff; its RESOLVED stays behind the firing")
@@ -41,18 +44,24 @@ import Testing
         var outbox = Outbox()
         let old = F.t0
         outbox.enqueue(F.message(.firing, id: "f1", at: old), to: [Self.targets[0]], now: old, limits: Self.limits)
-        outbox.enqueue(F.message(.firing, incident: "i2", id: "f2", at: old), to: [Self.targets[0]], now: old, limits: Self.limits)
+        outbox.enqueue(
+            F.message(.firing, incident: "i2", id: "f2", at: old), to: [Self.targets[0]], now: old, limits: Self.limits)
         let later = old.addingTimeInterval(13 * 3600)
-        outbox.enqueue(F.message(.resolved, id: "r1", at: later), to: [Self.targets[0]], now: later, limits: Self.limits)
+        outbox.enqueue(
+            F.message(.resolved, id: "r1", at: later), to: [Self.targets[0]], now: later, limits: Self.limits)
         let due = outbox.due(now: later, excluding: [], limits: Self.limits)
-        #expect(due.map(\.id) == ["a/f2"], "i1's stale firing went with its RESOLVED; i2 is still open, so its firing stays")
+        #expect(
+            due.map(\.id) == ["a/f2"], "i1's stale firing went with its RESOLVED; i2 is still open, so its firing stays"
+        )
         #expect(outbox.droppedStale == 2)
     }
 
     @Test func aResolvedIsNeverDroppedAloneEvenWhenStale() {
         var outbox = Outbox()
         outbox.enqueue(F.message(.firing, id: "f1"), to: [Self.targets[0]], now: F.t0, limits: Self.limits)
-        outbox.record("a/f1", outcome: .delivered, disablesDestination: false, fingerprint: "", now: F.t0, backoff: Self.backoff, unit: 0, limits: Self.limits)
+        outbox.record(
+            "a/f1", outcome: .delivered, disablesDestination: false, fingerprint: "", now: F.t0, backoff: Self.backoff,
+            unit: 0, limits: Self.limits)
         outbox.enqueue(F.message(.resolved, id: "r1"), to: [Self.targets[0]], now: F.t0, limits: Self.limits)
         let due = outbox.due(now: F.t0.addingTimeInterval(48 * 3600), excluding: [], limits: Self.limits)
         #expect(due.map(\.id) == ["a/r1"])
@@ -61,10 +70,13 @@ import Testing
     @Test func aDeliveredFiringsStaleReminderIsSupersededButTheResolvedStays() {
         var outbox = Outbox()
         outbox.enqueue(F.message(.firing, id: "f1"), to: [Self.targets[0]], now: F.t0, limits: Self.limits)
-        outbox.record("a/f1", outcome: .delivered, disablesDestination: false, fingerprint: "", now: F.t0, backoff: Self.backoff, unit: 0, limits: Self.limits)
+        outbox.record(
+            "a/f1", outcome: .delivered, disablesDestination: false, fingerprint: "", now: F.t0, backoff: Self.backoff,
+            unit: 0, limits: Self.limits)
         outbox.enqueue(F.message(.reminder, id: "m1"), to: [Self.targets[0]], now: F.t0, limits: Self.limits)
         let later = F.t0.addingTimeInterval(13 * 3600)
-        outbox.enqueue(F.message(.resolved, id: "r1", at: later), to: [Self.targets[0]], now: later, limits: Self.limits)
+        outbox.enqueue(
+            F.message(.resolved, id: "r1", at: later), to: [Self.targets[0]], now: later, limits: Self.limits)
         #expect(outbox.due(now: later, excluding: [], limits: Self.limits).map(\.id) == ["a/r1"])
     }
 
@@ -73,10 +85,13 @@ import Testing
         limits.maxDeadLetters = 2
         var outbox = Outbox()
         for index in 0..<3 {
-            outbox.enqueue(F.message(.firing, incident: "i\(index)", id: "f\(index)"), to: [Self.targets[0]], now: F.t0, limits: limits)
+            outbox.enqueue(
+                F.message(.firing, incident: "i\(index)", id: "f\(index)"), to: [Self.targets[0]], now: F.t0,
+                limits: limits)
         }
-        outbox.record("a/f0", outcome: .permanent(reason: "HTTP 410"), disablesDestination: true, fingerprint: "fa",
-                      now: F.t0, backoff: Self.backoff, unit: 0, limits: limits)
+        outbox.record(
+            "a/f0", outcome: .permanent(reason: "HTTP 410"), disablesDestination: true, fingerprint: "fa",
+            now: F.t0, backoff: Self.backoff, unit: 0, limits: limits)
         #expect(outbox.entries.isEmpty, "everything else for a disabled destination is set aside")
         #expect(outbox.deadLetters.count == 2)
         #expect(outbox.deadLettersEvicted == 1)
@@ -85,18 +100,25 @@ import Testing
         #expect(outbox.deadLetters.last?.reason.hasPrefix("not sent: destination disabled") == true)
         // A new URL (new fingerprint) enables it again.
         outbox.reconcile(with: [Outbox.Target(name: "a", fingerprint: "new")], now: F.t0, limits: limits)
-        outbox.enqueue(F.message(.firing, incident: "i10", id: "f10"), to: [Outbox.Target(name: "a", fingerprint: "new")], now: F.t0, limits: limits)
+        outbox.enqueue(
+            F.message(.firing, incident: "i10", id: "f10"), to: [Outbox.Target(name: "a", fingerprint: "new")],
+            now: F.t0, limits: limits)
         #expect(outbox.entries.map(\.id) == ["a/f10"])
     }
 
     @Test func retryAfterPausesTheWholeDestinationAndIsAMinimum() {
         var outbox = Outbox()
         outbox.enqueue(F.message(.firing, id: "f1"), to: [Self.targets[0]], now: F.t0, limits: Self.limits)
-        outbox.enqueue(F.message(.firing, incident: "i2", id: "f2"), to: [Self.targets[0]], now: F.t0, limits: Self.limits)
-        outbox.record("a/f1", outcome: .retry(after: 30, reason: "HTTP 429"), disablesDestination: false, fingerprint: "",
-                      now: F.t0, backoff: Self.backoff, unit: 0, limits: Self.limits)
+        outbox.enqueue(
+            F.message(.firing, incident: "i2", id: "f2"), to: [Self.targets[0]], now: F.t0, limits: Self.limits)
+        outbox.record(
+            "a/f1", outcome: .retry(after: 30, reason: "HTTP 429"), disablesDestination: false, fingerprint: "",
+            now: F.t0, backoff: Self.backoff, unit: 0, limits: Self.limits)
         #expect(outbox.due(now: F.t0.addingTimeInterval(29), excluding: [], limits: Self.limits).isEmpty)
-        #expect(outbox.due(now: F.t0.addingTimeInterval(30), excluding: [], limits: Self.limits).map(\.id) == ["a/f1", "a/f2"])
+        #expect(
+            outbox.due(now: F.t0.addingTimeInterval(30), excluding: [], limits: Self.limits).map(\.id) == [
+                "a/f1", "a/f2",
+            ])
     }
 
     @Test func backoffIsExponentialWithFullJitterAndAHintFloor() {
@@ -114,7 +136,9 @@ import Testing
         limits.maxOutbox = 10
         var outbox = Outbox()
         for index in 0..<12 {
-            outbox.enqueue(F.message(.firing, incident: "i\(index)", id: "f\(index)"), to: [Self.targets[0]], now: F.t0, limits: limits)
+            outbox.enqueue(
+                F.message(.firing, incident: "i\(index)", id: "f\(index)"), to: [Self.targets[0]], now: F.t0,
+                limits: limits)
         }
         #expect(outbox.entries.count == 10)
         #expect(outbox.deadLetters.map(\.message.messageID) == ["f0", "f1"])

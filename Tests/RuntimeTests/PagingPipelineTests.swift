@@ -26,12 +26,14 @@ import Testing
         let clock = ManualClock(F.t0)
         // The silence lives in the state directory, as `clearml-probe silence add` writes it.
         _ = try SilenceStore(directory: state.path).update { silences in
-            try silences.add(match: "redis", duration: 1800, reason: "Redis migration", createdBy: "ops", now: F.t0, id: "s-redis")
+            try silences.add(
+                match: "redis", duration: 1800, reason: "Redis migration", createdBy: "ops", now: F.t0, id: "s-redis")
         }
         let transport = ScriptedTransport()
-        let pipeline = try AlertPipeline(config: AlertsConfig(policy: AlertTesting.policy(), destinations: [AlertTesting.webhook()]),
-                                         instance: "clearml-probe", stateDirectory: state.path, transport: transport, clock: clock,
-                                         jitter: { 1 }, log: { _ in })
+        let pipeline = try AlertPipeline(
+            config: AlertsConfig(policy: AlertTesting.policy(), destinations: [AlertTesting.webhook()]),
+            instance: "clearml-probe", stateDirectory: state.path, transport: transport, clock: clock,
+            jitter: { 1 }, log: { _ in })
         let down = { (date: Date) in F.report(at: date, failing: [.redis: .critical]) }
 
         await Self.feed(pipeline, down, clock: clock, times: 3)
@@ -42,9 +44,11 @@ import Testing
         while clock.now() < F.t0.addingTimeInterval(1800) { await Self.feed(pipeline, down, clock: clock, times: 1) }
         await Self.deliverAll(pipeline, clock: clock)
         #expect(transport.sent.isEmpty, "still silenced until the last report before it expired")
-        await Self.feed(pipeline, down, clock: clock, times: 1) // the first report after the silence expired
+        await Self.feed(pipeline, down, clock: clock, times: 1)  // the first report after the silence expired
         await Self.deliverAll(pipeline, clock: clock)
-        #expect(transport.accepted.map { AlertTesting.event($0).event } == ["firing"], "pages once the silence expired, while still open")
+        #expect(
+            transport.accepted.map { AlertTesting.event($0).event } == ["firing"],
+            "pages once the silence expired, while still open")
 
         await Self.feed(pipeline, { F.healthy(at: $0) }, clock: clock, times: 3)
         await Self.deliverAll(pipeline, clock: clock)
@@ -54,11 +58,13 @@ import Testing
     @Test func anIncidentSilencedFromStartToEndSendsNothingAtAll() async throws {
         let clock = ManualClock(F.t0)
         let transport = ScriptedTransport()
-        let silence = Silence(id: "s-data", matcher: .init(kind: .layer, value: "data"), reason: "restore",
-                              createdAt: F.t0, expiresAt: F.t0.addingTimeInterval(3600))
-        let pipeline = try AlertPipeline(config: AlertsConfig(policy: AlertTesting.policy(), destinations: [AlertTesting.webhook()]),
-                                         instance: "clearml-probe", stateDirectory: nil, transport: transport, clock: clock,
-                                         jitter: { 1 }, silences: { [silence] }, log: { _ in })
+        let silence = Silence(
+            id: "s-data", matcher: .init(kind: .layer, value: "data"), reason: "restore",
+            createdAt: F.t0, expiresAt: F.t0.addingTimeInterval(3600))
+        let pipeline = try AlertPipeline(
+            config: AlertsConfig(policy: AlertTesting.policy(), destinations: [AlertTesting.webhook()]),
+            instance: "clearml-probe", stateDirectory: nil, transport: transport, clock: clock,
+            jitter: { 1 }, silences: { [silence] }, log: { _ in })
         await Self.feed(pipeline, { F.report(at: $0, failing: [.redis: .critical]) }, clock: clock, times: 3)
         await Self.feed(pipeline, { F.healthy(at: $0) }, clock: clock, times: 3)
         await Self.deliverAll(pipeline, clock: clock)
@@ -69,21 +75,31 @@ import Testing
     @Test func routesChooseTheDestinationsAndTheResolvedFollowsTheFiring() async throws {
         let clock = ManualClock(F.t0)
         let transport = ScriptedTransport()
-        var config = AlertsConfig(policy: AlertTesting.policy(), destinations: [
-            AlertTesting.webhook("http://127.0.0.1:9/chat", name: "chat"), AlertTesting.webhook("http://127.0.0.1:9/oncall", name: "oncall"),
-        ])
-        config.routes = AlertRoutes(rules: [.init(name: "data", selector: AlertSelector(layers: [.data]), destinations: ["oncall"])],
-                                    defaultDestinations: ["chat"])
-        let window = MaintenanceWindow(name: "es-upgrade", reason: "ES 8.17", selector: AlertSelector(services: [.elasticsearch]),
-                                       schedule: .once(start: F.t0, end: F.t0.addingTimeInterval(86400)))
+        var config = AlertsConfig(
+            policy: AlertTesting.policy(),
+            destinations: [
+                AlertTesting.webhook("http://127.0.0.1:9/chat", name: "chat"),
+                AlertTesting.webhook("http://127.0.0.1:9/oncall", name: "oncall"),
+            ])
+        config.routes = AlertRoutes(
+            rules: [.init(name: "data", selector: AlertSelector(layers: [.data]), destinations: ["oncall"])],
+            defaultDestinations: ["chat"])
+        let window = MaintenanceWindow(
+            name: "es-upgrade", reason: "ES 8.17", selector: AlertSelector(services: [.elasticsearch]),
+            schedule: .once(start: F.t0, end: F.t0.addingTimeInterval(86400)))
         config.maintenance = MaintenancePlan(windows: [window])
-        let pipeline = try AlertPipeline(config: config, instance: "clearml-probe", stateDirectory: nil, transport: transport,
-                                         clock: clock, jitter: { 1 }, silences: { [] }, log: { _ in })
-        await Self.feed(pipeline, { F.report(at: $0, failing: [.redis: .critical, .elasticsearch: .warning]) }, clock: clock, times: 3)
+        let pipeline = try AlertPipeline(
+            config: config, instance: "clearml-probe", stateDirectory: nil, transport: transport,
+            clock: clock, jitter: { 1 }, silences: { [] }, log: { _ in })
+        await Self.feed(
+            pipeline, { F.report(at: $0, failing: [.redis: .critical, .elasticsearch: .warning]) }, clock: clock,
+            times: 3)
         await Self.feed(pipeline, { F.healthy(at: $0) }, clock: clock, times: 3)
         await Self.deliverAll(pipeline, clock: clock)
         let sent = transport.accepted.map { ($0.url, AlertTesting.event($0)) }
-        #expect(sent.map(\.0) == ["http://127.0.0.1:9/oncall", "http://127.0.0.1:9/oncall"], "Redis (data) goes to oncall only")
+        #expect(
+            sent.map(\.0) == ["http://127.0.0.1:9/oncall", "http://127.0.0.1:9/oncall"],
+            "Redis (data) goes to oncall only")
         #expect(sent.map(\.1.event) == ["firing", "resolved"])
         #expect(!sent.contains { $0.1.incident.contains("/elasticsearch/") }, "Elasticsearch is in maintenance")
     }

@@ -58,12 +58,15 @@ actor Outcomes: RunObserver {
 }
 
 @Suite(.serialized, .timeLimit(.minutes(1))) struct SchedulerTests {
-    static func scheduler(_ entries: [(CheckID, Double)], runner: FakeRunner, observer: Outcomes = Outcomes(), clock: SteppingClock,
-                          policy: CadencePolicy = CadencePolicy(jitter: 0, backoffCap: 300, initialSpread: 0),
-                          maxConcurrency: Int = 4, liveness: Liveness<SteppingClock>? = nil,
-                          random: @escaping @Sendable () -> Double = { 0.5 }) -> Scheduler<SteppingClock> {
-        Scheduler(entries: entries.map { .init(id: $0.0, interval: $0.1, timeout: 3) }, runner: runner, observer: observer,
-                  clock: clock, policy: policy, maxConcurrency: maxConcurrency, liveness: liveness, random: random)
+    static func scheduler(
+        _ entries: [(CheckID, Double)], runner: FakeRunner, observer: Outcomes = Outcomes(), clock: SteppingClock,
+        policy: CadencePolicy = CadencePolicy(jitter: 0, backoffCap: 300, initialSpread: 0),
+        maxConcurrency: Int = 4, liveness: Liveness<SteppingClock>? = nil,
+        random: @escaping @Sendable () -> Double = { 0.5 }
+    ) -> Scheduler<SteppingClock> {
+        Scheduler(
+            entries: entries.map { .init(id: $0.0, interval: $0.1, timeout: 3) }, runner: runner, observer: observer,
+            clock: clock, policy: policy, maxConcurrency: maxConcurrency, liveness: liveness, random: random)
     }
 
     /// Runs `body` while the scheduler runs, then shuts it down gracefully.
@@ -102,9 +105,10 @@ actor Outcomes: RunObserver {
         let clock = SteppingClock()
         let runner = FakeRunner(clock: clock)
         let early = EarlyRuns()
-        let scheduler = Scheduler(entries: [.init(id: .apiserverPing, interval: 30, timeout: 3)], runner: runner, observer: Outcomes(),
-                                  clock: clock, policy: CadencePolicy(jitter: 0, backoffCap: 300, initialSpread: 0), random: { 0.5 },
-                                  earlyRuns: early)
+        let scheduler = Scheduler(
+            entries: [.init(id: .apiserverPing, interval: 30, timeout: 3)], runner: runner, observer: Outcomes(),
+            clock: clock, policy: CadencePolicy(jitter: 0, backoffCap: 300, initialSpread: 0), random: { 0.5 },
+            earlyRuns: early)
         try await Self.running(scheduler) {
             try await clock.run(for: .seconds(5), step: .seconds(1), minimumSleepers: 1)
             early.request([.apiserverPing], after: Date())
@@ -121,9 +125,10 @@ actor Outcomes: RunObserver {
     @Test func jitterKeepsEachPeriodWithinItsBounds() async throws {
         let clock = SteppingClock()
         let runner = FakeRunner(clock: clock)
-        let scheduler = Self.scheduler([(.apiserverPing, 10), (.webserverUI, 10)], runner: runner, clock: clock,
-                                       policy: CadencePolicy(jitter: 0.1, backoffCap: 300, initialSpread: 1),
-                                       random: { Double.random(in: 0..<1) })
+        let scheduler = Self.scheduler(
+            [(.apiserverPing, 10), (.webserverUI, 10)], runner: runner, clock: clock,
+            policy: CadencePolicy(jitter: 0.1, backoffCap: 300, initialSpread: 1),
+            random: { Double.random(in: 0..<1) })
         try await Self.running(scheduler) {
             try await clock.run(for: .seconds(300), step: .milliseconds(250), minimumSleepers: 2)
         }
@@ -169,8 +174,9 @@ actor Outcomes: RunObserver {
         let clock = SteppingClock()
         let runner = FakeRunner(clock: clock, statuses: [.apiserverPing: .critical])
         let outcomes = Outcomes()
-        let scheduler = Self.scheduler([(.apiserverPing, 10), (.webserverUI, 10)], runner: runner, observer: outcomes, clock: clock,
-                                       policy: CadencePolicy(jitter: 0, backoffCap: 80, initialSpread: 0))
+        let scheduler = Self.scheduler(
+            [(.apiserverPing, 10), (.webserverUI, 10)], runner: runner, observer: outcomes, clock: clock,
+            policy: CadencePolicy(jitter: 0, backoffCap: 80, initialSpread: 0))
         try await Self.running(scheduler) {
             try await clock.run(for: .seconds(400), step: .seconds(1), minimumSleepers: 2)
             await runner.set(.apiserverPing, status: .ok)
@@ -198,7 +204,9 @@ actor Outcomes: RunObserver {
             clock.advance(by: .seconds(3600))
             try await clock.settle(minimum: 3)
             let after = await runner.starts
-            for id in ids { #expect((after[id]?.count ?? 0) - (before[id]?.count ?? 0) == 1, "\(id) caught up with a burst") }
+            for id in ids {
+                #expect((after[id]?.count ?? 0) - (before[id]?.count ?? 0) == 1, "\(id) caught up with a burst")
+            }
             try await clock.run(for: .seconds(30), step: .seconds(1), minimumSleepers: 3)
         }
         for id in ids {
@@ -212,7 +220,8 @@ actor Outcomes: RunObserver {
         let clock = SteppingClock()
         let runner = FakeRunner(clock: clock, holds: [.apiserverPing: 5])
         let outcomes = Outcomes()
-        let scheduler = Self.scheduler([(.apiserverPing, 10), (.webserverUI, 10)], runner: runner, observer: outcomes, clock: clock)
+        let scheduler = Self.scheduler(
+            [(.apiserverPing, 10), (.webserverUI, 10)], runner: runner, observer: outcomes, clock: clock)
         try await testGracefulShutdown { trigger in
             let task = Task { try await scheduler.run() }
             try await clock.settle(minimum: 2)

@@ -5,7 +5,9 @@ import TestSupport
 import Testing
 
 @Suite struct StatusPageTests {
-    static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first {
+        FileManager.default.isExecutableFile(atPath: $0)
+    }
 
     @Test func everythingFromResultsIsEscaped() {
         let html = StatusPage.render(Fixtures.snapshot(), health: HealthVerdict(alive: true, reason: "ok"))
@@ -25,7 +27,8 @@ import Testing
 
     @Test(.enabled(if: chromium != nil, "needs chromium (Debian package chromium)"), .timeLimit(.minutes(1)))
     func headlessChromiumRendersThePageOffline() async throws {
-        let fixture = try EndpointFixture(snapshot: Fixtures.snapshot(alerts: AlertSummary(openIncidents: 1, outboxDepth: 0, deadLetters: 2)))
+        let fixture = try EndpointFixture(
+            snapshot: Fixtures.snapshot(alerts: AlertSummary(openIncidents: 1, outboxDepth: 0, deadLetters: 2)))
         let profile = try TempDirectory("chromium")
         defer { profile.remove() }
         // Every request but those to 127.0.0.1 goes to a proxy that does not exist (note: `<-loopback>` would send
@@ -47,16 +50,20 @@ import Testing
         #expect(dom.contains("1 open incident"))
         #expect(dom.contains("2 dead letters"))
         #expect(dom.contains("Not checked"))
-        #expect(!log.contains("ERR_PROXY_CONNECTION_FAILED"), "the page tried to load something from outside: \(log.suffix(2000))")
+        #expect(
+            !log.contains("ERR_PROXY_CONNECTION_FAILED"),
+            "the page tried to load something from outside: \(log.suffix(2000))")
     }
 
     static func chromium(url: String, profile: String) throws -> (Int32, String, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: chromium!)
-        process.arguments = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
-                             "--disable-background-networking", "--disable-component-update", "--user-data-dir=\(profile)",
-                             "--proxy-server=127.0.0.1:1", "--proxy-bypass-list=127.0.0.1", "--enable-logging=stderr", "--v=0",
-                             "--virtual-time-budget=3000", "--dump-dom", url]
+        process.arguments = [
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
+            "--disable-background-networking", "--disable-component-update", "--user-data-dir=\(profile)",
+            "--proxy-server=127.0.0.1:1", "--proxy-bypass-list=127.0.0.1", "--enable-logging=stderr", "--v=0",
+            "--virtual-time-budget=3000", "--dump-dom", url,
+        ]
         let output = Pipe()
         let errors = try TempDirectory("chromium-log")
         defer { errors.remove() }

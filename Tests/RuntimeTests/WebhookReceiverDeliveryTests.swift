@@ -18,13 +18,16 @@ import Testing
     static func url(_ path: String = "/hook/T0K3N") -> String { "http://127.0.0.1:\(receiver.port("webhook"))\(path)" }
 
     static func pipeline(_ destination: any Destination, clock: ManualClock) throws -> AlertPipeline {
-        try AlertPipeline(config: AlertsConfig(policy: AlertTesting.policy(), destinations: [destination]), instance: "clearml-probe",
-                          stateDirectory: nil, clock: clock, jitter: { 1 }, log: { _ in })
+        try AlertPipeline(
+            config: AlertsConfig(policy: AlertTesting.policy(), destinations: [destination]), instance: "clearml-probe",
+            stateDirectory: nil, clock: clock, jitter: { 1 }, log: { _ in })
     }
 
     /// Firing then resolved of one Redis incident, queued.
     static func queueIncident(_ pipeline: AlertPipeline, clock: ManualClock) async {
-        for report in [F.report(failing: [.redis: .critical]), F.report(failing: [.redis: .critical]), F.healthy(), F.healthy()] {
+        for report in [
+            F.report(failing: [.redis: .critical]), F.report(failing: [.redis: .critical]), F.healthy(), F.healthy(),
+        ] {
             await pipeline.ingest(report, at: clock.now())
             clock.advance(1)
         }
@@ -40,20 +43,27 @@ import Testing
     static func received() async throws -> [Received] {
         let verifier = try StandardWebhooks(secret: Secret(AlertTesting.secret))
         return try await receiver.requests().map { request in
-            let headers = Dictionary(((request["headers"] as? [[String]]) ?? []).map { ($0[0].lowercased(), $0[1]) }, uniquingKeysWith: { a, _ in a })
+            let headers = Dictionary(
+                ((request["headers"] as? [[String]]) ?? []).map { ($0[0].lowercased(), $0[1]) },
+                uniquingKeysWith: { a, _ in a })
             let body = Data(base64Encoded: request["body_base64"] as? String ?? "") ?? Data()
             let json = JSONValue.parse(body)
             var event = "?"
             if case .string(let value)? = json?.at("data.event") { event = value }
             let id = headers["webhook-id"] ?? ""
-            let signed = verifier.verify(id: id, timestamp: Int(headers["webhook-timestamp"] ?? "") ?? 0, body: body,
-                                         signatureHeader: headers["webhook-signature"] ?? "")
-            return Received(event: event, id: id, signed: signed, status: (request["response"] as? [String: Any])?["status"] as? Int)
+            let signed = verifier.verify(
+                id: id, timestamp: Int(headers["webhook-timestamp"] ?? "") ?? 0, body: body,
+                signatureHeader: headers["webhook-signature"] ?? "")
+            return Received(
+                event: event, id: id, signed: signed, status: (request["response"] as? [String: Any])?["status"] as? Int
+            )
         }
     }
 
     @Test func retriesHonourRetryAfterKeepOrderAndIdentity() async throws {
-        try await Self.reset([["status": 429, "headers": ["Retry-After": "3"]], ["status": 500, "body": "oops"], ["status": 204]])
+        try await Self.reset([
+            ["status": 429, "headers": ["Retry-After": "3"]], ["status": 500, "body": "oops"], ["status": 204],
+        ])
         let clock = ManualClock(F.t0)
         let pipeline = try Self.pipeline(AlertTesting.webhook(Self.url()), clock: clock)
         await Self.queueIncident(pipeline, clock: clock)
@@ -94,7 +104,8 @@ import Testing
     @Test func aHangingReceiverIsBoundedByTheTimeoutAndRetried() async throws {
         try await Self.reset([["hang": true]])
         let clock = ManualClock(F.t0)
-        let destination = try WebhookDestination(name: "hooks", url: Secret(Self.url()), secret: Secret(AlertTesting.secret), timeout: 1)
+        let destination = try WebhookDestination(
+            name: "hooks", url: Secret(Self.url()), secret: Secret(AlertTesting.secret), timeout: 1)
         let pipeline = try Self.pipeline(destination, clock: clock)
         await Self.queueIncident(pipeline, clock: clock)
         let started = Date()
@@ -115,7 +126,10 @@ import Testing
         let slack = SlackDestination(name: "ops", url: Secret(Self.url("/services/T1/B2/SeCrEt")))
         let pipeline = try Self.pipeline(slack, clock: clock)
         let results = await pipeline.sendTest(now: clock.now())
-        #expect(results.map(\.outcome) == [.permanent(reason: "slack: HTTP 404 no_service: the webhook was revoked or its channel is gone")])
+        #expect(
+            results.map(\.outcome) == [
+                .permanent(reason: "slack: HTTP 404 no_service: the webhook was revoked or its channel is gone")
+            ])
         try await Self.reset([["preset": "slack_ok"]], path: "/services/")
         let ok = await pipeline.sendTest(now: clock.now())
         #expect(ok.map(\.outcome) == [.delivered])

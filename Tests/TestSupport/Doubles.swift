@@ -9,8 +9,9 @@ public final class PythonDouble: @unchecked Sendable {
 
     /// Starts `Tests/doubles/<script>` with `arguments`; waits for its ready line.
     public init(_ script: String, arguments: [String] = []) throws {
-        process = try TestProcess(script, executable: "/usr/bin/env",
-                                  arguments: ["python3", Repository.path("Tests/doubles/\(script)")] + arguments)
+        process = try TestProcess(
+            script, executable: "/usr/bin/env",
+            arguments: ["python3", Repository.path("Tests/doubles/\(script)")] + arguments)
         ports = try process.waitPorts()
     }
 
@@ -22,9 +23,11 @@ public final class PythonDouble: @unchecked Sendable {
     @discardableResult
     public func control(_ path: String, _ body: Any? = nil, method: String = "POST") async throws -> Any? {
         let data = try body.map { try JSONSerialization.data(withJSONObject: $0) }
-        let request = HTTPRequest(method: method, url: URL(string: "http://127.0.0.1:\(port("control"))\(path)")!,
-                                  headers: data == nil ? [] : [("Content-Type", "application/json")], body: data ?? (method == "POST" ? Data() : nil),
-                                  timeout: 10, maxBodyBytes: 16 * 1024 * 1024)
+        let request = HTTPRequest(
+            method: method, url: URL(string: "http://127.0.0.1:\(port("control"))\(path)")!,
+            headers: data == nil ? [] : [("Content-Type", "application/json")],
+            body: data ?? (method == "POST" ? Data() : nil),
+            timeout: 10, maxBodyBytes: 16 * 1024 * 1024)
         switch await HTTPClient().perform(request) {
         case .success(let response):
             guard (200..<300).contains(response.status) else {

@@ -15,24 +15,25 @@ public final class NginxServer: @unchecked Sendable {
             try FileManager.default.createDirectory(atPath: prefix.file(folder), withIntermediateDirectories: true)
         }
         let conf = """
-        daemon off;
-        master_process off;
-        pid logs/nginx.pid;
-        error_log logs/error.log warn;
-        events { worker_connections 256; }
-        http {
-            access_log logs/access.log;
-            client_body_temp_path tmp/body;
-            proxy_temp_path tmp/proxy;
-            fastcgi_temp_path tmp/fastcgi;
-            uwsgi_temp_path tmp/uwsgi;
-            scgi_temp_path tmp/scgi;
-            default_type application/octet-stream;
-        \(httpBlock)
-        }
-        """
+            daemon off;
+            master_process off;
+            pid logs/nginx.pid;
+            error_log logs/error.log warn;
+            events { worker_connections 256; }
+            http {
+                access_log logs/access.log;
+                client_body_temp_path tmp/body;
+                proxy_temp_path tmp/proxy;
+                fastcgi_temp_path tmp/fastcgi;
+                uwsgi_temp_path tmp/uwsgi;
+                scgi_temp_path tmp/scgi;
+                default_type application/octet-stream;
+            \(httpBlock)
+            }
+            """
         _ = try prefix.write("nginx.conf", conf)
-        process = try TestProcess("nginx", executable: "/usr/sbin/nginx", arguments: ["-p", prefix.path, "-c", "nginx.conf"])
+        process = try TestProcess(
+            "nginx", executable: "/usr/sbin/nginx", arguments: ["-p", prefix.path, "-c", "nginx.conf"])
         do {
             try Ports.waitListening(waitPort)
         } catch {
@@ -58,10 +59,13 @@ public final class RedisServer: @unchecked Sendable {
         self.port = port
         directory = try TempDirectory("redis")
         if let asUser { _ = chown(directory.path, uid_t(Int(asUser) ?? 65534), gid_t(Int(asUser) ?? 65534)) }
-        process = try TestProcess("redis", executable: "/usr/bin/redis-server",
-                                  arguments: ["--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                                              "--dir", directory.path, "--enable-debug-command", "yes"] + arguments,
-                                  asUser: asUser)
+        process = try TestProcess(
+            "redis", executable: "/usr/bin/redis-server",
+            arguments: [
+                "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                "--dir", directory.path, "--enable-debug-command", "yes",
+            ] + arguments,
+            asUser: asUser)
         try Ports.waitListening(port)
     }
 
@@ -78,20 +82,29 @@ public struct TestCertificates: Sendable {
 
     public init() throws {
         directory = try TempDirectory("certs")
-        try Self.openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650", "-subj", "/CN=clearml-probe test CA",
-                          "-keyout", directory.file("ca.key"), "-out", directory.file("ca.crt")], in: directory.path)
+        try Self.openssl(
+            [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650", "-subj", "/CN=clearml-probe test CA",
+                "-keyout", directory.file("ca.key"), "-out", directory.file("ca.crt"),
+            ], in: directory.path)
     }
 
     /// Issues `name.crt`/`name.key` for `hosts` (SANs), valid from `start` to `end` (`YYYYMMDDHHMMSSZ`),
     /// signed by the test CA, or self-signed when `selfSigned`.
     @discardableResult
-    public func issue(_ name: String, hosts: [String], start: Date = Date().addingTimeInterval(-86400),
-                      end: Date = Date().addingTimeInterval(90 * 86400), selfSigned: Bool = false) throws -> (cert: String, key: String) {
+    public func issue(
+        _ name: String, hosts: [String], start: Date = Date().addingTimeInterval(-86400),
+        end: Date = Date().addingTimeInterval(90 * 86400), selfSigned: Bool = false
+    ) throws -> (cert: String, key: String) {
         let key = directory.file("\(name).key")
         let csr = directory.file("\(name).csr")
         let cert = directory.file("\(name).crt")
-        let ext = try directory.write("\(name).ext", "subjectAltName=" + hosts.map { $0.first!.isNumber ? "IP:\($0)" : "DNS:\($0)" }.joined(separator: ","))
-        try Self.openssl(["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=\(hosts[0])", "-keyout", key, "-out", csr], in: directory.path)
+        let ext = try directory.write(
+            "\(name).ext",
+            "subjectAltName=" + hosts.map { $0.first!.isNumber ? "IP:\($0)" : "DNS:\($0)" }.joined(separator: ","))
+        try Self.openssl(
+            ["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=\(hosts[0])", "-keyout", key, "-out", csr],
+            in: directory.path)
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
@@ -100,22 +113,26 @@ public struct TestCertificates: Sendable {
         let db = directory.file("\(name).index")
         _ = FileManager.default.createFile(atPath: db, contents: nil)
         let serial = try directory.write("\(name).serial", String(format: "%02X\n", Int.random(in: 16...250)))
-        let config = try directory.write("\(name).cnf", """
-        [ca]
-        default_ca = test
-        [test]
-        database = \(db)
-        new_certs_dir = \(directory.path)
-        serial = \(serial)
-        default_md = sha256
-        policy = any
-        copy_extensions = none
-        unique_subject = no
-        [any]
-        commonName = supplied
-        """)
-        var arguments = ["ca", "-batch", "-config", config, "-in", csr, "-out", cert, "-notext",
-                         "-startdate", formatter.string(from: start), "-enddate", formatter.string(from: end), "-extfile", ext]
+        let config = try directory.write(
+            "\(name).cnf",
+            """
+            [ca]
+            default_ca = test
+            [test]
+            database = \(db)
+            new_certs_dir = \(directory.path)
+            serial = \(serial)
+            default_md = sha256
+            policy = any
+            copy_extensions = none
+            unique_subject = no
+            [any]
+            commonName = supplied
+            """)
+        var arguments = [
+            "ca", "-batch", "-config", config, "-in", csr, "-out", cert, "-notext",
+            "-startdate", formatter.string(from: start), "-enddate", formatter.string(from: end), "-extfile", ext,
+        ]
         if selfSigned {
             arguments += ["-selfsign", "-keyfile", key, "-cert", directory.file("ca.crt")]
         } else {
@@ -137,7 +154,8 @@ public struct TestCertificates: Sendable {
         let output = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw TestSupportError("openssl \(arguments.first ?? "") failed: \(String(decoding: output, as: UTF8.self))")
+            throw TestSupportError(
+                "openssl \(arguments.first ?? "") failed: \(String(decoding: output, as: UTF8.self))")
         }
     }
 }

@@ -90,7 +90,9 @@ public actor StackUnderTest {
         redisData = try TempDirectory("stack-redis-data")
         redis = try Self.startRedis(redisPort, data: redisData)
         ingressPort = Ports.free()
-        let api = clearml.port("api"), files = clearml.port("files"), web = clearml.port("web")
+        let api = clearml.port("api")
+        let files = clearml.port("files")
+        let web = clearml.port("web")
         nginxConfig = """
             server {
                 listen 127.0.0.1:\(ingressPort) ssl;
@@ -127,7 +129,8 @@ public actor StackUnderTest {
             "CLEARML_PROBE_INTERVAL": Self.duration(settings.interval),
             "CLEARML_PROBE_GRACE": Self.duration(settings.grace),
             // fileserver.volume: a tmpfs with room to spare stands in for the fileserver's volume.
-            "CLEARML_PROBE_FILESERVER_VOLUME": FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory(),
+            "CLEARML_PROBE_FILESERVER_VOLUME": FileManager.default.fileExists(atPath: "/dev/shm")
+                ? "/dev/shm" : NSTemporaryDirectory(),
             "CLEARML_PROBE_STATE_DIR": state.path,
             "CLEARML_PROBE_APISERVER_URL": clearml.url("api").absoluteString,
             "CLEARML_PROBE_WEBSERVER_URL": clearml.url("web").absoluteString,
@@ -158,7 +161,9 @@ public actor StackUnderTest {
         let startedAt = Date()
         try startServe()
         let healthy = try await waitHealthy(timeout: settings.grace + settings.eventWait)
-        guard healthy.ok else { throw TestSupportError("the stack did not become healthy: \(healthy.detail)\n\(serveLog())") }
+        guard healthy.ok else {
+            throw TestSupportError("the stack did not become healthy: \(healthy.detail)\n\(serveLog())")
+        }
         try await sleep(until: startedAt.addingTimeInterval(settings.grace + settings.interval))
         let quiet = try await observe(for: settings.startupSilence)
         startupQuiet = quiet
@@ -168,9 +173,10 @@ public actor StackUnderTest {
     private func startServe() throws {
         servePort = Ports.free()
         serveStarts += 1
-        serve = try TestProcess("serve-\(serveStarts)", executable: settings.binary,
-                                arguments: ["serve", "--listen", "127.0.0.1:\(servePort)"],
-                                env: serveEnvironment, currentDirectory: state.path)
+        serve = try TestProcess(
+            "serve-\(serveStarts)", executable: settings.binary,
+            arguments: ["serve", "--listen", "127.0.0.1:\(servePort)"],
+            env: serveEnvironment, currentDirectory: state.path)
         do {
             try Ports.waitListening(servePort, timeout: 20)
         } catch {
@@ -204,15 +210,21 @@ public actor StackUnderTest {
 
     /// `/status` of serve, decoded.
     public func status() async -> [String: Any]? {
-        let request = HTTPRequest(url: URL(string: "http://127.0.0.1:\(servePort)/status")!, timeout: 3, maxBodyBytes: 4 << 20)
-        guard case .success(let response) = await HTTPClient().perform(request), response.status == 200 else { return nil }
+        let request = HTTPRequest(
+            url: URL(string: "http://127.0.0.1:\(servePort)/status")!, timeout: 3, maxBodyBytes: 4 << 20)
+        guard case .success(let response) = await HTTPClient().perform(request), response.status == 200 else {
+            return nil
+        }
         return try? JSONSerialization.jsonObject(with: response.body) as? [String: Any]
     }
 
     /// `/metrics` of serve, as text.
     public func metricsText() async -> String? {
-        let request = HTTPRequest(url: URL(string: "http://127.0.0.1:\(servePort)/metrics")!, timeout: 3, maxBodyBytes: 4 << 20)
-        guard case .success(let response) = await HTTPClient().perform(request), response.status == 200 else { return nil }
+        let request = HTTPRequest(
+            url: URL(string: "http://127.0.0.1:\(servePort)/metrics")!, timeout: 3, maxBodyBytes: 4 << 20)
+        guard case .success(let response) = await HTTPClient().perform(request), response.status == 200 else {
+            return nil
+        }
         return response.text
     }
 
@@ -232,7 +244,9 @@ public actor StackUnderTest {
                 if overall == "ok" { return (true, "ok") }
                 let checks = document["checks"] as? [[String: Any]] ?? []
                 let bad = checks.filter { ($0["status"] as? String) != "ok" }
-                    .map { "\($0["key"] as? String ?? "?")=\($0["status"] as? String ?? "?") (\($0["summary"] as? String ?? ""))" }
+                    .map {
+                        "\($0["key"] as? String ?? "?")=\($0["status"] as? String ?? "?") (\($0["summary"] as? String ?? ""))"
+                    }
                 detail = "status \(overall): " + bad.joined(separator: "; ")
             }
             try await Task.sleep(nanoseconds: 250_000_000)
@@ -267,7 +281,9 @@ public actor StackUnderTest {
             nginx = nil
             let deadline = Date().addingTimeInterval(5)
             while Ports.canConnect(ingressPort) && Date() < deadline { usleep(20_000) }
-            if Ports.canConnect(ingressPort) { throw TestSupportError("nginx still listens on \(ingressPort) after stop") }
+            if Ports.canConnect(ingressPort) {
+                throw TestSupportError("nginx still listens on \(ingressPort) after stop")
+            }
         }
     }
 
@@ -351,9 +367,10 @@ public actor StackUnderTest {
             return !fired.isEmpty && fired.isSubset(of: resolved)
         }
         try await sleep(until: Date().addingTimeInterval(settings.tail))
-        return OutageRecord(outage: outage, healthyBefore: healthy.ok ? nil : healthy.detail, beforeFault: beforeFault,
-                            faultAt: faultAt, healAt: healAt, messages: try await messages(since: start),
-                            restart: restart)
+        return OutageRecord(
+            outage: outage, healthyBefore: healthy.ok ? nil : healthy.detail, beforeFault: beforeFault,
+            faultAt: faultAt, healAt: healAt, messages: try await messages(since: start),
+            restart: restart)
     }
 
     // MARK: - The receiver
@@ -366,8 +383,10 @@ public actor StackUnderTest {
     }
 
     /// Polls the receiver until `done` holds for what arrived after `count`, or `timeout` passed.
-    public func waitMessages(since count: Int, timeout: Double,
-                             until done: @Sendable ([WebhookMessage]) -> Bool) async throws -> [WebhookMessage] {
+    public func waitMessages(
+        since count: Int, timeout: Double,
+        until done: @Sendable ([WebhookMessage]) -> Bool
+    ) async throws -> [WebhookMessage] {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             let received = try await messages(since: count)
@@ -405,7 +424,8 @@ public actor StackUnderTest {
 
     /// redis-server as compose runs it: AOF on (fsync every second), in a data directory that outlives the process.
     static func startRedis(_ port: Int, data: TempDirectory) throws -> RedisServer {
-        try RedisServer(port: port, arguments: ["--appendonly", "yes", "--appendfsync", "everysec", "--dir", data.path])
+        try RedisServer(
+            port: port, arguments: ["--appendonly", "yes", "--appendfsync", "everysec", "--dir", data.path])
     }
 }
 
@@ -423,7 +443,9 @@ public struct WebhookMessage: Sendable, CustomStringConvertible {
     init(_ request: [String: Any]) {
         seq = (request["seq"] as? NSNumber)?.intValue ?? -1
         receivedAt = Date(timeIntervalSince1970: (request["time"] as? NSNumber)?.doubleValue ?? 0)
-        let body = (request["body_text"] as? String).flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let body = (request["body_text"] as? String).flatMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
         let data = body?["data"] as? [String: Any]
         event = data?["event"] as? String ?? "unreadable"
         service = data?["service"] as? String ?? "?"
@@ -454,7 +476,9 @@ public struct OutageRecord: Sendable, CustomStringConvertible {
     /// That incident's RESOLVED, when it came after the heal.
     public var resolved: WebhookMessage? {
         guard let firing else { return nil }
-        return messages.first { $0.event == "resolved" && $0.incidentID == firing.incidentID && $0.receivedAt >= healAt }
+        return messages.first {
+            $0.event == "resolved" && $0.incidentID == firing.incidentID && $0.receivedAt >= healAt
+        }
     }
     public var wrongService: [WebhookMessage] { messages.filter { $0.service != outage.rootCause } }
     public var secondsToFiring: Double? { firing.map { $0.receivedAt.timeIntervalSince(faultAt) } }
@@ -471,13 +495,16 @@ public struct OutageRecord: Sendable, CustomStringConvertible {
     /// A few lines a person can read when a run fails.
     public var report: String {
         func seconds(_ value: Double?) -> String { value.map { String(format: "%.1f s", $0) } ?? "never" }
-        var lines = ["\(outage)\(restart): \(messages.count) message(s), "
-            + "\(wrongService.count) for another service than \(outage.rootCause); FIRING after \(seconds(secondsToFiring)), "
-            + "RESOLVED \(seconds(secondsToResolved)) after the heal\(asWanted ? "" : " — NOT as wanted")"]
+        var lines = [
+            "\(outage)\(restart): \(messages.count) message(s), "
+                + "\(wrongService.count) for another service than \(outage.rootCause); FIRING after \(seconds(secondsToFiring)), "
+                + "RESOLVED \(seconds(secondsToResolved)) after the heal\(asWanted ? "" : " — NOT as wanted")"
+        ]
         if let healthyBefore { lines.append("  not healthy before the fault: \(healthyBefore)") }
         for message in beforeFault { lines.append("  before the fault: \(message)") }
         for message in messages {
-            let at = message.receivedAt < healAt
+            let at =
+                message.receivedAt < healAt
                 ? String(format: "fault+%.1fs", message.receivedAt.timeIntervalSince(faultAt))
                 : String(format: "heal+%.1fs", message.receivedAt.timeIntervalSince(healAt))
             lines.append("  \(at) \(message)")

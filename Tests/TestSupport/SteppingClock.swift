@@ -80,7 +80,9 @@ public final class SteppingClock: Clock, @unchecked Sendable {
     public func waitForSleepers(_ count: Int, timeout: Double = 5) async throws {
         let deadline = Date().addingTimeInterval(timeout)
         while sleeperCount < count {
-            guard Date() < deadline else { throw TestSupportError("only \(sleeperCount) of \(count) sleepers after \(timeout) s") }
+            guard Date() < deadline else {
+                throw TestSupportError("only \(sleeperCount) of \(count) sleepers after \(timeout) s")
+            }
             try await Task.sleep(nanoseconds: 200_000)
         }
     }

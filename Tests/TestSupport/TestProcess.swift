@@ -11,8 +11,10 @@ public final class TestProcess: @unchecked Sendable {
     private let stderrPath: String
 
     /// Starts `executable` with `arguments`. `env` adds to the inherited environment.
-    public init(_ name: String, executable: String, arguments: [String], env: [String: String] = [:],
-                currentDirectory: String? = nil, asUser: String? = nil) throws {
+    public init(
+        _ name: String, executable: String, arguments: [String], env: [String: String] = [:],
+        currentDirectory: String? = nil, asUser: String? = nil
+    ) throws {
         self.name = name
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
@@ -46,7 +48,9 @@ public final class TestProcess: @unchecked Sendable {
             while let newline = buffer.firstIndex(of: 0x0A) {
                 let line = buffer[buffer.startIndex..<newline]
                 buffer = Data(buffer[buffer.index(after: newline)...])
-                if let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any], object["ready"] as? Bool == true {
+                if let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any],
+                    object["ready"] as? Bool == true
+                {
                     return object
                 }
             }
@@ -57,7 +61,9 @@ public final class TestProcess: @unchecked Sendable {
     /// The ports a double announced in its ready line.
     public func waitPorts(timeout: Double = 20) throws -> [String: Int] {
         let ready = try waitReady(timeout: timeout)
-        guard let ports = ready["ports"] as? [String: Any] else { throw TestSupportError("\(name): no ports in ready line") }
+        guard let ports = ready["ports"] as? [String: Any] else {
+            throw TestSupportError("\(name): no ports in ready line")
+        }
         return ports.compactMapValues { ($0 as? NSNumber)?.intValue }
     }
 
@@ -87,8 +93,10 @@ public final class TestProcess: @unchecked Sendable {
     private func descendants(of root: Int32) -> [Int32] {
         var parents: [Int32: [Int32]] = [:]
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-            guard let pid = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
-                  let close = stat.range(of: ") ", options: .backwards) else { continue }
+            guard let pid = Int32(entry),
+                let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let close = stat.range(of: ") ", options: .backwards)
+            else { continue }
             let fields = stat[close.upperBound...].split(separator: " ")
             if fields.count > 1, let parent = Int32(fields[1]) { parents[parent, default: []].append(pid) }
         }
@@ -106,7 +114,8 @@ public final class TestProcess: @unchecked Sendable {
     /// True when `pid` is gone or a zombie (`/proc/<pid>/stat` state `Z`).
     static func hasExited(_ pid: Int32) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.range(of: ") ", options: .backwards) else { return true }
+            let close = stat.range(of: ") ", options: .backwards)
+        else { return true }
         return stat[close.upperBound...].hasPrefix("Z")
     }
 

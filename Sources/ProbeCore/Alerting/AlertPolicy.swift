@@ -43,7 +43,9 @@ public struct AlertPolicy: Sendable, Equatable {
         policy.resolveAfter = try section.int("resolve_after", default: policy.resolveAfter, range: 1...100)
         policy.reminderInterval = try section.duration("reminder", default: policy.reminderInterval)
         if policy.reminderInterval > 0, policy.reminderInterval < 60 {
-            throw section.error(key: "reminder", "\(Durations.format(seconds: policy.reminderInterval)) is too short (at least 1m, or 0s for none)")
+            throw section.error(
+                key: "reminder",
+                "\(Durations.format(seconds: policy.reminderInterval)) is too short (at least 1m, or 0s for none)")
         }
         policy.maxReminders = try section.int("max_reminders", default: policy.maxReminders, range: 0...1000)
         let flapping = try section.section("flapping")
@@ -72,7 +74,8 @@ public struct AlertPolicy: Sendable, Equatable {
         policy.giveUpAfter = try section.duration("give_up_after", default: policy.giveUpAfter, minimum: 60)
         policy.maxOutbox = try section.int("max_outbox", default: policy.maxOutbox, range: 10...100_000)
         policy.maxDeadLetters = try section.int("max_dead_letters", default: policy.maxDeadLetters, range: 1...100_000)
-        policy.maxStateEntries = try section.int("max_state_entries", default: policy.maxStateEntries, range: 10...100_000)
+        policy.maxStateEntries = try section.int(
+            "max_state_entries", default: policy.maxStateEntries, range: 10...100_000)
         try section.finish()
         return policy
     }

@@ -22,11 +22,14 @@ public enum AlertStateMachine {
     /// that fired and a recovery that resolved were each paged once and honestly (a failing check slows down, so an
     /// outage of a minute may be only three samples): a service down a minute five times in half an hour is five
     /// incidents, not noise. Only OK ↔ not OK is a change; critical ↔ unknown is the same outage seen otherwise.
-    public static func observe(_ state: inout CheckAlertState, status: Status, at date: Date, policy: AlertPolicy,
-                               countsForFlapping: Bool = true) -> [CheckAlertTransition] {
+    public static func observe(
+        _ state: inout CheckAlertState, status: Status, at date: Date, policy: AlertPolicy,
+        countsForFlapping: Bool = true
+    ) -> [CheckAlertTransition] {
         var transitions: [CheckAlertTransition] = []
         if countsForFlapping, let last = state.lastStatus, (last == .ok) != (status == .ok),
-           (state.streak ?? 0) < max(2, last == .ok ? policy.resolveAfter : policy.fireAfter) {
+            (state.streak ?? 0) < max(2, last == .ok ? policy.resolveAfter : policy.fireAfter)
+        {
             state.changes.append(date)
         }
         if let last = state.lastStatus, (last == .ok) == (status == .ok) {
@@ -53,7 +56,9 @@ public enum AlertStateMachine {
             if state.recentBad.isEmpty, state.phase == .ok { state.failingSince = date }
             state.goodStreak = 0
             state.recentBad.append(status)
-            if state.recentBad.count > policy.fireAfter { state.recentBad.removeFirst(state.recentBad.count - policy.fireAfter) }
+            if state.recentBad.count > policy.fireAfter {
+                state.recentBad.removeFirst(state.recentBad.count - policy.fireAfter)
+            }
             if state.recentBad.count >= policy.fireAfter {
                 let confirmed = state.recentBad.min() ?? status
                 if state.phase == .ok {

@@ -24,8 +24,10 @@ public enum EvidenceFreshness {
 
     /// The evidence that is too old: sampled before the failure began (`failingSince`), or changed after the failure
     /// was last sampled (`changedAt` gives when a key last changed between OK and not OK).
-    public static func stale(_ result: CheckResult, in report: Report, failingSince: Date,
-                             changedAt: (String) -> Date?) -> [CheckResult] {
+    public static func stale(
+        _ result: CheckResult, in report: Report, failingSince: Date,
+        changedAt: (String) -> Date?
+    ) -> [CheckResult] {
         guard result.status != .ok else { return [] }
         return evidence(for: result, in: report).filter { other in
             other.startedAt < failingSince || (changedAt(other.key).map { result.startedAt < $0 } ?? false)
@@ -39,13 +41,14 @@ public enum EvidenceFreshness {
     public static func awaited(for result: CheckResult, in report: Report) -> [CheckID] {
         guard result.status != .ok, result.role == .rootCause || result.role == .unconfirmedRootCause else { return [] }
         return report.pending.filter { id in
-            id != result.id && result.dependsOn.contains { dependency in
-                switch dependency {
-                case .service(let service): id.service == service
-                case .check(let check): id == check
-                case .result(let key): IncidentTracker.checkID(ofKey: key) == id.rawValue
+            id != result.id
+                && result.dependsOn.contains { dependency in
+                    switch dependency {
+                    case .service(let service): id.service == service
+                    case .check(let check): id == check
+                    case .result(let key): IncidentTracker.checkID(ofKey: key) == id.rawValue
+                    }
                 }
-            }
         }
     }
 }

@@ -11,21 +11,26 @@ public enum IncidentText {
         }
     }
 
-    static func title(_ event: AlertMessage.Event, incident: IncidentState, previousSeverity: Status?, now: Date) -> String {
+    static func title(_ event: AlertMessage.Event, incident: IncidentState, previousSeverity: Status?, now: Date)
+        -> String
+    {
         let name = incident.service.displayName
         let unconfirmed = incident.unconfirmed ? " (unconfirmed root cause)" : ""
         switch event {
         case .firing:
             var title = "\(name) \(condition(incident.severity))\(unconfirmed)"
             if let previousSeverity, previousSeverity != incident.severity {
-                title += previousSeverity < incident.severity ? " (worse: was \(previousSeverity.rawValue))"
+                title +=
+                    previousSeverity < incident.severity
+                    ? " (worse: was \(previousSeverity.rawValue))"
                     : " (better: was \(previousSeverity.rawValue))"
             }
             return title
         case .resolved:
             return "\(name) recovered"
         case .reminder:
-            return "Still: \(name) \(condition(incident.severity)) for \(Durations.format(seconds: now.timeIntervalSince(incident.startedAt)))\(unconfirmed)"
+            return
+                "Still: \(name) \(condition(incident.severity)) for \(Durations.format(seconds: now.timeIntervalSince(incident.startedAt)))\(unconfirmed)"
         case .flapping:
             return "\(name) is flapping (status changing often); quiet until it is stable"
         case .test:

@@ -30,7 +30,8 @@ public struct IncidentTracker: Sendable {
 
         var messages: [AlertMessage] = []
         var kept: [IncidentState] = []
-        let services = state.incidents.map(\.service)
+        let services =
+            state.incidents.map(\.service)
             + Service.dependencyOrder.filter { members[$0] != nil && state.incident($0) == nil }
         for service in services {
             let keys = members[service] ?? []
@@ -69,7 +70,9 @@ public struct IncidentTracker: Sendable {
                 if status == .ok { check.heldSince = nil }
                 let wasOK = check.lastStatus.map { $0 == .ok }
                 // A symptom's changes (it fails and heals with its root cause) do not make it flap.
-                let own = status == .ok ? (check.incidentService ?? result.service) == result.service : result.role != .symptom
+                let own =
+                    status == .ok
+                    ? (check.incidentService ?? result.service) == result.service : result.role != .symptom
                 _ = AlertStateMachine.observe(&check, status: status, at: now, policy: policy, countsForFlapping: own)
                 check.sampleAt = result.startedAt
                 if status == .ok {
@@ -141,10 +144,14 @@ public struct IncidentTracker: Sendable {
         // A failure that was a symptom of another service stands on its own only with a sample taken after that
         // service last changed (it may still be failing from before its root cause recovered).
         if let previous = check.incidentService, previous != result.service, result.role != .symptom {
-            let causeChanged = report.results.filter { $0.service == previous }.compactMap { checks[$0.key]?.changedSampleAt }.max()
+            let causeChanged = report.results.filter { $0.service == previous }.compactMap {
+                checks[$0.key]?.changedSampleAt
+            }.max()
             if let causeChanged, result.startedAt < causeChanged { return false }
         }
-        return EvidenceFreshness.stale(result, in: report, failingSince: since, changedAt: { checks[$0]?.changedSampleAt }).isEmpty
+        return EvidenceFreshness.stale(
+            result, in: report, failingSince: since, changedAt: { checks[$0]?.changedSampleAt }
+        ).isEmpty
     }
 
     /// Which incident a failing key belongs to. A key already in an announced incident stays there when it turns out
@@ -153,7 +160,8 @@ public struct IncidentTracker: Sendable {
     func attribute(_ check: inout CheckAlertState, _ result: CheckResult, in report: Report) {
         let target = incidentService(of: result, in: report)
         if let current = check.incidentService, current != target, target != result.service, check.isActive,
-           state.incident(current)?.notified == true {
+            state.incident(current)?.notified == true
+        {
             return
         }
         check.incidentService = target
@@ -164,9 +172,12 @@ public struct IncidentTracker: Sendable {
     /// incident it still belongs to: a symptom sampled fresh does not open a page for a root cause that has not been
     /// sampled since its own dependency recovered).
     func incidentService(of result: CheckResult, in report: Report) -> Service {
-        guard result.role == .symptom, let cause = result.rootCause.flatMap(report.result) else { return result.service }
+        guard result.role == .symptom, let cause = result.rootCause.flatMap(report.result) else {
+            return result.service
+        }
         if let causeState = state.checks[cause.key], causeState.lastStatus.map({ $0 != .ok }) ?? false,
-           let service = causeState.incidentService {
+            let service = causeState.incidentService
+        {
             return service
         }
         return cause.service
@@ -196,7 +207,8 @@ public struct IncidentTracker: Sendable {
     /// Rebuilds what the incident says from the current report: root cause first, symptoms below.
     func refresh(_ incident: inout IncidentState, keys: [String], report: Report) {
         let memberChecks = keys.compactMap { state.checks[$0] }
-        incident.severity = Status.worst(memberChecks.map { $0.phase == .firing ? $0.severity : ($0.lastStatus ?? .unknown) })
+        incident.severity = Status.worst(
+            memberChecks.map { $0.phase == .firing ? $0.severity : ($0.lastStatus ?? .unknown) })
         if incident.severity == .ok { incident.severity = .warning }
         incident.flapping = memberChecks.contains { $0.flapping }
 
@@ -220,7 +232,8 @@ public struct IncidentTracker: Sendable {
         guard let lead = causes.first else { return }  // nothing failing right now (a flapping key between failures)
         incident.causes = causes.map { AlertMessage.Line(key: $0.key, status: $0.status, summary: $0.summary) }
         incident.symptoms = symptoms.map { AlertMessage.Line(key: $0.key, status: $0.status, summary: $0.summary) }
-        incident.unconfirmed = !causes.contains { $0.role == .rootCause } && causes.contains { $0.role == .unconfirmedRootCause }
+        incident.unconfirmed =
+            !causes.contains { $0.role == .rootCause } && causes.contains { $0.role == .unconfirmedRootCause }
         incident.summary = lead.summary
         if incident.unconfirmed {
             let unchecked = Set(report.uncheckedServices)
@@ -236,10 +249,13 @@ public struct IncidentTracker: Sendable {
         let symptomKeys = Set(symptoms.map(\.key))
         let explained = state.incidents.filter { other in
             other.service != incident.service && other.notified
-                && state.checks.contains { $0.value.incidentService == other.service && $0.value.isActive && symptomKeys.contains($0.key) }
+                && state.checks.contains {
+                    $0.value.incidentService == other.service && $0.value.isActive && symptomKeys.contains($0.key)
+                }
         }
         if !explained.isEmpty {
-            incident.summary += " (this also explains the open page for "
+            incident.summary +=
+                " (this also explains the open page for "
                 + explained.map(\.service.displayName).joined(separator: ", ") + ")"
         }
         incident.hint = lead.hint
@@ -253,7 +269,8 @@ public struct IncidentTracker: Sendable {
     /// connect, then the route check finds the refusal), and easing while it heals is no page either. FLAPPING is
     /// said once and only for an announced incident; after it the incident pages again when flapping ends only if
     /// something of it still fails.
-    mutating func announce(_ incident: inout IncidentState, keys: [String], now: Date, report: Report) -> [AlertMessage] {
+    mutating func announce(_ incident: inout IncidentState, keys: [String], now: Date, report: Report) -> [AlertMessage]
+    {
         if incident.flapping {
             // Only a page already sent is worth a FLAPPING notice ("quiet until it is stable"). Blips that never
             // fired (a latency check on a starved host, a reconnect right after a recovery) are shown on the status
@@ -265,11 +282,13 @@ public struct IncidentTracker: Sendable {
         }
         incident.flappingNotified = false
         if let notified = incident.notifiedSeverity, incident.severity != notified,
-           notified != .warning || incident.severity < notified {
+            notified != .warning || incident.severity < notified
+        {
             incident.notifiedSeverity = incident.severity
         }
         if incident.notifiedSeverity == nil, incident.notified,
-           !keys.contains(where: { key in report.result(key).map { $0.status != .ok } ?? false }) {
+            !keys.contains(where: { key in report.result(key).map { $0.status != .ok } ?? false })
+        {
             // Flapping ended with every check of it passing: the RESOLVED follows, no new page.
             incident.notifiedSeverity = incident.severity
         }
@@ -279,31 +298,38 @@ public struct IncidentTracker: Sendable {
             return [message(.firing, for: &incident, now: now, report: report, previousSeverity: previous)]
         }
         if policy.reminderInterval > 0, incident.remindersSent < policy.maxReminders,
-           let last = incident.lastNotifiedAt, now.timeIntervalSince(last) >= policy.reminderInterval {
+            let last = incident.lastNotifiedAt, now.timeIntervalSince(last) >= policy.reminderInterval
+        {
             incident.remindersSent += 1
             return [message(.reminder, for: &incident, now: now, report: report)]
         }
         return []
     }
 
-    func message(_ event: AlertMessage.Event, for incident: inout IncidentState, now: Date, report: Report,
-                 previousSeverity: Status? = nil) -> AlertMessage {
+    func message(
+        _ event: AlertMessage.Event, for incident: inout IncidentState, now: Date, report: Report,
+        previousSeverity: Status? = nil
+    ) -> AlertMessage {
         incident.messageCount += 1
         if event != .resolved {
             incident.notified = true
             incident.lastNotifiedAt = now
         }
-        let id = "msg_" + SHA256.hex(Array("\(incident.incidentID)#\(incident.messageCount)#\(event.rawValue)".utf8)).prefix(32)
+        let id =
+            "msg_"
+            + SHA256.hex(Array("\(incident.incidentID)#\(incident.messageCount)#\(event.rawValue)".utf8)).prefix(32)
         let title = IncidentText.title(event, incident: incident, previousSeverity: previousSeverity, now: now)
         var summary = incident.summary
         var causes = incident.causes
         if event == .resolved {
-            summary = "All checks of \(incident.service.displayName) pass again, after "
+            summary =
+                "All checks of \(incident.service.displayName) pass again, after "
                 + "\(Durations.format(seconds: now.timeIntervalSince(incident.startedAt)))."
             causes = causes.map { line in
                 let current = report.result(line.key)
-                return AlertMessage.Line(key: line.key, status: current?.status ?? .ok,
-                                         summary: current?.summary ?? line.summary)
+                return AlertMessage.Line(
+                    key: line.key, status: current?.status ?? .ok,
+                    summary: current?.summary ?? line.summary)
             }
         }
         return AlertMessage(

@@ -36,11 +36,16 @@ public actor AlertPipeline: ReportSink {
     var saveError: String?
 
     /// Builds the pipeline and loads what the state directory remembers. `startedAt` starts the grace period.
-    public init(config: AlertsConfig, instance: String, stateDirectory: String?, transport: any AlertTransport = CurlAlertTransport(),
-                clock: any AlertClock = SystemAlertClock(), startedAt: Date? = nil, backoff: Backoff = Backoff(),
-                jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }, maxConcurrentSends: Int = 4,
-                silences: (@Sendable () throws -> [Silence])? = nil,
-                log: @escaping @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data("clearml-probe: \(line)\n".utf8)) }) throws {
+    public init(
+        config: AlertsConfig, instance: String, stateDirectory: String?,
+        transport: any AlertTransport = CurlAlertTransport(),
+        clock: any AlertClock = SystemAlertClock(), startedAt: Date? = nil, backoff: Backoff = Backoff(),
+        jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }, maxConcurrentSends: Int = 4,
+        silences: (@Sendable () throws -> [Silence])? = nil,
+        log: @escaping @Sendable (String) -> Void = { line in
+            FileHandle.standardError.write(Data("clearml-probe: \(line)\n".utf8))
+        }
+    ) throws {
         self.destinations = config.destinations
         self.policy = config.policy
         self.routes = config.routes
@@ -66,15 +71,18 @@ public actor AlertPipeline: ReportSink {
         self.outbox = snapshot.outbox
         self.paging = snapshot.paging
         self.resends = snapshot.resends
-        self.outbox.reconcile(with: destinations.map { Outbox.Target(name: $0.name, fingerprint: $0.fingerprint) },
-                              now: self.startedAt, limits: config.policy)
+        self.outbox.reconcile(
+            with: destinations.map { Outbox.Target(name: $0.name, fingerprint: $0.fingerprint) },
+            now: self.startedAt, limits: config.policy)
     }
 
     var targets: [Outbox.Target] { destinations.map { Outbox.Target(name: $0.name, fingerprint: $0.fingerprint) } }
 
     /// The Alertmanager destinations by name: they get re-sends (`AlertmanagerResends`).
     var alertmanagers: [String: AlertmanagerDestination] {
-        Dictionary(destinations.compactMap { $0 as? AlertmanagerDestination }.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        Dictionary(
+            destinations.compactMap { $0 as? AlertmanagerDestination }.map { ($0.name, $0) },
+            uniquingKeysWith: { first, _ in first })
     }
 
     public var graceEndsAt: Date { startedAt.addingTimeInterval(policy.grace) }
@@ -92,7 +100,9 @@ public actor AlertPipeline: ReportSink {
                 route(message, at: date)
                 queued += 1
             case .hold(let verdict):
-                log("alert \(message.event.rawValue) held: \(message.title) [\(message.incidentID)] \(verdict.description)")
+                log(
+                    "alert \(message.event.rawValue) held: \(message.title) [\(message.incidentID)] \(verdict.description)"
+                )
             case .drop(let reason):
                 log("alert \(message.event.rawValue) not sent: \(message.title) [\(message.incidentID)]: \(reason)")
             }
@@ -118,7 +128,9 @@ public actor AlertPipeline: ReportSink {
             chosen = targets.filter { names.contains($0.name) }
         }
         outbox.enqueue(message, to: chosen, now: date, limits: policy)
-        log("alert \(message.event.rawValue): \(message.title) [\(message.incidentID)] → \(chosen.isEmpty ? "no destination" : chosen.map(\.name).joined(separator: ", "))")
+        log(
+            "alert \(message.event.rawValue): \(message.title) [\(message.incidentID)] → \(chosen.isEmpty ? "no destination" : chosen.map(\.name).joined(separator: ", "))"
+        )
     }
 
     /// Silences (re-read each time; the last good list is kept when the file cannot be read) and maintenance.
@@ -192,8 +204,9 @@ public actor AlertPipeline: ReportSink {
                 guard let entry = outbox.entries.first(where: { $0.id == id }) else { continue }
                 if let pacing { pacer.hold(entry.destination, seconds: pacing, now: now) }
                 let fingerprint = byName[entry.destination]?.fingerprint ?? ""
-                outbox.record(id, outcome: outcome, disablesDestination: disables, fingerprint: fingerprint, now: now,
-                              backoff: backoff, unit: jitter(), limits: policy)
+                outbox.record(
+                    id, outcome: outcome, disablesDestination: disables, fingerprint: fingerprint, now: now,
+                    backoff: backoff, unit: jitter(), limits: policy)
                 if byName[entry.destination] is AlertmanagerDestination {
                     switch outcome {
                     case .delivered: resends.delivered(entry, at: now)
@@ -209,7 +222,9 @@ public actor AlertPipeline: ReportSink {
                     log("alert delivery will be retried: \(what): \(reason)")
                 case .permanent(let reason):
                     round.deadLettered += 1
-                    log("alert delivery failed for good: \(what): \(reason)\(disables ? " (destination disabled)" : "")")
+                    log(
+                        "alert delivery failed for good: \(what): \(reason)\(disables ? " (destination disabled)" : "")"
+                    )
                 }
             }
             for entry in batch { inFlight.remove(entry.id) }
@@ -224,12 +239,16 @@ public actor AlertPipeline: ReportSink {
         guard !alertmanagers.isEmpty || !resends.items.isEmpty else { return }
         let open = Set(tracker.state.incidents.map(\.incidentID))
         let outbox = self.outbox
-        let due = resends.due(now: now, destinations: alertmanagers, openIncidents: open,
-                              laneBusy: { outbox.isBusy(lane: $0) },
-                              disabled: { name in outbox.disabled[name].map { $0.fingerprint == alertmanagers[name]?.fingerprint } ?? false })
+        let due = resends.due(
+            now: now, destinations: alertmanagers, openIncidents: open,
+            laneBusy: { outbox.isBusy(lane: $0) },
+            disabled: { name in
+                outbox.disabled[name].map { $0.fingerprint == alertmanagers[name]?.fingerprint } ?? false
+            })
         for (name, message) in due {
             guard let destination = alertmanagers[name] else { continue }
-            self.outbox.enqueueResend(message, to: Outbox.Target(name: name, fingerprint: destination.fingerprint), now: now, limits: policy)
+            self.outbox.enqueueResend(
+                message, to: Outbox.Target(name: name, fingerprint: destination.fingerprint), now: now, limits: policy)
         }
         if !due.isEmpty { persist() }
     }
@@ -238,25 +257,35 @@ public actor AlertPipeline: ReportSink {
     func nextWake() -> Date? {
         let now = clock.now()
         let pacer = self.pacer
-        return [outbox.nextAttempt(readyAt: { pacer.nextAdmission($0, now: now) }), resends.nextResend(destinations: alertmanagers)].compactMap { $0 }.min()
+        return [
+            outbox.nextAttempt(readyAt: { pacer.nextAdmission($0, now: now) }),
+            resends.nextResend(destinations: alertmanagers),
+        ].compactMap { $0 }.min()
     }
 
     /// One attempt: build the request (signed for this attempt), send it, judge the answer. Errors are redacted with
     /// the destination's own secrets.
     /// The last value is the destination's pacing hint (seconds before its next request), from the answer's headers.
-    static func attempt(_ entry: OutboxEntry, destination: any Destination, transport: any AlertTransport, now: Date) async -> (String, DeliveryOutcome, Bool, Double?) {
+    static func attempt(_ entry: OutboxEntry, destination: any Destination, transport: any AlertTransport, now: Date)
+        async -> (String, DeliveryOutcome, Bool, Double?)
+    {
         let request: OutgoingRequest
         do {
             request = try destination.request(for: entry.message, now: now)
         } catch {
-            return (entry.id, .permanent(reason: Redact.text("cannot build the request: \(error)", secrets: destination.secrets)), false, nil)
+            return (
+                entry.id,
+                .permanent(reason: Redact.text("cannot build the request: \(error)", secrets: destination.secrets)),
+                false, nil
+            )
         }
         var response = await transport.send(request, timeout: destination.timeout)
         response.transportError = response.transportError.map { Redact.text($0, secrets: destination.secrets) }
         response.body = Redact.text(response.body, secrets: destination.secrets)
         var outcome = destination.classify(response)
         switch outcome {
-        case .retry(let after, let reason): outcome = .retry(after: after, reason: Redact.text(reason, secrets: destination.secrets))
+        case .retry(let after, let reason):
+            outcome = .retry(after: after, reason: Redact.text(reason, secrets: destination.secrets))
         case .permanent(let reason): outcome = .permanent(reason: Redact.text(reason, secrets: destination.secrets))
         case .delivered: break
         }
@@ -302,7 +331,8 @@ public actor AlertPipeline: ReportSink {
     func persist() {
         guard let store else { return }
         do {
-            try store.save(AlertStore.Snapshot(alerting: tracker.state, outbox: outbox, paging: paging, resends: resends))
+            try store.save(
+                AlertStore.Snapshot(alerting: tracker.state, outbox: outbox, paging: paging, resends: resends))
             if saveError != nil { log("alert state saved again in \(store.directory)") }
             saveError = nil
         } catch {
@@ -317,32 +347,40 @@ public actor AlertPipeline: ReportSink {
         return AlertStatus(
             paging: now >= graceEndsAt, graceEndsAt: graceEndsAt,
             incidents: tracker.state.incidents.map {
-                AlertStatus.Incident(incidentId: $0.incidentID, service: $0.service, severity: $0.severity, summary: $0.summary,
-                                     startedAt: $0.startedAt, notified: $0.notified, flapping: $0.flapping,
-                                     unconfirmed: $0.unconfirmed, symptoms: $0.symptoms.count)
+                AlertStatus.Incident(
+                    incidentId: $0.incidentID, service: $0.service, severity: $0.severity, summary: $0.summary,
+                    startedAt: $0.startedAt, notified: $0.notified, flapping: $0.flapping,
+                    unconfirmed: $0.unconfirmed, symptoms: $0.symptoms.count)
             },
             destinations: destinations.map { destination in
                 AlertStatus.DestinationState(
                     name: destination.name, kind: destination.kind.rawValue, url: destination.redactedURL,
                     queued: outbox.entries.filter { $0.destination == destination.name }.count,
-                    disabled: outbox.disabled[destination.name].flatMap { $0.fingerprint == destination.fingerprint ? $0.reason : nil },
+                    disabled: outbox.disabled[destination.name].flatMap {
+                        $0.fingerprint == destination.fingerprint ? $0.reason : nil
+                    },
                     pausedUntil: outbox.pausedUntil[destination.name].flatMap { $0 > now ? $0 : nil })
             },
             outbox: outbox.entries.map {
-                AlertStatus.Queued(destination: $0.destination, messageId: $0.message.messageID, incidentId: $0.message.incidentID,
-                                   event: $0.message.event.rawValue, attempts: $0.attempts, nextAttemptAt: $0.nextAttemptAt,
-                                   lastError: $0.lastError)
+                AlertStatus.Queued(
+                    destination: $0.destination, messageId: $0.message.messageID, incidentId: $0.message.incidentID,
+                    event: $0.message.event.rawValue, attempts: $0.attempts, nextAttemptAt: $0.nextAttemptAt,
+                    lastError: $0.lastError)
             },
             deadLetters: outbox.deadLetters.map {
-                AlertStatus.Dead(destination: $0.destination, messageId: $0.message.messageID, incidentId: $0.message.incidentID,
-                                 event: $0.message.event.rawValue, title: $0.message.title, reason: $0.reason,
-                                 attempts: $0.attempts, deadAt: $0.deadAt)
+                AlertStatus.Dead(
+                    destination: $0.destination, messageId: $0.message.messageID, incidentId: $0.message.incidentID,
+                    event: $0.message.event.rawValue, title: $0.message.title, reason: $0.reason,
+                    attempts: $0.attempts, deadAt: $0.deadAt)
             },
-            deadLettersEvicted: outbox.deadLettersEvicted, delivered: outbox.deliveredCount, droppedStale: outbox.droppedStale)
+            deadLettersEvicted: outbox.deadLettersEvicted, delivered: outbox.deliveredCount,
+            droppedStale: outbox.droppedStale)
     }
 
     /// The current state, for tests and the sidecar's metrics.
-    public var snapshot: AlertStore.Snapshot { AlertStore.Snapshot(alerting: tracker.state, outbox: outbox, paging: paging, resends: resends) }
+    public var snapshot: AlertStore.Snapshot {
+        AlertStore.Snapshot(alerting: tracker.state, outbox: outbox, paging: paging, resends: resends)
+    }
 
     // MARK: - Test messages
 
@@ -360,7 +398,10 @@ public actor AlertPipeline: ReportSink {
         for destination in destinations {
             let entry = OutboxEntry(message: message, destination: destination.name, enqueuedAt: now)
             let (_, outcome, _, _) = await Self.attempt(entry, destination: destination, transport: transport, now: now)
-            results.append(TestResult(destination: destination.name, kind: destination.kind, url: destination.redactedURL, outcome: outcome))
+            results.append(
+                TestResult(
+                    destination: destination.name, kind: destination.kind, url: destination.redactedURL,
+                    outcome: outcome))
         }
         return results
     }

@@ -19,8 +19,10 @@ public struct AlertStore: Sendable {
         /// What each Alertmanager destination last took, for its re-sends (absent in older files).
         public var resends: AlertmanagerResends
 
-        public init(alerting: AlertingState = AlertingState(), outbox: Outbox = Outbox(), paging: PagingLedger = PagingLedger(),
-                    resends: AlertmanagerResends = AlertmanagerResends()) {
+        public init(
+            alerting: AlertingState = AlertingState(), outbox: Outbox = Outbox(), paging: PagingLedger = PagingLedger(),
+            resends: AlertmanagerResends = AlertmanagerResends()
+        ) {
             self.version = AlertStore.version
             self.alerting = alerting
             self.outbox = outbox
@@ -60,7 +62,8 @@ public struct AlertStore: Sendable {
         } catch let error as LoadError {
             throw error
         } catch {
-            throw LoadError(description: "\(path): cannot read the alert state (\(error)); move it aside to start afresh")
+            throw LoadError(
+                description: "\(path): cannot read the alert state (\(error)); move it aside to start afresh")
         }
     }
 

@@ -16,8 +16,10 @@ public struct CurlAlertTransport: AlertTransport {
         guard let url = URL(string: request.url) else {
             return DeliveryResponse(status: nil, transportError: "the destination URL cannot be parsed")
         }
-        let http = HTTPRequest(method: request.method, url: url, headers: request.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-                               body: request.body, connectTimeout: min(5, timeout), timeout: timeout, maxBodyBytes: 16 * 1024)
+        let http = HTTPRequest(
+            method: request.method, url: url,
+            headers: request.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+            body: request.body, connectTimeout: min(5, timeout), timeout: timeout, maxBodyBytes: 16 * 1024)
         switch await HTTPClient().perform(http) {
         case .success(let response):
             var headers: [String: String] = [:]

@@ -46,7 +46,8 @@ public struct AlertmanagerResends: Sendable, Codable, Equatable {
             items[lane] = item
             return
         }
-        items[lane] = Item(message: entry.message, destination: entry.destination, lastSent: now, count: items[lane]?.count ?? 0)
+        items[lane] = Item(
+            message: entry.message, destination: entry.destination, lastSent: now, count: items[lane]?.count ?? 0)
     }
 
     /// Records a message of the lane that was given up (dead letter): a RESOLVED that cannot be posted ends the
@@ -57,8 +58,10 @@ public struct AlertmanagerResends: Sendable, Codable, Equatable {
 
     /// The re-sends due at `now`, as (destination, message) to queue; forgets what is over: a RESOLVED past its
     /// window, an incident that closed without a RESOLVED queued, a destination gone or disabled.
-    public mutating func due(now: Date, destinations: [String: AlertmanagerDestination], openIncidents: Set<String>,
-                             laneBusy: (String) -> Bool, disabled: (String) -> Bool) -> [(destination: String, message: AlertMessage)] {
+    public mutating func due(
+        now: Date, destinations: [String: AlertmanagerDestination], openIncidents: Set<String>,
+        laneBusy: (String) -> Bool, disabled: (String) -> Bool
+    ) -> [(destination: String, message: AlertMessage)] {
         var result: [(String, AlertMessage)] = []
         for lane in items.keys.sorted() {
             guard var item = items[lane] else { continue }

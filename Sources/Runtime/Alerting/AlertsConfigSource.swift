@@ -7,7 +7,9 @@ import ProbeCore
 public enum AlertsConfigSource {
     public static let defaultPath = "alerts/alerts.yaml"
 
-    public static func load(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AlertsConfig {
+    public static func load(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws -> AlertsConfig
+    {
         let substitution = EnvironmentSubstitution(environment: environment)
         var path = defaultPath
         var required = false
@@ -26,7 +28,8 @@ public enum AlertsConfigSource {
         do {
             yaml = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw ConfigSource.LoadError(description: "\(path): cannot read the alerts file (\(ConfigSource.reason(error)))")
+            throw ConfigSource.LoadError(
+                description: "\(path): cannot read the alerts file (\(ConfigSource.reason(error)))")
         }
         return try AlertsConfig.load(yaml: yaml, file: path, substitution: substitution)
     }

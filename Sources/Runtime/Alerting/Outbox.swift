@@ -61,8 +61,10 @@ public struct Outbox: Sendable, Codable, Equatable {
         }
         if message.event == .resolved, let abandoned = gaveUp.removeValue(forKey: message.incidentID) {
             for target in targets where abandoned.contains(target.name) {
-                bury(OutboxEntry(message: message, destination: target.name, enqueuedAt: now),
-                     reason: "not sent: this incident's firing was given up, so its RESOLVED goes with it", at: now, limits: limits)
+                bury(
+                    OutboxEntry(message: message, destination: target.name, enqueuedAt: now),
+                    reason: "not sent: this incident's firing was given up, so its RESOLVED goes with it", at: now,
+                    limits: limits)
             }
         }
         for target in names {
@@ -75,7 +77,10 @@ public struct Outbox: Sendable, Codable, Equatable {
             }
             if let off = disabled[target.name], off.fingerprint == target.fingerprint {
                 entry.lastError = off.reason
-                bury(entry, reason: "not sent: destination disabled since \(MessageText.time(off.since)) (\(off.reason))", at: now, limits: limits)
+                bury(
+                    entry,
+                    reason: "not sent: destination disabled since \(MessageText.time(off.since)) (\(off.reason))",
+                    at: now, limits: limits)
                 finish(entry)
                 continue
             }
@@ -84,7 +89,9 @@ public struct Outbox: Sendable, Codable, Equatable {
         if message.event == .resolved { announced[message.incidentID] = nil }
         while entries.count > limits.maxOutbox {
             let oldest = entries.removeFirst()
-            bury(oldest, reason: "outbox full (\(limits.maxOutbox) messages): the oldest was set aside", at: now, limits: limits)
+            bury(
+                oldest, reason: "outbox full (\(limits.maxOutbox) messages): the oldest was set aside", at: now,
+                limits: limits)
         }
     }
 
@@ -97,7 +104,9 @@ public struct Outbox: Sendable, Codable, Equatable {
         entries.append(entry)
         while entries.count > limits.maxOutbox {
             let oldest = entries.removeFirst()
-            bury(oldest, reason: "outbox full (\(limits.maxOutbox) messages): the oldest was set aside", at: now, limits: limits)
+            bury(
+                oldest, reason: "outbox full (\(limits.maxOutbox) messages): the oldest was set aside", at: now,
+                limits: limits)
         }
     }
 
@@ -112,7 +121,9 @@ public struct Outbox: Sendable, Codable, Equatable {
         for (name, _) in pausedUntil where byName[name] == nil { pausedUntil[name] = nil }
         let orphans = entries.filter { byName[$0.destination] == nil }
         entries.removeAll { byName[$0.destination] == nil }
-        for entry in orphans { bury(entry, reason: "destination '\(entry.destination)' is no longer configured", at: now, limits: limits) }
+        for entry in orphans {
+            bury(entry, reason: "destination '\(entry.destination)' is no longer configured", at: now, limits: limits)
+        }
     }
 
     // MARK: - What to send
@@ -136,7 +147,9 @@ public struct Outbox: Sendable, Codable, Equatable {
         var seenLanes: Set<String> = []
         var next: Date?
         for entry in entries where seenLanes.insert(entry.lane).inserted {
-            let at = max(entry.nextAttemptAt, pausedUntil[entry.destination] ?? .distantPast, readyAt(entry.destination) ?? .distantPast)
+            let at = max(
+                entry.nextAttemptAt, pausedUntil[entry.destination] ?? .distantPast,
+                readyAt(entry.destination) ?? .distantPast)
             next = next.map { min($0, at) } ?? at
         }
         return next
@@ -151,7 +164,9 @@ public struct Outbox: Sendable, Codable, Equatable {
             changed = false
             var seenLanes: Set<String> = []
             for entry in entries where seenLanes.insert(entry.lane).inserted {
-                guard entry.message.event != .resolved, now.timeIntervalSince(entry.message.createdAt) > maxAge else { continue }
+                guard entry.message.event != .resolved, now.timeIntervalSince(entry.message.createdAt) > maxAge else {
+                    continue
+                }
                 let lane = entries.filter { $0.lane == entry.lane }
                 guard lane.count > 1 else { continue }
                 let heard = delivered[entry.message.incidentID]?.contains(entry.destination) == true
@@ -184,7 +199,8 @@ public struct Outbox: Sendable, Codable, Equatable {
             for entry in entries where seenLanes.insert(entry.lane).inserted {
                 let age = now.timeIntervalSince(entry.enqueuedAt)
                 guard entry.message.event != .resolved, age > limits.giveUpAfter else { continue }
-                let why = "given up: not delivered for \(Durations.format(seconds: age.rounded()))"
+                let why =
+                    "given up: not delivered for \(Durations.format(seconds: age.rounded()))"
                     + (entry.lastError.map { " (last error: \($0))" } ?? "")
                 let incident = entry.message.incidentID
                 let heard = delivered[incident]?.contains(entry.destination) == true
@@ -201,8 +217,12 @@ public struct Outbox: Sendable, Codable, Equatable {
                 let ids = Set(lane.map(\.id))
                 entries.removeAll { ids.contains($0.id) }
                 for (index, gone) in lane.enumerated() {
-                    bury(gone, reason: index == 0 ? why : "not sent: \(gone.message.event == .resolved ? "its" : "this incident's") firing was given up (\(why))",
-                         at: now, limits: limits)
+                    bury(
+                        gone,
+                        reason: index == 0
+                            ? why
+                            : "not sent: \(gone.message.event == .resolved ? "its" : "this incident's") firing was given up (\(why))",
+                        at: now, limits: limits)
                 }
                 changed = true
                 break
@@ -213,8 +233,10 @@ public struct Outbox: Sendable, Codable, Equatable {
     // MARK: - Outcomes
 
     /// Records one attempt's outcome. `unit` is the jitter draw (0…1).
-    public mutating func record(_ id: String, outcome: DeliveryOutcome, disablesDestination: Bool, fingerprint: String,
-                                now: Date, backoff: Backoff, unit: Double, limits: AlertPolicy) {
+    public mutating func record(
+        _ id: String, outcome: DeliveryOutcome, disablesDestination: Bool, fingerprint: String,
+        now: Date, backoff: Backoff, unit: Double, limits: AlertPolicy
+    ) {
         guard let index = entries.firstIndex(where: { $0.id == id }) else { return }
         var entry = entries[index]
         entry.attempts += 1
@@ -223,12 +245,14 @@ public struct Outbox: Sendable, Codable, Equatable {
             entries.remove(at: index)
             deliveredCount += 1
             switch entry.message.event {
-            case .firing, .flapping, .reminder: delivered[entry.message.incidentID, default: []].insert(entry.destination)
+            case .firing, .flapping, .reminder:
+                delivered[entry.message.incidentID, default: []].insert(entry.destination)
             case .resolved, .test: finish(entry)
             }
         case .retry(let after, let reason):
             entry.lastError = reason
-            entry.nextAttemptAt = now.addingTimeInterval(backoff.delay(afterAttempt: entry.attempts, hint: after, unit: unit))
+            entry.nextAttemptAt = now.addingTimeInterval(
+                backoff.delay(afterAttempt: entry.attempts, hint: after, unit: unit))
             entries[index] = entry
             if let after, after > 0 {
                 let until = now.addingTimeInterval(after)
@@ -269,7 +293,8 @@ public struct Outbox: Sendable, Codable, Equatable {
 
 extension Outbox {
     enum CodingKeys: String, CodingKey {
-        case entries, deadLetters, deadLettersEvicted, announced, delivered, disabled, pausedUntil, deliveredCount, droppedStale, gaveUp
+        case entries, deadLetters, deadLettersEvicted, announced, delivered, disabled, pausedUntil, deliveredCount,
+            droppedStale, gaveUp
     }
 
     /// Reads a saved outbox; a field that older files lack starts empty.

@@ -26,7 +26,9 @@ public struct HTTPAuth: Sendable {
         if scheme == "bearer", let token {
             return Self.constantTimeEqual(value, token.exposed)
         }
-        if scheme == "basic", let basic, let decoded = Data(base64Encoded: value).map({ String(decoding: $0, as: UTF8.self) }) {
+        if scheme == "basic", let basic,
+            let decoded = Data(base64Encoded: value).map({ String(decoding: $0, as: UTF8.self) })
+        {
             return Self.constantTimeEqual(decoded, basic.user + ":" + basic.password.exposed)
         }
         return false

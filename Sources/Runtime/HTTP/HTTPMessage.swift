@@ -15,7 +15,9 @@ public struct HTTPRequestHead: Sendable, Equatable {
     /// The body, when the request had one (`Content-Length`, bounded by the server).
     public var body: Data = Data()
 
-    public init(method: String, path: String, query: String? = nil, headers: [String: String] = [:], fromLoopback: Bool = true) {
+    public init(
+        method: String, path: String, query: String? = nil, headers: [String: String] = [:], fromLoopback: Bool = true
+    ) {
         self.method = method
         self.path = path
         self.query = query
@@ -58,7 +60,9 @@ public struct HTTPRequestHead: Sendable, Equatable {
     /// Reads one request head under RFC 9112's rules, refusing what this server does not implement.
     ///
     /// `limit` bounds the head: past it without a blank line the answer is 431, whatever the rest would have been.
-    public static func frame(_ bytes: [UInt8], limit: Int = 16 * 1024, fromLoopback: Bool = true) throws(ParseError) -> Framed {
+    public static func frame(_ bytes: [UInt8], limit: Int = 16 * 1024, fromLoopback: Bool = true) throws(ParseError)
+        -> Framed
+    {
         // §2.2: empty lines before the request line are ignored.
         var start = 0
         while start + 1 < bytes.count, bytes[start] == 13, bytes[start + 1] == 10, start < limit { start += 2 }
@@ -115,7 +119,9 @@ public struct HTTPRequestHead: Sendable, Equatable {
     }
 
     /// Fields whose repetition would make the request ambiguous.
-    static let singletons: Set<String> = ["host", "content-length", "content-type", "authorization", "origin", "expect"]
+    static let singletons: Set<String> = [
+        "host", "content-length", "content-type", "authorization", "origin", "expect",
+    ]
 
     /// RFC 9112 §6: only `Content-Length` framing is implemented.
     static func checkFraming(_ head: HTTPRequestHead) throws(ParseError) {
@@ -123,7 +129,8 @@ public struct HTTPRequestHead: Sendable, Equatable {
             // §6.1 and §6.3: Transfer-Encoding with Content-Length, or in HTTP/1.0, is faulty framing.
             if head.header("content-length") != nil { throw .bad("both Transfer-Encoding and Content-Length") }
             if head.version == "HTTP/1.0" { throw .bad("Transfer-Encoding in an HTTP/1.0 request") }
-            throw .refused(status: 501, reason: "Transfer-Encoding is not implemented; send the body with Content-Length")
+            throw .refused(
+                status: 501, reason: "Transfer-Encoding is not implemented; send the body with Content-Length")
         }
         if let length = head.header("content-length") {
             // §6.3: a value that is not a single run of digits is unrecoverable framing.
@@ -139,7 +146,9 @@ public struct HTTPRequestHead: Sendable, Equatable {
     static func parseRequestLine(_ line: ArraySlice<UInt8>) throws(ParseError) -> HTTPRequestHead {
         // §3: method SP request-target SP HTTP-version, single spaces.
         let parts = line.split(separator: 32, omittingEmptySubsequences: false)
-        guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty }) else { throw .bad("the request line is not METHOD TARGET VERSION") }
+        guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty }) else {
+            throw .bad("the request line is not METHOD TARGET VERSION")
+        }
         guard parts[0].allSatisfy(isTokenByte) else { throw .bad("the method is not a token") }
         let version = String(decoding: parts[2], as: UTF8.self)
         if version != "HTTP/1.1" && version != "HTTP/1.0" {
@@ -149,7 +158,9 @@ public struct HTTPRequestHead: Sendable, Equatable {
             }
             throw .bad("the version is not HTTP/1.x")
         }
-        guard parts[1].allSatisfy({ $0 > 32 && $0 < 127 }) else { throw .bad("the request target has a control or non-ASCII byte") }
+        guard parts[1].allSatisfy({ $0 > 32 && $0 < 127 }) else {
+            throw .bad("the request target has a control or non-ASCII byte")
+        }
         var target = String(decoding: parts[1], as: UTF8.self)
         var authority: String?
         let lower = target.lowercased()
@@ -160,12 +171,15 @@ public struct HTTPRequestHead: Sendable, Equatable {
             authority = String(rest[..<cut])
             target = String(rest[cut...])
             if target.isEmpty || target.hasPrefix("?") { target = "/" + target }
-            guard let authority, !authority.isEmpty, !authority.contains("@") else { throw .bad("the absolute target has no host") }
+            guard let authority, !authority.isEmpty, !authority.contains("@") else {
+                throw .bad("the absolute target has no host")
+            }
         }
         guard target.hasPrefix("/") else { throw .bad("the request target is not a path") }
         let pieces = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-        var head = HTTPRequestHead(method: String(decoding: parts[0], as: UTF8.self), path: String(pieces[0]),
-                                   query: pieces.count > 1 ? String(pieces[1]) : nil)
+        var head = HTTPRequestHead(
+            method: String(decoding: parts[0], as: UTF8.self), path: String(pieces[0]),
+            query: pieces.count > 1 ? String(pieces[1]) : nil)
         head.version = version
         if let authority { head.headers = ["host": authority] }
         return head
@@ -178,12 +192,16 @@ public struct HTTPRequestHead: Sendable, Equatable {
         guard let colon = line.firstIndex(of: 58) else { throw .bad("a header line without a colon") }
         let name = line[line.startIndex..<colon]
         // §5.1: no whitespace between the field name and the colon.
-        guard !name.isEmpty, name.allSatisfy(isTokenByte) else { throw .bad("a header name that is not a token (whitespace before the colon?)") }
+        guard !name.isEmpty, name.allSatisfy(isTokenByte) else {
+            throw .bad("a header name that is not a token (whitespace before the colon?)")
+        }
         var value = line[(colon + 1)...]
         while let byte = value.first, byte == 32 || byte == 9 { value = value.dropFirst() }
         while let byte = value.last, byte == 32 || byte == 9 { value = value.dropLast() }
         // §5.5: field values are visible characters, spaces, tabs and obs-text; never NUL or other controls.
-        guard value.allSatisfy({ $0 == 9 || ($0 >= 32 && $0 != 127) }) else { throw .bad("a control character in a header value") }
+        guard value.allSatisfy({ $0 == 9 || ($0 >= 32 && $0 != 127) }) else {
+            throw .bad("a control character in a header value")
+        }
         return (String(decoding: name, as: UTF8.self).lowercased(), String(decoding: value, as: UTF8.self))
     }
 
@@ -212,7 +230,10 @@ public struct HTTPRequestHead: Sendable, Equatable {
         guard from >= 0, last >= from else { return nil }
         var index = from
         while index <= last {
-            if bytes[index + 3] != 10 { index += bytes[index + 3] == 13 ? 1 : 4; continue }
+            if bytes[index + 3] != 10 {
+                index += bytes[index + 3] == 13 ? 1 : 4
+                continue
+            }
             if bytes[index] == 13 && bytes[index + 1] == 10 && bytes[index + 2] == 13 { return index + 4 }
             index += 1
         }
@@ -220,7 +241,9 @@ public struct HTTPRequestHead: Sendable, Equatable {
     }
 
     static func isDigit(_ byte: UInt8) -> Bool { byte >= 48 && byte <= 57 }
-    static func isAlphaNumeric(_ byte: UInt8) -> Bool { isDigit(byte) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) }
+    static func isAlphaNumeric(_ byte: UInt8) -> Bool {
+        isDigit(byte) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122)
+    }
     /// RFC 9110 §5.6.2 tchar.
     static func isTokenByte(_ byte: UInt8) -> Bool { isAlphaNumeric(byte) || "!#$%&'*+-.^_`|~".utf8.contains(byte) }
 }
@@ -243,12 +266,14 @@ public struct HTTPServerResponse: Sendable, Equatable {
 
     /// A short plain-text answer (refusals, limits).
     public static func plain(_ status: Int, _ text: String, headers: [(String, String)] = []) -> HTTPServerResponse {
-        HTTPServerResponse(status: status, contentType: "text/plain; charset=utf-8", text: text + "\n",
-                           headers: headers + [("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff")])
+        HTTPServerResponse(
+            status: status, contentType: "text/plain; charset=utf-8", text: text + "\n",
+            headers: headers + [("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff")])
     }
 
     public static func == (lhs: HTTPServerResponse, rhs: HTTPServerResponse) -> Bool {
-        lhs.status == rhs.status && lhs.body == rhs.body && lhs.headers.map { "\($0.0): \($0.1)" } == rhs.headers.map { "\($0.0): \($0.1)" }
+        lhs.status == rhs.status && lhs.body == rhs.body
+            && lhs.headers.map { "\($0.0): \($0.1)" } == rhs.headers.map { "\($0.0): \($0.1)" }
     }
 
     public func header(_ name: String) -> String? {

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A small HTTP/1.1 server on POSIX sockets: one thread accepts, one short-lived thread serves each connection.
@@ -38,7 +39,8 @@ public final class HTTPServer: Sendable {
         /// Bytes of request body (the silence API's JSON).
         public var maxBody: Int
 
-        public init(maxConnections: Int = 256, deadline: Double = 5, maxHead: Int = 16 * 1024, maxBody: Int = 16 * 1024) {
+        public init(maxConnections: Int = 256, deadline: Double = 5, maxHead: Int = 16 * 1024, maxBody: Int = 16 * 1024)
+        {
             self.maxConnections = max(1, maxConnections)
             self.deadline = min(3600, max(0.05, deadline))
             self.maxHead = max(256, maxHead)
@@ -76,7 +78,9 @@ public final class HTTPServer: Sendable {
         }
         defer { freeaddrinfo(info) }
         let fd = socket(address.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw BindError(description: "cannot create a socket: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw BindError(description: "cannot create a socket: \(String(cString: strerror(errno)))")
+        }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         guard bind(fd, address.pointee.ai_addr, address.pointee.ai_addrlen) == 0, listen(fd, 511) == 0 else {
@@ -108,7 +112,10 @@ public final class HTTPServer: Sendable {
 
     /// Stops accepting, waits for the accept thread, closes the socket; connections still open end by their deadline.
     public func stop() {
-        let already = stopping.withLock { value in defer { value = true }; return value }
+        let already = stopping.withLock { value in
+            defer { value = true }
+            return value
+        }
         guard !already else { return }
         if started.current { stopped.wait() }
         close(listener)
@@ -162,7 +169,9 @@ public final class HTTPServer: Sendable {
 
     /// The server is full: a 503 written once without waiting (it fits in the socket buffer) and the connection closed.
     static func refuseBusy(_ client: Int32) {
-        let bytes = [UInt8](HTTPServerResponse.plain(503, "too many connections; retry shortly", headers: [("Retry-After", "1")]).serialized())
+        let bytes = [UInt8](
+            HTTPServerResponse.plain(503, "too many connections; retry shortly", headers: [("Retry-After", "1")])
+                .serialized())
         _ = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }
         shutdown(client, Int32(SHUT_WR))
         close(client)
@@ -170,7 +179,8 @@ public final class HTTPServer: Sendable {
 
     /// One request and its answer, all before the connection's deadline.
     private func serveConnection(_ client: Int32, loopback: Bool) {
-        let connection = Connection(fd: client, deadline: ContinuousClock.now + .milliseconds(Int(limits.deadline * 1000)))
+        let connection = Connection(
+            fd: client, deadline: ContinuousClock.now + .milliseconds(Int(limits.deadline * 1000)))
         var buffer: [UInt8] = []
         let response: HTTPServerResponse
         var headOnly = false
@@ -197,7 +207,9 @@ public final class HTTPServer: Sendable {
                 if have < length {
                     if head.expectsContinue, !connection.write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) { return }
                     while buffer.count - framed.headLength < length {
-                        switch connection.read(into: &buffer, atMost: min(16 * 1024, framed.headLength + length - buffer.count)) {
+                        switch connection.read(
+                            into: &buffer, atMost: min(16 * 1024, framed.headLength + length - buffer.count))
+                        {
                         case .closed: return
                         case .timedOut:
                             response = .plain(408, "request timeout (the body did not arrive)")
@@ -225,14 +237,21 @@ public final class HTTPServer: Sendable {
     static func boundPort(_ fd: Int32) -> Int? {
         var address = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let ok = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        } == 0
+        let ok =
+            withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+            } == 0
         guard ok else { return nil }
         return withUnsafePointer(to: &address) { pointer -> Int? in
             switch Int32(pointer.pointee.ss_family) {
-            case AF_INET: pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin_port)) }
-            case AF_INET6: pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin6_port)) }
+            case AF_INET:
+                pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+                    Int(UInt16(bigEndian: $0.pointee.sin_port))
+                }
+            case AF_INET6:
+                pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
+                    Int(UInt16(bigEndian: $0.pointee.sin6_port))
+                }
             default: nil
             }
         }
@@ -251,7 +270,8 @@ public final class HTTPServer: Sendable {
                     let bytes = withUnsafeBytes(of: ipv6.pointee.sin6_addr) { Array($0) }
                     // ::1, or ::ffff:127.x.x.x (an IPv4 peer on a dual-stack socket).
                     return bytes == [UInt8](repeating: 0, count: 15) + [1]
-                        || (bytes[0..<10].allSatisfy { $0 == 0 } && bytes[10] == 0xFF && bytes[11] == 0xFF && bytes[12] == 127)
+                        || (bytes[0..<10].allSatisfy { $0 == 0 } && bytes[10] == 0xFF && bytes[11] == 0xFF
+                            && bytes[12] == 127)
                 }
             default:
                 false

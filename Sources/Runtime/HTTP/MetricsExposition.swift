@@ -11,15 +11,19 @@ import ProbeCore
 public enum MetricsExposition {
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
-    public static func render(_ snapshot: StatusSnapshot, health: HealthVerdict, process: ProcessStats? = .current()) -> String {
+    public static func render(_ snapshot: StatusSnapshot, health: HealthVerdict, process: ProcessStats? = .current())
+        -> String
+    {
         var out = Writer()
         out.family("clearml_probe_build_info", "gauge", "Build of the probe; the value is always 1.")
         out.sample("clearml_probe_build_info", ["version": BuildInfo.version, "instance": snapshot.instance], 1)
-        out.family("clearml_probe_scheduler_alive", "gauge", "1 while the scheduler runs checks on time (what /healthz says).")
+        out.family(
+            "clearml_probe_scheduler_alive", "gauge", "1 while the scheduler runs checks on time (what /healthz says).")
         out.sample("clearml_probe_scheduler_alive", [:], health.alive ? 1 : 0)
         out.family("clearml_probe_start_time_seconds", "gauge", "When the sidecar started, in seconds since the epoch.")
         out.sample("clearml_probe_start_time_seconds", [:], snapshot.startedAt.timeIntervalSince1970)
-        out.family("clearml_probe_cycles_total", "counter", "Complete cycles: every check at its normal cadence ran once.")
+        out.family(
+            "clearml_probe_cycles_total", "counter", "Complete cycles: every check at its normal cadence ran once.")
         out.sample("clearml_probe_cycles_total", [:], Double(snapshot.cycles))
         if let last = snapshot.lastCycleAt {
             out.family("clearml_probe_last_cycle_timestamp_seconds", "gauge", "When the last complete cycle finished.")
@@ -29,13 +33,24 @@ public enum MetricsExposition {
         out.sample("clearml_probe_runs_total", [:], Double(snapshot.runs))
 
         let ids = snapshot.cadence.keys.sorted()
-        out.family("clearml_probe_check_period_seconds", "gauge", "Current period between runs of a check (longer while it backs off).")
-        for id in ids { out.sample("clearml_probe_check_period_seconds", ["check": id.rawValue], snapshot.cadence[id]!.periodSeconds) }
-        out.family("clearml_probe_check_consecutive_failures", "gauge", "Consecutive critical, unknown or skipped runs of a check.")
+        out.family(
+            "clearml_probe_check_period_seconds", "gauge",
+            "Current period between runs of a check (longer while it backs off).")
         for id in ids {
-            out.sample("clearml_probe_check_consecutive_failures", ["check": id.rawValue], Double(snapshot.cadence[id]!.consecutiveFailures))
+            out.sample(
+                "clearml_probe_check_period_seconds", ["check": id.rawValue], snapshot.cadence[id]!.periodSeconds)
         }
-        out.family("clearml_probe_check_overruns_total", "counter", "Runs that did not return by their deadline (stuck in a C call).")
+        out.family(
+            "clearml_probe_check_consecutive_failures", "gauge",
+            "Consecutive critical, unknown or skipped runs of a check.")
+        for id in ids {
+            out.sample(
+                "clearml_probe_check_consecutive_failures", ["check": id.rawValue],
+                Double(snapshot.cadence[id]!.consecutiveFailures))
+        }
+        out.family(
+            "clearml_probe_check_overruns_total", "counter",
+            "Runs that did not return by their deadline (stuck in a C call).")
         for id in Set(ids).union(snapshot.overruns.keys).sorted() {
             out.sample("clearml_probe_check_overruns_total", ["check": id.rawValue], Double(snapshot.overruns[id] ?? 0))
         }
@@ -49,7 +64,8 @@ public enum MetricsExposition {
         out.sample("clearml_probe_alert_open_incidents", [:], Double(alerts?.openIncidents ?? 0))
         out.family("clearml_probe_alert_outbox_depth", "gauge", "Messages waiting for delivery.")
         out.sample("clearml_probe_alert_outbox_depth", [:], Double(alerts?.outboxDepth ?? 0))
-        out.family("clearml_probe_alert_dead_letters", "gauge", "Messages that failed permanently and were not delivered.")
+        out.family(
+            "clearml_probe_alert_dead_letters", "gauge", "Messages that failed permanently and were not delivered.")
         out.sample("clearml_probe_alert_dead_letters", [:], Double(alerts?.deadLetters ?? 0))
 
         if let process {
@@ -62,12 +78,16 @@ public enum MetricsExposition {
     }
 
     static func results(_ report: Report, into out: inout Writer) {
-        out.family("clearml_probe_status", "gauge", "Overall status of the merged report: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.")
+        out.family(
+            "clearml_probe_status", "gauge",
+            "Overall status of the merged report: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.")
         out.sample("clearml_probe_status", [:], Double(report.status.exitCode))
-        out.family("clearml_probe_root_causes", "gauge", "Root causes (confirmed and unconfirmed) in the merged report.")
+        out.family(
+            "clearml_probe_root_causes", "gauge", "Root causes (confirmed and unconfirmed) in the merged report.")
         out.sample("clearml_probe_root_causes", [:], Double(report.rootCauses.count))
 
-        out.family("clearml_probe_check_status", "gauge", "Status of a check result: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.")
+        out.family(
+            "clearml_probe_check_status", "gauge", "Status of a check result: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.")
         for result in report.results {
             var labels = labels(result)
             labels["layer"] = result.layer.rawValue
@@ -82,18 +102,27 @@ public enum MetricsExposition {
                 out.sample("clearml_probe_check_state", labels, result.status == status ? 1 : 0)
             }
         }
-        out.family("clearml_probe_check_root_cause", "gauge", "1 when a failing result is a root cause (confirmed or not), 0 otherwise.")
+        out.family(
+            "clearml_probe_check_root_cause", "gauge",
+            "1 when a failing result is a root cause (confirmed or not), 0 otherwise.")
         for result in report.results {
             let isCause = result.role == .rootCause || result.role == .unconfirmedRootCause
             out.sample("clearml_probe_check_root_cause", labels(result), isCause ? 1 : 0)
         }
         out.family("clearml_probe_check_duration_seconds", "gauge", "Duration of the latest run of a check result.")
-        for result in report.results { out.sample("clearml_probe_check_duration_seconds", labels(result), result.durationMs / 1000) }
-        out.family("clearml_probe_check_last_run_timestamp_seconds", "gauge", "When the latest run of a check result started.")
         for result in report.results {
-            out.sample("clearml_probe_check_last_run_timestamp_seconds", labels(result), result.startedAt.timeIntervalSince1970)
+            out.sample("clearml_probe_check_duration_seconds", labels(result), result.durationMs / 1000)
         }
-        out.family("clearml_probe_check_http_phase_seconds", "gauge", "HTTP phase timings, cumulative from the start of the request.")
+        out.family(
+            "clearml_probe_check_last_run_timestamp_seconds", "gauge", "When the latest run of a check result started.")
+        for result in report.results {
+            out.sample(
+                "clearml_probe_check_last_run_timestamp_seconds", labels(result), result.startedAt.timeIntervalSince1970
+            )
+        }
+        out.family(
+            "clearml_probe_check_http_phase_seconds", "gauge",
+            "HTTP phase timings, cumulative from the start of the request.")
         for result in report.results {
             for (name, value) in result.timings.sorted(by: { $0.key < $1.key }) {
                 var labels = labels(result)
@@ -128,7 +157,9 @@ public enum MetricsExposition {
         if clean.hasSuffix("_ms") { return (String(clean.dropLast(3)) + "_seconds", value / 1000) }
         if clean.hasSuffix("_percent") { return (String(clean.dropLast(8)) + "_ratio", value / 100) }
         // Abbreviated or non-base time units (never used by the catalog's checks, kept out of /metrics anyway).
-        for (suffix, factor) in [("_s", 1.0), ("_sec", 1), ("_secs", 1), ("_minutes", 60), ("_hours", 3600), ("_days", 86400)]
+        for (suffix, factor) in [
+            ("_s", 1.0), ("_sec", 1), ("_secs", 1), ("_minutes", 60), ("_hours", 3600), ("_days", 86400),
+        ]
         where clean.hasSuffix(suffix) {
             return (String(clean.dropLast(suffix.count)) + "_seconds", value * factor)
         }
@@ -157,7 +188,10 @@ public enum MetricsExposition {
         mutating func sample(_ name: String, _ labels: [String: String], _ value: Double) {
             var line = name
             if !labels.isEmpty {
-                line += "{" + labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\(escape($0.value))\"" }.joined(separator: ",") + "}"
+                line +=
+                    "{"
+                    + labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\(escape($0.value))\"" }.joined(
+                        separator: ",") + "}"
             }
             // A key made twice (two metrics that normalise to one name) would make the exposition invalid.
             guard seen.insert(line).inserted else { return }
@@ -185,8 +219,9 @@ public struct ProcessStats: Sendable, Equatable {
 
     public static func current() -> ProcessStats? {
         guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
-              let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return nil }
+            let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
         let pages = statm.split(separator: " ").dropFirst().first.flatMap { Double($0) } ?? 0
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         // After the command: state is field 3, utime 14 and stime 15 (1-based), so indices 11 and 12 here.

@@ -10,7 +10,8 @@ public struct AlertSummary: Sendable, Equatable {
     /// Added to `/status`'s `alerts` object as they are.
     public var details: [String: JSONValue]
 
-    public init(openIncidents: Int = 0, outboxDepth: Int = 0, deadLetters: Int = 0, details: [String: JSONValue] = [:]) {
+    public init(openIncidents: Int = 0, outboxDepth: Int = 0, deadLetters: Int = 0, details: [String: JSONValue] = [:])
+    {
         self.openIncidents = openIncidents
         self.outboxDepth = outboxDepth
         self.deadLetters = deadLetters
@@ -18,8 +19,10 @@ public struct AlertSummary: Sendable, Equatable {
     }
 
     public init(_ status: AlertStatus) {
-        self.init(openIncidents: status.incidents.count, outboxDepth: status.outbox.count, deadLetters: status.deadLetters.count,
-                  details: JSONValue.parse(status.json())?.object ?? [:])
+        self.init(
+            openIncidents: status.incidents.count, outboxDepth: status.outbox.count,
+            deadLetters: status.deadLetters.count,
+            details: JSONValue.parse(status.json())?.object ?? [:])
     }
 }
 

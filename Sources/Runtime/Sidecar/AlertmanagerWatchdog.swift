@@ -17,8 +17,10 @@ public struct AlertmanagerWatchdog: ServiceLifecycle.Service {
     let logger: Logger
 
     /// `url` is Alertmanager's base URL (or its `/api/v2/alerts`); `validity` is how long one sending keeps it firing.
-    public init(url: URL, validity: Double, events: CycleEvents, instance: String, http: HTTPClient = HTTPClient(),
-                minimumGap: Double = 5, logger: Logger = Logger(label: "clearml-probe.watchdog-alert")) {
+    public init(
+        url: URL, validity: Double, events: CycleEvents, instance: String, http: HTTPClient = HTTPClient(),
+        minimumGap: Double = 5, logger: Logger = Logger(label: "clearml-probe.watchdog-alert")
+    ) {
         endpoint = Self.alertsEndpoint(url)
         self.validity = validity
         self.instance = instance
@@ -43,15 +45,20 @@ public struct AlertmanagerWatchdog: ServiceLifecycle.Service {
     /// The body Alertmanager's API v2 takes: a list of postable alerts.
     public static func payload(instance: String, startsAt: Date, endsAt: Date) -> Data {
         let alert: [String: Any] = [
-            "labels": ["alertname": "ClearMLProbeWatchdog", "severity": "none", "instance": instance, "source": "clearml-probe"],
+            "labels": [
+                "alertname": "ClearMLProbeWatchdog", "severity": "none", "instance": instance,
+                "source": "clearml-probe",
+            ],
             "annotations": [
                 "summary": "clearml-probe is alive and checking ClearML.",
-                "description": "This alert always fires while the probe works. If it stops, the probe is down or wedged.",
+                "description":
+                    "This alert always fires while the probe works. If it stops, the probe is down or wedged.",
             ],
             "startsAt": ReportJSON.timestamp(startsAt),
             "endsAt": ReportJSON.timestamp(endsAt),
         ]
-        return (try? JSONSerialization.data(withJSONObject: [alert], options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("[]".utf8)
+        return (try? JSONSerialization.data(withJSONObject: [alert], options: [.sortedKeys, .withoutEscapingSlashes]))
+            ?? Data("[]".utf8)
     }
 
     public func run() async throws {
@@ -61,9 +68,11 @@ public struct AlertmanagerWatchdog: ServiceLifecycle.Service {
         for await cycle in cycles.cancelOnGracefulShutdown() {
             if let lastSent, cycle.at.timeIntervalSince(lastSent) < minimumGap { continue }
             lastSent = cycle.at
-            let body = Self.payload(instance: instance, startsAt: startedAt, endsAt: cycle.at.addingTimeInterval(validity))
-            let request = HTTPRequest(method: "POST", url: endpoint, headers: [("Content-Type", "application/json")], body: body,
-                                      connectTimeout: 2, timeout: 5, maxBodyBytes: 4096)
+            let body = Self.payload(
+                instance: instance, startsAt: startedAt, endsAt: cycle.at.addingTimeInterval(validity))
+            let request = HTTPRequest(
+                method: "POST", url: endpoint, headers: [("Content-Type", "application/json")], body: body,
+                connectTimeout: 2, timeout: 5, maxBodyBytes: 4096)
             var error: String?
             switch await http.perform(request) {
             case .success(let response) where (200..<300).contains(response.status): error = nil

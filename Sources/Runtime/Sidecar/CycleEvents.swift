@@ -32,6 +32,9 @@ public final class CycleEvents: Sendable {
     }
 
     public func finish() {
-        for listener in listeners.withLock({ list in defer { list.removeAll() }; return list }) { listener.finish() }
+        for listener in listeners.withLock({ list in
+            defer { list.removeAll() }
+            return list
+        }) { listener.finish() }
     }
 }

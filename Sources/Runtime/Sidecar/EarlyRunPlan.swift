@@ -10,8 +10,10 @@ import ProbeCore
 ///   sampled before the recovery is not mistaken for a root cause of its own; and the failing checks it was a
 ///   symptom of or depends on, whose recovery it suggests (the RESOLVED does not wait for their backoff).
 public enum EarlyRunPlan {
-    public static func checks(after id: CheckID, previous: [String: Status], report: Report,
-                              previousReport: Report?) -> Set<CheckID> {
+    public static func checks(
+        after id: CheckID, previous: [String: Status], report: Report,
+        previousReport: Report?
+    ) -> Set<CheckID> {
         var wanted: Set<CheckID> = []
         for result in report.results where result.id == id {
             let before = previous[result.key]
@@ -24,7 +26,8 @@ public enum EarlyRunPlan {
                     let dependent = other.dependsOn.contains { RootCauseAnalysis.matches(result, $0) }
                     // Its root cause (or a failing dependency) may have recovered too: a check in backoff would
                     // otherwise say so only at its next slot, and the RESOLVED would wait for it.
-                    let formerCause = other.key == cause || result.dependsOn.contains { RootCauseAnalysis.matches(other, $0) }
+                    let formerCause =
+                        other.key == cause || result.dependsOn.contains { RootCauseAnalysis.matches(other, $0) }
                     if symptom || dependent || formerCause { wanted.insert(other.id) }
                 }
             }
@@ -40,8 +43,10 @@ public enum EarlyRunPlan {
         var ids: Set<CheckID> = []
         for other in report.results where other.provides.contains(result.service) { ids.insert(other.id) }
         while let current = frontier.popLast() {
-            for other in report.results where !found.contains(other.key)
-                && current.dependsOn.contains(where: { RootCauseAnalysis.matches(other, $0) }) {
+            for other in report.results
+            where !found.contains(other.key)
+                && current.dependsOn.contains(where: { RootCauseAnalysis.matches(other, $0) })
+            {
                 found.insert(other.key)
                 ids.insert(other.id)
                 frontier.append(other)

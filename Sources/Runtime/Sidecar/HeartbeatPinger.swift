@@ -9,7 +9,10 @@ import ServiceLifecycle
 /// newest cycle it has not handled, with a short timeout per call and at most one call per `minimumGap`.
 /// The URL usually carries a token, so logs show only its scheme and host.
 public struct HeartbeatPinger: ServiceLifecycle.Service {
-    public enum Method: String, Sendable { case get = "GET", post = "POST" }
+    public enum Method: String, Sendable {
+        case get = "GET"
+        case post = "POST"
+    }
 
     let url: URL
     let method: Method
@@ -20,8 +23,10 @@ public struct HeartbeatPinger: ServiceLifecycle.Service {
     let cycles: AsyncStream<CycleInfo>
     let logger: Logger
 
-    public init(url: URL, method: Method = .get, events: CycleEvents, instance: String, http: HTTPClient = HTTPClient(),
-                timeout: Double = 5, minimumGap: Double = 5, logger: Logger = Logger(label: "clearml-probe.heartbeat")) {
+    public init(
+        url: URL, method: Method = .get, events: CycleEvents, instance: String, http: HTTPClient = HTTPClient(),
+        timeout: Double = 5, minimumGap: Double = 5, logger: Logger = Logger(label: "clearml-probe.heartbeat")
+    ) {
         self.url = url
         self.method = method
         self.http = http
@@ -39,7 +44,9 @@ public struct HeartbeatPinger: ServiceLifecycle.Service {
             if let lastSent, Date().timeIntervalSince(lastSent) < minimumGap { continue }
             lastSent = Date()
             let error = await ping(cycle)
-            let metadata: Logger.Metadata = ["probe.heartbeat": "\(Redact.url(url.absoluteString))", "probe.cycle": "\(cycle.number)"]
+            let metadata: Logger.Metadata = [
+                "probe.heartbeat": "\(Redact.url(url.absoluteString))", "probe.cycle": "\(cycle.number)",
+            ]
             if let error {
                 if !failing { logger.warning("heartbeat failed: \(error)", metadata: metadata) }
                 failing = true
@@ -55,18 +62,22 @@ public struct HeartbeatPinger: ServiceLifecycle.Service {
 
     /// Nil when the receiver answered 2xx.
     func ping(_ cycle: CycleInfo) async -> String? {
-        var request = HTTPRequest(method: method.rawValue, url: url, connectTimeout: min(2, timeout), timeout: timeout, maxBodyBytes: 1024)
+        var request = HTTPRequest(
+            method: method.rawValue, url: url, connectTimeout: min(2, timeout), timeout: timeout, maxBodyBytes: 1024)
         if method == .post {
             request.headers = [("Content-Type", "application/json")]
-            let body: [String: Any] = ["instance": instance, "cycle": cycle.number, "status": cycle.status,
-                                       "at": ReportJSON.timestamp(cycle.at)]
+            let body: [String: Any] = [
+                "instance": instance, "cycle": cycle.number, "status": cycle.status,
+                "at": ReportJSON.timestamp(cycle.at),
+            ]
             request.body = try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
         }
         switch await http.perform(request) {
         case .success(let response):
             return (200..<300).contains(response.status) ? nil : "HTTP \(response.status)"
         case .failure(let failure):
-            return Redact.stripUserinfo(failure.description).replacingOccurrences(of: url.absoluteString, with: Redact.url(url.absoluteString))
+            return Redact.stripUserinfo(failure.description).replacingOccurrences(
+                of: url.absoluteString, with: Redact.url(url.absoluteString))
         }
     }
 }

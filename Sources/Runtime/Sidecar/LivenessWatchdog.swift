@@ -16,8 +16,10 @@ public struct LivenessWatchdog<C: Clock>: ServiceLifecycle.Service where C.Durat
     let onWedged: @Sendable (String) -> Void
     let logger: Logger
 
-    public init(clock: C, liveness: Liveness<C>, tolerance: Duration, checkEvery: Duration = .seconds(2),
-                logger: Logger = Logger(label: "clearml-probe.watchdog"), onWedged: @escaping @Sendable (String) -> Void) {
+    public init(
+        clock: C, liveness: Liveness<C>, tolerance: Duration, checkEvery: Duration = .seconds(2),
+        logger: Logger = Logger(label: "clearml-probe.watchdog"), onWedged: @escaping @Sendable (String) -> Void
+    ) {
         self.clock = clock
         self.liveness = liveness
         self.tolerance = tolerance
@@ -50,9 +52,11 @@ public struct LivenessWatchdog<C: Clock>: ServiceLifecycle.Service where C.Durat
             // Woke far later than asked: the host (or the whole process) was paused. Judge nothing until the loops
             // have had a fair chance to run again.
             if wake.duration(to: now) > checkEvery * 3 + .seconds(5) {
-                logger.notice("woke late: the host was paused; the scheduler gets time to catch up", metadata: [
-                    "probe.late_s": "\(Int(wake.duration(to: now).seconds))",
-                ])
+                logger.notice(
+                    "woke late: the host was paused; the scheduler gets time to catch up",
+                    metadata: [
+                        "probe.late_s": "\(Int(wake.duration(to: now).seconds))"
+                    ])
                 judgeFrom = now.advanced(by: tolerance)
             }
             wake = now.advanced(by: checkEvery)
@@ -62,12 +66,15 @@ public struct LivenessWatchdog<C: Clock>: ServiceLifecycle.Service where C.Durat
                 liveness.setVerdict(HealthVerdict(alive: true, reason: "scheduler running"))
                 continue
             }
-            let reason = "scheduler wedged: \(first.rawValue) has not finished a run for longer than "
+            let reason =
+                "scheduler wedged: \(first.rawValue) has not finished a run for longer than "
                 + "\(Int(tolerance.seconds)) s past its schedule"
             liveness.setVerdict(HealthVerdict(alive: false, reason: reason))
-            logger.critical("\(reason); exiting so the restart policy acts", metadata: [
-                "probe.check": "\(first.rawValue)", "probe.overdue_checks": "\(overdue.count)",
-            ])
+            logger.critical(
+                "\(reason); exiting so the restart policy acts",
+                metadata: [
+                    "probe.check": "\(first.rawValue)", "probe.overdue_checks": "\(overdue.count)",
+                ])
             onWedged(reason)
             throw WatchdogError.wedged
         }

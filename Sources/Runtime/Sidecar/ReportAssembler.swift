@@ -20,10 +20,12 @@ public actor ReportAssembler: RunObserver {
     private var tracker: CycleTracker
     private var snapshot: StatusSnapshot
 
-    public init(entries: [(id: CheckID, interval: Double)], notChecked: [NotChecked], board: StatusBoard,
-                inFlight: InFlight? = nil, alerts: (any AlertStatusProvider)? = nil, cycles: CycleEvents = CycleEvents(),
-                reports: ReportQueue? = nil, instance: String = "clearml-probe",
-                logger: Logger = Logger(label: "clearml-probe.report"), earlyRuns: EarlyRuns? = nil) {
+    public init(
+        entries: [(id: CheckID, interval: Double)], notChecked: [NotChecked], board: StatusBoard,
+        inFlight: InFlight? = nil, alerts: (any AlertStatusProvider)? = nil, cycles: CycleEvents = CycleEvents(),
+        reports: ReportQueue? = nil, instance: String = "clearml-probe",
+        logger: Logger = Logger(label: "clearml-probe.report"), earlyRuns: EarlyRuns? = nil
+    ) {
         catalogOrder = entries.map(\.id).sorted()
         order = Set(catalogOrder)
         self.notChecked = notChecked
@@ -36,39 +38,49 @@ public actor ReportAssembler: RunObserver {
         self.earlyRuns = earlyRuns
         tracker = CycleTracker(checks: entries.map(\.id))
         snapshot = StatusSnapshot(
-            cadence: Dictionary(entries.map { ($0.id, .init(intervalSeconds: $0.interval, periodSeconds: $0.interval)) },
-                                uniquingKeysWith: { first, _ in first }),
+            cadence: Dictionary(
+                entries.map { ($0.id, .init(intervalSeconds: $0.interval, periodSeconds: $0.interval)) },
+                uniquingKeysWith: { first, _ in first }),
             instance: instance)
         board.publish(snapshot)
     }
 
     public func completed(_ outcome: RunOutcome) async {
         let now = Date()
-        let previous = Dictionary((snapshot.report?.results ?? []).filter { $0.id == outcome.id }.map { ($0.key, $0.status) },
-                                  uniquingKeysWith: { first, _ in first })
+        let previous = Dictionary(
+            (snapshot.report?.results ?? []).filter { $0.id == outcome.id }.map { ($0.key, $0.status) },
+            uniquingKeysWith: { first, _ in first })
         let previousReport = snapshot.report
         if let results = outcome.results {
             logChanges(from: latest[outcome.id] ?? [], to: results)
             latest[outcome.id] = results
             for result in results { snapshot.history.record(result.key, milliseconds: result.durationMs) }
         } else {
-            logger.warning("check skipped: its previous run is still inside a C call past its deadline",
-                           metadata: ["probe.check": "\(outcome.id.rawValue)"])
+            logger.warning(
+                "check skipped: its previous run is still inside a C call past its deadline",
+                metadata: ["probe.check": "\(outcome.id.rawValue)"])
         }
         snapshot.runs += 1
-        snapshot.cadence[outcome.id, default: .init(intervalSeconds: outcome.periodSeconds, periodSeconds: outcome.periodSeconds)]
-            .periodSeconds = outcome.periodSeconds
+        snapshot.cadence[
+            outcome.id, default: .init(intervalSeconds: outcome.periodSeconds, periodSeconds: outcome.periodSeconds)
+        ]
+        .periodSeconds = outcome.periodSeconds
         snapshot.cadence[outcome.id]?.consecutiveFailures = outcome.consecutiveFailures
         snapshot.cadence[outcome.id]?.lastRunAt = now
 
         let report = merged()
         if let earlyRuns, let results = outcome.results, let start = results.map(\.startedAt).min() {
-            let wanted = EarlyRunPlan.checks(after: outcome.id, previous: previous, report: report, previousReport: previousReport)
-                .intersection(order)
+            let wanted = EarlyRunPlan.checks(
+                after: outcome.id, previous: previous, report: report, previousReport: previousReport
+            )
+            .intersection(order)
             if !wanted.isEmpty {
-                logger.debug("early runs for fresh evidence", metadata: [
-                    "probe.check": "\(outcome.id.rawValue)", "probe.early": "\(wanted.map(\.rawValue).sorted().joined(separator: ","))",
-                ])
+                logger.debug(
+                    "early runs for fresh evidence",
+                    metadata: [
+                        "probe.check": "\(outcome.id.rawValue)",
+                        "probe.early": "\(wanted.map(\.rawValue).sorted().joined(separator: ","))",
+                    ])
                 earlyRuns.request(wanted, after: start)
             }
         }
@@ -98,8 +110,9 @@ public actor ReportAssembler: RunObserver {
         let results = catalogOrder.flatMap { latest[$0] ?? [] }
         let start = results.map(\.startedAt).min() ?? Date()
         let end = results.map { $0.startedAt.addingTimeInterval($0.durationMs / 1000) }.max() ?? start
-        var report = Report(startedAt: start, durationMs: max(0, end.timeIntervalSince(start) * 1000),
-                            results: Engine.uniqueKeys(results), notChecked: notChecked)
+        var report = Report(
+            startedAt: start, durationMs: max(0, end.timeIntervalSince(start) * 1000),
+            results: Engine.uniqueKeys(results), notChecked: notChecked)
         report.merged = true
         report.pending = catalogOrder.filter { latest[$0] == nil }
         return report
@@ -115,7 +128,11 @@ public actor ReportAssembler: RunObserver {
                 "probe.duration_ms": "\(Int(result.durationMs.rounded()))",
             ]
             let message: Logger.Message = "\(result.status == .ok ? "check OK" : "check not OK"): \(result.summary)"
-            if result.status == .ok { logger.info(message, metadata: metadata) } else { logger.warning(message, metadata: metadata) }
+            if result.status == .ok {
+                logger.info(message, metadata: metadata)
+            } else {
+                logger.warning(message, metadata: metadata)
+            }
         }
     }
 }

@@ -12,8 +12,10 @@ public struct RunOutcome: Sendable {
     public var consecutiveFailures: Int
     public var backingOff: Bool
 
-    public init(id: CheckID, results: [CheckResult]?, nextInSeconds: Double, periodSeconds: Double,
-                consecutiveFailures: Int, backingOff: Bool) {
+    public init(
+        id: CheckID, results: [CheckResult]?, nextInSeconds: Double, periodSeconds: Double,
+        consecutiveFailures: Int, backingOff: Bool
+    ) {
         self.id = id
         self.results = results
         self.nextInSeconds = nextInSeconds

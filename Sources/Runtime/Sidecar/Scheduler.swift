@@ -38,11 +38,13 @@ public struct Scheduler<C: Clock>: ServiceLifecycle.Service where C.Duration == 
     /// Requests to run a check before its slot (fresh evidence for alerting).
     let earlyRuns: EarlyRuns?
 
-    public init(entries: [Entry], runner: any CheckRunner, observer: any RunObserver, clock: C,
-                policy: CadencePolicy = CadencePolicy(), maxConcurrency: Int = 4, liveness: Liveness<C>? = nil,
-                random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
-                logger: Logger = Logger(label: "clearml-probe.scheduler"), overrunGrace: Double = 0.25,
-                earlyRuns: EarlyRuns? = nil) {
+    public init(
+        entries: [Entry], runner: any CheckRunner, observer: any RunObserver, clock: C,
+        policy: CadencePolicy = CadencePolicy(), maxConcurrency: Int = 4, liveness: Liveness<C>? = nil,
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
+        logger: Logger = Logger(label: "clearml-probe.scheduler"), overrunGrace: Double = 0.25,
+        earlyRuns: EarlyRuns? = nil
+    ) {
         self.entries = entries
         self.runner = runner
         self.observer = observer
@@ -58,9 +60,11 @@ public struct Scheduler<C: Clock>: ServiceLifecycle.Service where C.Duration == 
 
     public func run() async throws {
         let limit = ConcurrencyLimit(maxConcurrency)
-        logger.info("scheduler started", metadata: [
-            "probe.checks": "\(entries.count)", "probe.max_concurrency": "\(maxConcurrency)",
-        ])
+        logger.info(
+            "scheduler started",
+            metadata: [
+                "probe.checks": "\(entries.count)", "probe.max_concurrency": "\(maxConcurrency)",
+            ])
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 for entry in entries {
@@ -95,20 +99,23 @@ public struct Scheduler<C: Clock>: ServiceLifecycle.Service where C.Duration == 
             let end = clock.now
             let previousPeriod = cadence.period(policy)
             cadence.record(failed: CheckCadence.isFailure(results))
-            let delay = cadence.delayAfterRun(runSeconds: start.duration(to: end).seconds, policy: policy, unit: random())
+            let delay = cadence.delayAfterRun(
+                runSeconds: start.duration(to: end).seconds, policy: policy, unit: random())
             next = end.advanced(by: .seconds(delay))
             liveness?.expect(entry.id, by: next.advanced(by: .seconds(entry.timeout + overrunGrace)))
             let backingOff = cadence.inBackoff(policy)
             if cadence.period(policy) != previousPeriod { logCadence(entry, cadence) }
-            await observer.completed(RunOutcome(
-                id: entry.id, results: results, nextInSeconds: delay, periodSeconds: cadence.period(policy),
-                consecutiveFailures: cadence.consecutiveFailures, backingOff: backingOff))
+            await observer.completed(
+                RunOutcome(
+                    id: entry.id, results: results, nextInSeconds: delay, periodSeconds: cadence.period(policy),
+                    consecutiveFailures: cadence.consecutiveFailures, backingOff: backingOff))
         }
     }
 
     /// Sleeps until `next`, or until an early run is requested (not before `earlyNotBefore`: one early run per
     /// interval); true when it woke for an early run. Throws when cancelled.
-    func pause(_ id: CheckID, until next: C.Instant, earlyNotBefore: C.Instant?, lastStart: Date?) async throws -> Bool {
+    func pause(_ id: CheckID, until next: C.Instant, earlyNotBefore: C.Instant?, lastStart: Date?) async throws -> Bool
+    {
         guard let earlyRuns else {
             try await clock.sleep(until: next, tolerance: nil)
             return false
@@ -155,4 +162,3 @@ public struct Scheduler<C: Clock>: ServiceLifecycle.Service where C.Duration == 
         }
     }
 }
-

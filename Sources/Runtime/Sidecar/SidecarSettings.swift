@@ -20,11 +20,14 @@ public struct SidecarSettings: Sendable {
 
     /// `listen` is `--listen`; it wins over `CLEARML_PROBE_LISTEN`. Without either: all interfaces inside a container
     /// (the stack's network reaches it; Compose publishes it on the host's 127.0.0.1 only), loopback elsewhere.
-    public static func resolve(listen: String?, stateDirectory: String?, configStateDirectory: String?,
-                               substitution: EnvironmentSubstitution = EnvironmentSubstitution(),
-                               inContainer: Bool = SidecarSettings.runningInContainer) throws(Invalid) -> SidecarSettings {
+    public static func resolve(
+        listen: String?, stateDirectory: String?, configStateDirectory: String?,
+        substitution: EnvironmentSubstitution = EnvironmentSubstitution(),
+        inContainer: Bool = SidecarSettings.runningInContainer
+    ) throws(Invalid) -> SidecarSettings {
         let environment = substitution.environment
-        let listenText = nonEmpty(listen) ?? nonEmpty(environment["CLEARML_PROBE_LISTEN"])
+        let listenText =
+            nonEmpty(listen) ?? nonEmpty(environment["CLEARML_PROBE_LISTEN"])
             ?? (inContainer ? "0.0.0.0:\(defaultPort)" : "127.0.0.1:\(defaultPort)")
         let (host, port) = try parseListen(listenText)
 
@@ -40,7 +43,8 @@ public struct SidecarSettings: Sendable {
         if (user == nil) != (password == nil) {
             throw Invalid(description: "CLEARML_PROBE_HTTP_USER and CLEARML_PROBE_HTTP_PASSWORD must be set together")
         }
-        let auth = HTTPAuth(token: token.map(Secret.init), basic: user.flatMap { user in password.map { (user, Secret($0)) } })
+        let auth = HTTPAuth(
+            token: token.map(Secret.init), basic: user.flatMap { user in password.map { (user, Secret($0)) } })
 
         let heartbeat = try url(environment, "CLEARML_PROBE_HEARTBEAT_URL")
         let methodText = (nonEmpty(environment["CLEARML_PROBE_HEARTBEAT_METHOD"]) ?? "GET").uppercased()
@@ -59,12 +63,15 @@ public struct SidecarSettings: Sendable {
         return SidecarSettings(
             listenHost: host, listenPort: port, auth: auth, heartbeatURL: heartbeat, heartbeatMethod: method,
             watchdogAlertmanagerURL: alertmanager, maxConcurrency: concurrency,
-            stateDirectory: nonEmpty(stateDirectory) ?? nonEmpty(environment["CLEARML_PROBE_STATE_DIR"]) ?? nonEmpty(configStateDirectory))
+            stateDirectory: nonEmpty(stateDirectory) ?? nonEmpty(environment["CLEARML_PROBE_STATE_DIR"])
+                ?? nonEmpty(configStateDirectory))
     }
 
     /// `HOST:PORT`, `[IPv6]:PORT` or `:PORT` (all interfaces).
     public static func parseListen(_ text: String) throws(Invalid) -> (host: String, port: Int) {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port)
+        else {
             throw Invalid(description: "listen address '\(text)' must be HOST:PORT (e.g. 127.0.0.1:\(defaultPort))")
         }
         var host = String(text[..<colon])
@@ -86,13 +93,16 @@ public struct SidecarSettings: Sendable {
     }
 
     public static var runningInContainer: Bool {
-        FileManager.default.fileExists(atPath: "/.dockerenv") || FileManager.default.fileExists(atPath: "/run/.containerenv")
+        FileManager.default.fileExists(atPath: "/.dockerenv")
+            || FileManager.default.fileExists(atPath: "/run/.containerenv")
             || ProcessInfo.processInfo.environment["container"] != nil
     }
 
     static func url(_ environment: [String: String], _ name: String) throws(Invalid) -> URL? {
         guard let text = nonEmpty(environment[name]) else { return nil }
-        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), url.host != nil else {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
+            url.host != nil
+        else {
             throw Invalid(description: "\(name) must be an http(s) URL (\(Redact.url(text)))")
         }
         return url

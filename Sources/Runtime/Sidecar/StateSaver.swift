@@ -12,8 +12,10 @@ public struct StateSaver<C: Clock>: ServiceLifecycle.Service where C.Duration ==
     let clock: C
     let logger: Logger
 
-    public init(state: ProbeState, directory: String, every: Duration = .seconds(60), clock: C,
-                logger: Logger = Logger(label: "clearml-probe.state")) {
+    public init(
+        state: ProbeState, directory: String, every: Duration = .seconds(60), clock: C,
+        logger: Logger = Logger(label: "clearml-probe.state")
+    ) {
         self.state = state
         self.directory = directory
         self.every = every
@@ -38,7 +40,9 @@ public struct StateSaver<C: Clock>: ServiceLifecycle.Service where C.Duration ==
         do {
             try await state.save(directory: directory)
         } catch {
-            logger.error("cannot save state", metadata: ["probe.state_dir": "\(directory)", "probe.error": "\(error.localizedDescription)"])
+            logger.error(
+                "cannot save state",
+                metadata: ["probe.state_dir": "\(directory)", "probe.error": "\(error.localizedDescription)"])
         }
     }
 }

@@ -9,7 +9,9 @@ public struct StatusSnapshot: Sendable {
         public var consecutiveFailures: Int
         public var lastRunAt: Date?
 
-        public init(intervalSeconds: Double, periodSeconds: Double, consecutiveFailures: Int = 0, lastRunAt: Date? = nil) {
+        public init(
+            intervalSeconds: Double, periodSeconds: Double, consecutiveFailures: Int = 0, lastRunAt: Date? = nil
+        ) {
             self.intervalSeconds = intervalSeconds
             self.periodSeconds = periodSeconds
             self.consecutiveFailures = consecutiveFailures
@@ -30,9 +32,11 @@ public struct StatusSnapshot: Sendable {
     public var startedAt: Date
     public var instance: String
 
-    public init(report: Report? = nil, history: LatencyHistory = LatencyHistory(), cadence: [CheckID: Cadence] = [:],
-                cycles: Int = 0, lastCycleAt: Date? = nil, runs: Int = 0, overruns: [CheckID: Int] = [:],
-                alerts: AlertSummary? = nil, startedAt: Date = Date(), instance: String = "clearml-probe") {
+    public init(
+        report: Report? = nil, history: LatencyHistory = LatencyHistory(), cadence: [CheckID: Cadence] = [:],
+        cycles: Int = 0, lastCycleAt: Date? = nil, runs: Int = 0, overruns: [CheckID: Int] = [:],
+        alerts: AlertSummary? = nil, startedAt: Date = Date(), instance: String = "clearml-probe"
+    ) {
         self.report = report
         self.history = history
         self.cadence = cadence

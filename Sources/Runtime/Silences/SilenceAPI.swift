@@ -60,7 +60,11 @@ public struct SilenceAPI: Sendable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case id, match, reason, createdAt = "created_at", expiresAt = "expires_at", createdBy = "created_by", active
+            case id, match, reason
+            case createdAt = "created_at"
+            case expiresAt = "expires_at"
+            case createdBy = "created_by"
+            case active
         }
     }
 
@@ -72,7 +76,10 @@ public struct SilenceAPI: Sendable {
         var `for`: String
         var reason: String
         var createdBy: String?
-        enum CodingKeys: String, CodingKey { case match, `for`, reason, createdBy = "created_by" }
+        enum CodingKeys: String, CodingKey {
+            case match, `for`, reason
+            case createdBy = "created_by"
+        }
     }
 
     /// Answers a request for `/api/silences…`, or nil for any other path.
@@ -103,12 +110,15 @@ public struct SilenceAPI: Sendable {
     }
 
     func add(_ body: Data, now: Date) -> Response {
-        guard body.count <= Self.maxBody else { return Response(status: 413, body: Self.json(Failure(error: "body too large"))) }
+        guard body.count <= Self.maxBody else {
+            return Response(status: 413, body: Self.json(Failure(error: "body too large")))
+        }
         let request: AddRequest
         do {
             request = try JSONDecoder().decode(AddRequest.self, from: body)
         } catch {
-            return Response(status: 400, body: Self.json(Failure(error: "expected {\"match\": …, \"for\": \"2h\", \"reason\": …}")))
+            return Response(
+                status: 400, body: Self.json(Failure(error: "expected {\"match\": …, \"for\": \"2h\", \"reason\": …}")))
         }
         let duration: Double
         do {
@@ -118,7 +128,9 @@ public struct SilenceAPI: Sendable {
         }
         do {
             let silence = try store.update { silences in
-                try silences.add(match: request.match, duration: duration, reason: request.reason, createdBy: request.createdBy, now: now)
+                try silences.add(
+                    match: request.match, duration: duration, reason: request.reason, createdBy: request.createdBy,
+                    now: now)
             }
             return Response(status: 201, body: Self.json(One(silence: Shown(silence, now: now))))
         } catch let failure as Silences.Failure {
@@ -147,8 +159,14 @@ public struct SilenceAPI: Sendable {
     }
 
     /// Decodes what the API returns (for the CLI).
-    public static func decodeList(_ data: Data) throws -> [Shown] { try Silences.decoder.decode(List.self, from: data).silences }
-    public static func decodeOne(_ data: Data) throws -> Shown { try Silences.decoder.decode(One.self, from: data).silence }
-    public static func decodeError(_ data: Data) -> String? { try? Silences.decoder.decode(Failure.self, from: data).error }
+    public static func decodeList(_ data: Data) throws -> [Shown] {
+        try Silences.decoder.decode(List.self, from: data).silences
+    }
+    public static func decodeOne(_ data: Data) throws -> Shown {
+        try Silences.decoder.decode(One.self, from: data).silence
+    }
+    public static func decodeError(_ data: Data) -> String? {
+        try? Silences.decoder.decode(Failure.self, from: data).error
+    }
     public static func shown(_ silence: Silence, now: Date) -> Shown { Shown(silence, now: now) }
 }

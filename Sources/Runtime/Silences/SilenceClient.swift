@@ -24,19 +24,27 @@ public enum SilenceClient {
 
     /// `--url` (the sidecar, required to answer), else `CLEARML_PROBE_LISTEN` when something answers there, else the
     /// state directory (`--state-dir` or `CLEARML_PROBE_STATE_DIR`).
-    public static func resolve(url: String?, stateDirectory: String?, environment: [String: String]) async throws -> Target {
+    public static func resolve(url: String?, stateDirectory: String?, environment: [String: String]) async throws
+        -> Target
+    {
         let substitution = EnvironmentSubstitution(environment: environment)
         let authorization = try authorizationHeader(substitution)
         if let url, !url.isEmpty {
-            guard let parsed = URL(string: url), parsed.host != nil else { throw ClientError("--url '\(Redact.url(url))' is not an http URL") }
+            guard let parsed = URL(string: url), parsed.host != nil else {
+                throw ClientError("--url '\(Redact.url(url))' is not an http URL")
+            }
             return .sidecar(base: trimmed(url), authorization: authorization)
         }
         if let listen = environment["CLEARML_PROBE_LISTEN"], !listen.isEmpty, let base = baseURL(listen: listen) {
-            let probe = await send(.sidecar(base: base, authorization: authorization), method: "GET", path: SilenceAPI.path, body: nil, timeout: 2)
+            let probe = await send(
+                .sidecar(base: base, authorization: authorization), method: "GET", path: SilenceAPI.path, body: nil,
+                timeout: 2)
             if case .success = probe { return .sidecar(base: base, authorization: authorization) }
         }
         guard let directory = stateDirectory ?? environment["CLEARML_PROBE_STATE_DIR"], !directory.isEmpty else {
-            throw ClientError("no sidecar answers and no state directory is given (use --url, --state-dir or CLEARML_PROBE_STATE_DIR)")
+            throw ClientError(
+                "no sidecar answers and no state directory is given (use --url, --state-dir or CLEARML_PROBE_STATE_DIR)"
+            )
         }
         return .file(SilenceStore(directory: directory))
     }
@@ -64,7 +72,9 @@ public enum SilenceClient {
 
     static func authorizationHeader(_ substitution: EnvironmentSubstitution) throws -> Secret? {
         do {
-            if let token = try substitution.value(of: "CLEARML_PROBE_HTTP_TOKEN"), !token.isEmpty { return Secret("Bearer \(token)") }
+            if let token = try substitution.value(of: "CLEARML_PROBE_HTTP_TOKEN"), !token.isEmpty {
+                return Secret("Bearer \(token)")
+            }
             if let user = try substitution.value(of: "CLEARML_PROBE_HTTP_USER"), !user.isEmpty {
                 let password = try substitution.value(of: "CLEARML_PROBE_HTTP_PASSWORD") ?? ""
                 return Secret("Basic " + Data("\(user):\(password)".utf8).base64EncodedString())
@@ -77,12 +87,16 @@ public enum SilenceClient {
 
     enum Answer { case success(Int, Data), failure(String) }
 
-    static func send(_ target: Target, method: String, path: String, body: Data?, timeout: Double = 10) async -> Answer {
-        guard case .sidecar(let base, let authorization) = target, let url = URL(string: base + path) else { return .failure("not a sidecar") }
+    static func send(_ target: Target, method: String, path: String, body: Data?, timeout: Double = 10) async -> Answer
+    {
+        guard case .sidecar(let base, let authorization) = target, let url = URL(string: base + path) else {
+            return .failure("not a sidecar")
+        }
         var headers: [(name: String, value: String)] = [("Accept", "application/json")]
         if body != nil { headers.append(("Content-Type", "application/json")) }
         if let authorization { headers.append(("Authorization", authorization.exposed)) }
-        let request = HTTPRequest(method: method, url: url, headers: headers, body: body, connectTimeout: min(2, timeout), timeout: timeout)
+        let request = HTTPRequest(
+            method: method, url: url, headers: headers, body: body, connectTimeout: min(2, timeout), timeout: timeout)
         switch await HTTPClient().perform(request) {
         case .success(let response): return .success(response.status, response.body)
         case .failure(let failure): return .failure(failure.description)
@@ -94,8 +108,12 @@ public enum SilenceClient {
         case .failure(let reason): throw ClientError("\(target.description): \(reason)")
         case .success(let status, let data):
             guard (200..<300).contains(status) else {
-                if status == 401 { throw ClientError("\(target.description) refused the credentials (set CLEARML_PROBE_HTTP_TOKEN)") }
-                if status == 404, path == SilenceAPI.path { throw ClientError("\(target.description) does not serve \(SilenceAPI.path)") }
+                if status == 401 {
+                    throw ClientError("\(target.description) refused the credentials (set CLEARML_PROBE_HTTP_TOKEN)")
+                }
+                if status == 404, path == SilenceAPI.path {
+                    throw ClientError("\(target.description) does not serve \(SilenceAPI.path)")
+                }
                 throw ClientError(SilenceAPI.decodeError(data) ?? "\(target.description): HTTP \(status)")
             }
             return data
@@ -105,11 +123,14 @@ public enum SilenceClient {
     public static func list(_ target: Target, now: Date = Date()) async throws -> [SilenceAPI.Shown] {
         switch target {
         case .file(let store): return try store.load().silences.map { SilenceAPI.shown($0, now: now) }
-        case .sidecar: return try SilenceAPI.decodeList(try await call(target, method: "GET", path: SilenceAPI.path, body: nil))
+        case .sidecar:
+            return try SilenceAPI.decodeList(try await call(target, method: "GET", path: SilenceAPI.path, body: nil))
         }
     }
 
-    public static func add(_ target: Target, match: String, duration: String, reason: String, createdBy: String?, now: Date = Date()) async throws -> SilenceAPI.Shown {
+    public static func add(
+        _ target: Target, match: String, duration: String, reason: String, createdBy: String?, now: Date = Date()
+    ) async throws -> SilenceAPI.Shown {
         switch target {
         case .file(let store):
             let seconds: Double
@@ -132,7 +153,8 @@ public enum SilenceClient {
             return SilenceAPI.shown(try store.update { silences in try silences.remove(id: id) }, now: now)
         case .sidecar:
             let escaped = id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id
-            return try SilenceAPI.decodeOne(try await call(target, method: "DELETE", path: SilenceAPI.path + "/" + escaped, body: nil))
+            return try SilenceAPI.decodeOne(
+                try await call(target, method: "DELETE", path: SilenceAPI.path + "/" + escaped, body: nil))
         }
     }
 
@@ -140,9 +162,12 @@ public enum SilenceClient {
     public static func describe(_ silence: SilenceAPI.Shown, now: Date) -> String {
         let utc = { (date: Date) in UTCTimestamp.minute(date) + " UTC" }
         let left = silence.expiresAt.timeIntervalSince(now)
-        let state = silence.active ? "until \(utc(silence.expiresAt)) (\(Durations.format(seconds: left.rounded())) left)"
+        let state =
+            silence.active
+            ? "until \(utc(silence.expiresAt)) (\(Durations.format(seconds: left.rounded())) left)"
             : (left <= 0 ? "expired \(utc(silence.expiresAt))" : "starts \(utc(silence.createdAt))")
         let by = silence.createdBy.map { " by \($0)" } ?? ""
-        return "\(silence.id)  \(silence.match.kind.rawValue) \(silence.match.value)  \(state)  \"\(silence.reason)\"\(by)"
+        return
+            "\(silence.id)  \(silence.match.kind.rawValue) \(silence.match.value)  \(state)  \"\(silence.reason)\"\(by)"
     }
 }

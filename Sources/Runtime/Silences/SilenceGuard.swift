@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Who may change silences through the endpoint, before `SilenceAPI` sees the request.
@@ -22,7 +23,10 @@ public struct SilenceGuard: Sendable, Equatable {
 
     public static let environmentVariable = "CLEARML_PROBE_HTTP_ALLOWED_HOSTS"
 
-    public init(listenHost: String = "127.0.0.1", extraHosts: [String] = [], machineHostName: String? = SilenceGuard.machineHostName()) {
+    public init(
+        listenHost: String = "127.0.0.1", extraHosts: [String] = [],
+        machineHostName: String? = SilenceGuard.machineHostName()
+    ) {
         var hosts: Set<String> = ["localhost", "127.0.0.1", "::1"]
         let listen = listenHost.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).lowercased()
         if !listen.isEmpty, listen != "0.0.0.0", listen != "::" { hosts.insert(listen) }
@@ -49,23 +53,34 @@ public struct SilenceGuard: Sendable, Equatable {
     public func refusal(_ request: HTTPRequestHead, auth: HTTPAuth) -> (status: Int, message: String)? {
         guard request.method != "GET", request.method != "HEAD" else { return nil }
         if !auth.isEnabled, !request.fromLoopback {
-            return (403, "changing silences from another host needs a credential: set CLEARML_PROBE_HTTP_TOKEN for the sidecar and the client")
+            return (
+                403,
+                "changing silences from another host needs a credential: set CLEARML_PROBE_HTTP_TOKEN for the sidecar and the client"
+            )
         }
         guard let hostHeader = request.header("host"), !hostHeader.isEmpty else {
             return (403, "a request that changes silences needs a Host header")
         }
         let host = Self.split(authority: hostHeader)
         guard allows(host: host.host) else {
-            return (403, "Host '\(hostHeader.prefix(100))' does not name this endpoint; add it to \(Self.environmentVariable) if it does")
+            return (
+                403,
+                "Host '\(hostHeader.prefix(100))' does not name this endpoint; add it to \(Self.environmentVariable) if it does"
+            )
         }
         if let origin = request.header("origin") {
             guard let parsed = Self.origin(origin),
-                  parsed.host == host.host, parsed.port == (host.port ?? parsed.defaultPort) else {
-                return (403, "Origin '\(origin.prefix(100))' is not this endpoint: silences cannot be changed from another site")
+                parsed.host == host.host, parsed.port == (host.port ?? parsed.defaultPort)
+            else {
+                return (
+                    403,
+                    "Origin '\(origin.prefix(100))' is not this endpoint: silences cannot be changed from another site"
+                )
             }
         }
         if request.method == "POST" || !request.body.isEmpty {
-            let type = request.header("content-type")?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+            let type = request.header("content-type")?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces)
+                .lowercased()
             guard type == "application/json" else {
                 return (415, "send the body as Content-Type: application/json")
             }

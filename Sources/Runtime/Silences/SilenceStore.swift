@@ -36,12 +36,15 @@ public struct SilenceStore: Sendable {
     public func update<T>(_ change: (inout Silences) throws -> T) throws -> T {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw StoreError(description: "cannot open \(lockPath): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw StoreError(description: "cannot open \(lockPath): \(String(cString: strerror(errno)))")
+        }
         defer { close(fd) }
         let deadline = Date().addingTimeInterval(lockTimeout)
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             guard errno == EWOULDBLOCK || errno == EINTR, Date() < deadline else {
-                throw StoreError(description: "\(lockPath) is held by another process for more than \(Int(lockTimeout)) s")
+                throw StoreError(
+                    description: "\(lockPath) is held by another process for more than \(Int(lockTimeout)) s")
             }
             usleep(20_000)
         }
