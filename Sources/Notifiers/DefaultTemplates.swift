@@ -20,331 +20,331 @@ public enum DefaultTemplates {
     }
 
     static let alertmanager = ##"""
-        {{emoji}} {{event}}: {{title}} · {{instance}}
-        {{#unconfirmed}}
-        Unconfirmed root cause: a dependency of {{service}} could not be checked.
-        {{/unconfirmed}}
-        {{summary}}
-        {{#hint}}
-        Hint: {{hint}}
-        {{/hint}}
-        {{#has_causes}}
+{{emoji}} {{event}}: {{title}} · {{instance}}
+{{#unconfirmed}}
+Unconfirmed root cause: a dependency of {{service}} could not be checked.
+{{/unconfirmed}}
+{{summary}}
+{{#hint}}
+Hint: {{hint}}
+{{/hint}}
+{{#has_causes}}
 
-        Failing checks:
-        {{#causes}}
-        - {{status}} {{key}}: {{summary}}
-        {{/causes}}
-        {{/has_causes}}
-        {{#has_symptoms}}
+Failing checks:
+{{#causes}}
+- {{status}} {{key}}: {{summary}}
+{{/causes}}
+{{/has_causes}}
+{{#has_symptoms}}
 
-        Symptoms ({{symptom_count}}):
-        {{#symptoms}}
-        - {{status}} {{key}}: {{summary}}
-        {{/symptoms}}
-        {{/has_symptoms}}
-        {{#evidence}}
+Symptoms ({{symptom_count}}):
+{{#symptoms}}
+- {{status}} {{key}}: {{summary}}
+{{/symptoms}}
+{{/has_symptoms}}
+{{#evidence}}
 
-        Evidence: {{evidence}}
-        {{/evidence}}
+Evidence: {{evidence}}
+{{/evidence}}
 
-        {{#resolved}}
-        Resolved after {{duration}} (started {{started}}).
-        {{/resolved}}
-        {{^resolved}}
-        Since {{started}} ({{duration}}).
-        {{/resolved}}
-        """##
+{{#resolved}}
+Resolved after {{duration}} (started {{started}}).
+{{/resolved}}
+{{^resolved}}
+Since {{started}} ({{duration}}).
+{{/resolved}}
+"""##
 
     static let discord = ##"""
-        {{emoji}} {{event}}: {{title}} · {{instance}}
-        {{#unconfirmed}}
-        _Unconfirmed root cause: a dependency of {{service}} could not be checked._
-        {{/unconfirmed}}
-        **{{summary}}**
-        {{#hint}}
-        Hint: {{hint}}
-        {{/hint}}
-        {{#has_causes}}
+{{emoji}} {{event}}: {{title}} · {{instance}}
+{{#unconfirmed}}
+_Unconfirmed root cause: a dependency of {{service}} could not be checked._
+{{/unconfirmed}}
+**{{summary}}**
+{{#hint}}
+Hint: {{hint}}
+{{/hint}}
+{{#has_causes}}
 
-        **Failing checks**
-        {{#causes}}
-        - {{status}} {{key}}: {{summary}}
-        {{/causes}}
-        {{/has_causes}}
-        {{#has_symptoms}}
+**Failing checks**
+{{#causes}}
+- {{status}} {{key}}: {{summary}}
+{{/causes}}
+{{/has_causes}}
+{{#has_symptoms}}
 
-        **Symptoms ({{symptom_count}})**
-        {{#symptoms}}
-        - {{status}} {{key}}: {{summary}}
-        {{/symptoms}}
-        {{/has_symptoms}}
-        {{#evidence}}
+**Symptoms ({{symptom_count}})**
+{{#symptoms}}
+- {{status}} {{key}}: {{summary}}
+{{/symptoms}}
+{{/has_symptoms}}
+{{#evidence}}
 
-        Evidence: {{evidence}}
-        {{/evidence}}
+Evidence: {{evidence}}
+{{/evidence}}
 
-        {{#resolved}}
-        Resolved after {{duration}} (started {{started}}).
-        {{/resolved}}
-        {{^resolved}}
-        Since {{started}} ({{duration}}).
-        {{/resolved}}
-        """##
+{{#resolved}}
+Resolved after {{duration}} (started {{started}}).
+{{/resolved}}
+{{^resolved}}
+Since {{started}} ({{duration}}).
+{{/resolved}}
+"""##
 
     static let googlechat = ##"""
-        {{emoji}} <b>{{event}}</b>: {{title}} · {{instance}}
-        {{#unconfirmed}}
-        <i>Unconfirmed root cause: a dependency of {{service}} could not be checked.</i>
-        {{/unconfirmed}}
-        <b>{{summary}}</b>
-        {{#hint}}
-        Hint: {{hint}}
-        {{/hint}}
-        {{#has_causes}}
+{{emoji}} <b>{{event}}</b>: {{title}} · {{instance}}
+{{#unconfirmed}}
+<i>Unconfirmed root cause: a dependency of {{service}} could not be checked.</i>
+{{/unconfirmed}}
+<b>{{summary}}</b>
+{{#hint}}
+Hint: {{hint}}
+{{/hint}}
+{{#has_causes}}
 
-        <b>Failing checks</b>
-        {{#causes}}
-        • {{status}} <i>{{key}}</i>: {{summary}}
-        {{/causes}}
-        {{/has_causes}}
-        {{#has_symptoms}}
+<b>Failing checks</b>
+{{#causes}}
+• {{status}} <i>{{key}}</i>: {{summary}}
+{{/causes}}
+{{/has_causes}}
+{{#has_symptoms}}
 
-        <b>Symptoms ({{symptom_count}})</b>
-        {{#symptoms}}
-        • {{status}} <i>{{key}}</i>: {{summary}}
-        {{/symptoms}}
-        {{/has_symptoms}}
-        {{#evidence}}
+<b>Symptoms ({{symptom_count}})</b>
+{{#symptoms}}
+• {{status}} <i>{{key}}</i>: {{summary}}
+{{/symptoms}}
+{{/has_symptoms}}
+{{#evidence}}
 
-        Evidence: <i>{{evidence}}</i>
-        {{/evidence}}
+Evidence: <i>{{evidence}}</i>
+{{/evidence}}
 
-        {{#resolved}}
-        Resolved after {{duration}} (started {{started}}).
-        {{/resolved}}
-        {{^resolved}}
-        Since {{started}} ({{duration}}).
-        {{/resolved}}
-        """##
+{{#resolved}}
+Resolved after {{duration}} (started {{started}}).
+{{/resolved}}
+{{^resolved}}
+Since {{started}} ({{duration}}).
+{{/resolved}}
+"""##
 
     static let mattermost = ##"""
-        {{emoji}} {{event}}: {{title}} · {{instance}}
-        {{#unconfirmed}}
-        _Unconfirmed root cause: a dependency of {{service}} could not be checked._
-        {{/unconfirmed}}
-        **{{summary}}**
-        {{#hint}}
-        Hint: {{hint}}
-        {{/hint}}
-        {{#has_causes}}
+{{emoji}} {{event}}: {{title}} · {{instance}}
+{{#unconfirmed}}
+_Unconfirmed root cause: a dependency of {{service}} could not be checked._
+{{/unconfirmed}}
+**{{summary}}**
+{{#hint}}
+Hint: {{hint}}
+{{/hint}}
+{{#has_causes}}
 
-        **Failing checks**
-        {{#causes}}
-        - {{status}} {{key}}: {{summary}}
-        {{/causes}}
-        {{/has_causes}}
-        {{#has_symptoms}}
+**Failing checks**
+{{#causes}}
+- {{status}} {{key}}: {{summary}}
+{{/causes}}
+{{/has_causes}}
+{{#has_symptoms}}
 
-        **Symptoms ({{symptom_count}})**
-        {{#symptoms}}
-        - {{status}} {{key}}: {{summary}}
-        {{/symptoms}}
-        {{/has_symptoms}}
-        {{#evidence}}
+**Symptoms ({{symptom_count}})**
+{{#symptoms}}
+- {{status}} {{key}}: {{summary}}
+{{/symptoms}}
+{{/has_symptoms}}
+{{#evidence}}
 
-        Evidence: {{evidence}}
-        {{/evidence}}
+Evidence: {{evidence}}
+{{/evidence}}
 
-        {{#resolved}}
-        Resolved after {{duration}} (started {{started}}).
-        {{/resolved}}
-        {{^resolved}}
-        Since {{started}} ({{duration}}).
-        {{/resolved}}
-        """##
+{{#resolved}}
+Resolved after {{duration}} (started {{started}}).
+{{/resolved}}
+{{^resolved}}
+Since {{started}} ({{duration}}).
+{{/resolved}}
+"""##
 
     static let pagerduty = ##"""
-        {{emoji}} {{event}}: {{title}} · {{instance}}
-        {{#unconfirmed}}
-        Unconfirmed root cause: a dependency of {{service}} could not be checked.
-        {{/unconfirmed}}
-        {{summary}}
-        {{#hint}}
-        Hint: {{hint}}
-        {{/hint}}
-        {{#has_causes}}
+{{emoji}} {{event}}: {{title}} · {{instance}}
+{{#unconfirmed}}
+Unconfirmed root cause: a dependency of {{service}} could not be checked.
+{{/unconfirmed}}
+{{summary}}
+{{#hint}}
+Hint: {{hint}}
+{{/hint}}
+{{#has_causes}}
 
-        Failing checks:
-        {{#causes}}
-        - {{status}} {{key}}: {{summary}}
-        {{/causes}}
-        {{/has_causes}}
-        {{#has_symptoms}}
+Failing checks:
+{{#causes}}
+- {{status}} {{key}}: {{summary}}
+{{/causes}}
+{{/has_causes}}
+{{#has_symptoms}}
 
-        Symptoms ({{symptom_count}}):
-        {{#symptoms}}
-        - {{status}} {{key}}: {{summary}}
-        {{/symptoms}}
-        {{/has_symptoms}}
-        {{#evidence}}
+Symptoms ({{symptom_count}}):
+{{#symptoms}}
+- {{status}} {{key}}: {{summary}}
+{{/symptoms}}
+{{/has_symptoms}}
+{{#evidence}}
 
-        Evidence: {{evidence}}
-        {{/evidence}}
+Evidence: {{evidence}}
+{{/evidence}}
 
-        {{#resolved}}
-        Resolved after {{duration}} (started {{started}}).
-        {{/resolved}}
-        {{^resolved}}
-        Since {{started}} ({{duration}}).
-        {{/resolved}}
-        """##
+{{#resolved}}
+Resolved after {{duration}} (started {{started}}).
+{{/resolved}}
+{{^resolved}}
+Since {{started}} ({{duration}}).
+{{/resolved}}
+"""##
 
     static let slack = ##"""
-        {{emoji}} {{event}}: {{title}}
-        {{#test}}
-        {{summary}}
-        {{/test}}
-        {{#resolved}}
-        {{summary}}
-        {{/resolved}}
-        {{^resolved}}
-        {{^test}}
-        *{{#unconfirmed}}Unconfirmed root cause{{/unconfirmed}}{{^unconfirmed}}Root cause{{/unconfirmed}}:* {{service}} — {{summary}}
-        {{#evidence}}
+{{emoji}} {{event}}: {{title}}
+{{#test}}
+{{summary}}
+{{/test}}
+{{#resolved}}
+{{summary}}
+{{/resolved}}
+{{^resolved}}
+{{^test}}
+*{{#unconfirmed}}Unconfirmed root cause{{/unconfirmed}}{{^unconfirmed}}Root cause{{/unconfirmed}}:* {{service}} — {{summary}}
+{{#evidence}}
 
-        *Evidence*
-        ```{{evidence}}```
-        {{/evidence}}
-        {{#hint}}
+*Evidence*
+```{{evidence}}```
+{{/evidence}}
+{{#hint}}
 
-        *Fix:* {{hint}}
-        {{/hint}}
-        {{/test}}
-        {{/resolved}}
-        {{#has_causes}}
+*Fix:* {{hint}}
+{{/hint}}
+{{/test}}
+{{/resolved}}
+{{#has_causes}}
 
-        {{#resolved}}*Checks of {{service}} now*{{/resolved}}{{^resolved}}*Failing checks of {{service}}*{{/resolved}}
-        {{#causes}}
-        • `{{key}}` *{{status_word}}* — {{summary}}
-        {{/causes}}
-        {{/has_causes}}
-        {{#has_symptoms}}
+{{#resolved}}*Checks of {{service}} now*{{/resolved}}{{^resolved}}*Failing checks of {{service}}*{{/resolved}}
+{{#causes}}
+• `{{key}}` *{{status_word}}* — {{summary}}
+{{/causes}}
+{{/has_causes}}
+{{#has_symptoms}}
 
-        *Symptoms ({{symptom_count}})* — caused by this, they do not page on their own
-        {{#symptoms}}
-        • `{{key}}` *{{status_word}}* — {{summary}}
-        {{/symptoms}}
-        {{/has_symptoms}}
-        """##
+*Symptoms ({{symptom_count}})* — caused by this, they do not page on their own
+{{#symptoms}}
+• `{{key}}` *{{status_word}}* — {{summary}}
+{{/symptoms}}
+{{/has_symptoms}}
+"""##
 
     static let teams = ##"""
-        {{emoji}} {{event}}: {{title}} · {{instance}}
-        {{#unconfirmed}}
-        _Unconfirmed root cause: a dependency of {{service}} could not be checked._
-        {{/unconfirmed}}
-        **{{summary}}**
-        {{#hint}}
-        Hint: {{hint}}
-        {{/hint}}
-        {{#has_causes}}
+{{emoji}} {{event}}: {{title}} · {{instance}}
+{{#unconfirmed}}
+_Unconfirmed root cause: a dependency of {{service}} could not be checked._
+{{/unconfirmed}}
+**{{summary}}**
+{{#hint}}
+Hint: {{hint}}
+{{/hint}}
+{{#has_causes}}
 
-        **Failing checks**
-        {{#causes}}
-        - {{status}} `{{key}}`: {{summary}}
-        {{/causes}}
-        {{/has_causes}}
-        {{#has_symptoms}}
+**Failing checks**
+{{#causes}}
+- {{status}} `{{key}}`: {{summary}}
+{{/causes}}
+{{/has_causes}}
+{{#has_symptoms}}
 
-        **Symptoms ({{symptom_count}})**
-        {{#symptoms}}
-        - {{status}} `{{key}}`: {{summary}}
-        {{/symptoms}}
-        {{/has_symptoms}}
-        {{#evidence}}
+**Symptoms ({{symptom_count}})**
+{{#symptoms}}
+- {{status}} `{{key}}`: {{summary}}
+{{/symptoms}}
+{{/has_symptoms}}
+{{#evidence}}
 
-        Evidence: `{{evidence}}`
-        {{/evidence}}
+Evidence: `{{evidence}}`
+{{/evidence}}
 
-        {{#resolved}}
-        Resolved after {{duration}} (started {{started}}).
-        {{/resolved}}
-        {{^resolved}}
-        Since {{started}} ({{duration}}).
-        {{/resolved}}
-        """##
+{{#resolved}}
+Resolved after {{duration}} (started {{started}}).
+{{/resolved}}
+{{^resolved}}
+Since {{started}} ({{duration}}).
+{{/resolved}}
+"""##
 
     static let telegram = ##"""
-        {{emoji}} <b>{{event}}</b>: {{title}} · {{instance}}
-        {{#unconfirmed}}
-        <i>Unconfirmed root cause: a dependency of {{service}} could not be checked.</i>
-        {{/unconfirmed}}
-        <b>{{summary}}</b>
-        {{#hint}}
-        Hint: {{hint}}
-        {{/hint}}
-        {{#has_causes}}
+{{emoji}} <b>{{event}}</b>: {{title}} · {{instance}}
+{{#unconfirmed}}
+<i>Unconfirmed root cause: a dependency of {{service}} could not be checked.</i>
+{{/unconfirmed}}
+<b>{{summary}}</b>
+{{#hint}}
+Hint: {{hint}}
+{{/hint}}
+{{#has_causes}}
 
-        <b>Failing checks</b>
-        {{#causes}}
-        • {{status}} <code>{{key}}</code>: {{summary}}
-        {{/causes}}
-        {{/has_causes}}
-        {{#has_symptoms}}
+<b>Failing checks</b>
+{{#causes}}
+• {{status}} <code>{{key}}</code>: {{summary}}
+{{/causes}}
+{{/has_causes}}
+{{#has_symptoms}}
 
-        <b>Symptoms ({{symptom_count}})</b>
-        {{#symptoms}}
-        • {{status}} <code>{{key}}</code>: {{summary}}
-        {{/symptoms}}
-        {{/has_symptoms}}
-        {{#evidence}}
+<b>Symptoms ({{symptom_count}})</b>
+{{#symptoms}}
+• {{status}} <code>{{key}}</code>: {{summary}}
+{{/symptoms}}
+{{/has_symptoms}}
+{{#evidence}}
 
-        Evidence: <code>{{evidence}}</code>
-        {{/evidence}}
+Evidence: <code>{{evidence}}</code>
+{{/evidence}}
 
-        {{#resolved}}
-        Resolved after {{duration}} (started {{started}}).
-        {{/resolved}}
-        {{^resolved}}
-        Since {{started}} ({{duration}}).
-        {{/resolved}}
-        {{#status_url}}
-        <a href="{{status_url}}">Status page</a>
-        {{/status_url}}
-        """##
+{{#resolved}}
+Resolved after {{duration}} (started {{started}}).
+{{/resolved}}
+{{^resolved}}
+Since {{started}} ({{duration}}).
+{{/resolved}}
+{{#status_url}}
+<a href="{{status_url}}">Status page</a>
+{{/status_url}}
+"""##
 
     static let webhook = ##"""
-        {{emoji}} {{event}}: {{title}} · {{instance}}
-        {{#unconfirmed}}
-        Unconfirmed root cause: a dependency of {{service}} could not be checked.
-        {{/unconfirmed}}
-        {{summary}}
-        {{#hint}}
-        Hint: {{hint}}
-        {{/hint}}
-        {{#has_causes}}
+{{emoji}} {{event}}: {{title}} · {{instance}}
+{{#unconfirmed}}
+Unconfirmed root cause: a dependency of {{service}} could not be checked.
+{{/unconfirmed}}
+{{summary}}
+{{#hint}}
+Hint: {{hint}}
+{{/hint}}
+{{#has_causes}}
 
-        Failing checks:
-        {{#causes}}
-        - {{status}} {{key}}: {{summary}}
-        {{/causes}}
-        {{/has_causes}}
-        {{#has_symptoms}}
+Failing checks:
+{{#causes}}
+- {{status}} {{key}}: {{summary}}
+{{/causes}}
+{{/has_causes}}
+{{#has_symptoms}}
 
-        Symptoms ({{symptom_count}}):
-        {{#symptoms}}
-        - {{status}} {{key}}: {{summary}}
-        {{/symptoms}}
-        {{/has_symptoms}}
-        {{#evidence}}
+Symptoms ({{symptom_count}}):
+{{#symptoms}}
+- {{status}} {{key}}: {{summary}}
+{{/symptoms}}
+{{/has_symptoms}}
+{{#evidence}}
 
-        Evidence: {{evidence}}
-        {{/evidence}}
+Evidence: {{evidence}}
+{{/evidence}}
 
-        {{#resolved}}
-        Resolved after {{duration}} (started {{started}}).
-        {{/resolved}}
-        {{^resolved}}
-        Since {{started}} ({{duration}}).
-        {{/resolved}}
-        """##
+{{#resolved}}
+Resolved after {{duration}} (started {{started}}).
+{{/resolved}}
+{{^resolved}}
+Since {{started}} ({{duration}}).
+{{/resolved}}
+"""##
 }

@@ -4,167 +4,167 @@
 public enum DefaultConfig {
     public static let path = "probes/clearml.yaml"
     public static let yaml = #"""
-        # clearml-probe: what to check and how.
-        #
-        # Every value may use ${VAR} or ${VAR:-default}; ${NAME} falls back to the content of the file named by NAME_FILE
-        # (Docker secrets). The defaults match compose/, so the sidecar needs nothing but credentials. This file is also
-        # built into the binary: `clearml-probe run` works from any folder. Strict: an unknown key is an error.
+# clearml-probe: what to check and how.
+#
+# Every value may use ${VAR} or ${VAR:-default}; ${NAME} falls back to the content of the file named by NAME_FILE
+# (Docker secrets). The defaults match compose/, so the sidecar needs nothing but credentials. This file is also
+# built into the binary: `clearml-probe run` works from any folder. Strict: an unknown key is an error.
 
-        probe:
-          # Names what the probe writes (.clearml-probe/<instance>/ on the fileserver, clearml-probe:<instance>: keys in Redis).
-          instance: ${CLEARML_PROBE_INSTANCE:-clearml-probe}
-          # Default deadline of one check (its steps share it), cadence in the sidecar, and when "slow" becomes a warning.
-          timeout: ${CLEARML_PROBE_TIMEOUT:-3s}
-          interval: ${CLEARML_PROBE_INTERVAL:-30s}
-          slow: ${CLEARML_PROBE_SLOW:-1s}
-          state_dir: ${CLEARML_PROBE_STATE_DIR:-}
+probe:
+  # Names what the probe writes (.clearml-probe/<instance>/ on the fileserver, clearml-probe:<instance>: keys in Redis).
+  instance: ${CLEARML_PROBE_INSTANCE:-clearml-probe}
+  # Default deadline of one check (its steps share it), cadence in the sidecar, and when "slow" becomes a warning.
+  timeout: ${CLEARML_PROBE_TIMEOUT:-3s}
+  interval: ${CLEARML_PROBE_INTERVAL:-30s}
+  slow: ${CLEARML_PROBE_SLOW:-1s}
+  state_dir: ${CLEARML_PROBE_STATE_DIR:-}
 
-        # Public addresses, as ClearML's SDK knows them (through the ingress). Empty: the ingress checks are not run.
-        ingress:
-          web_url: ${CLEARML_WEB_HOST:-}
-          api_url: ${CLEARML_API_HOST:-}
-          files_url: ${CLEARML_FILES_HOST:-}
-          # host:port of the ingress as seen from the probe; Host and TLS keep the public name (libcurl's connect-to).
-          connect_to: ${CLEARML_PROBE_INGRESS_CONNECT_TO:-}
-          ca_file: ${CLEARML_PROBE_CA_FILE:-}
-          insecure: false
+# Public addresses, as ClearML's SDK knows them (through the ingress). Empty: the ingress checks are not run.
+ingress:
+  web_url: ${CLEARML_WEB_HOST:-}
+  api_url: ${CLEARML_API_HOST:-}
+  files_url: ${CLEARML_FILES_HOST:-}
+  # host:port of the ingress as seen from the probe; Host and TLS keep the public name (libcurl's connect-to).
+  connect_to: ${CLEARML_PROBE_INGRESS_CONNECT_TO:-}
+  ca_file: ${CLEARML_PROBE_CA_FILE:-}
+  insecure: false
 
-        # Direct service addresses (inside the stack's networks).
-        services:
-          apiserver_url: ${CLEARML_PROBE_APISERVER_URL:-http://apiserver:8008}
-          webserver_url: ${CLEARML_PROBE_WEBSERVER_URL:-http://webserver:80}
-          fileserver_url: ${CLEARML_PROBE_FILESERVER_URL:-http://fileserver:8081}
+# Direct service addresses (inside the stack's networks).
+services:
+  apiserver_url: ${CLEARML_PROBE_APISERVER_URL:-http://apiserver:8008}
+  webserver_url: ${CLEARML_PROBE_WEBSERVER_URL:-http://webserver:80}
+  fileserver_url: ${CLEARML_PROBE_FILESERVER_URL:-http://fileserver:8081}
 
-        # The probe's own ClearML identity (a dedicated fixed user `clearml-probe` in compose/).
-        credentials:
-          access_key: ${CLEARML_API_ACCESS_KEY:-}
-          secret_key: ${CLEARML_API_SECRET_KEY:-}
-          # The session token is kept in memory only and reused this long: a login at most this often (each Basic login of
-          # a non-fixed user writes last_used in Mongo). Never auth.logout: each logout grows Redis' revoked_tokens.
-          token_reuse: 10m
-          # expiration_sec asked of auth.login (ClearML's default is 30 days): a leaked token dies soon.
-          token_lifetime: 1h
+# The probe's own ClearML identity (a dedicated fixed user `clearml-probe` in compose/).
+credentials:
+  access_key: ${CLEARML_API_ACCESS_KEY:-}
+  secret_key: ${CLEARML_API_SECRET_KEY:-}
+  # The session token is kept in memory only and reused this long: a login at most this often (each Basic login of
+  # a non-fixed user writes last_used in Mongo). Never auth.logout: each logout grows Redis' revoked_tokens.
+  token_reuse: 10m
+  # expiration_sec asked of auth.login (ClearML's default is 30 days): a leaked token dies soon.
+  token_lifetime: 1h
 
-        # Data stores, addressed as the apiserver addresses them (its own environment variables), defaulting to the compose
-        # service names. Empty host/uri: that store's checks are not run. Secrets also come from NAME_FILE.
-        mongo:
-          # A full connection string wins (it may carry user:password@); else host and port.
-          uri: ${CLEARML_MONGODB_SERVICE_CONNECTION_STRING:-mongodb://${CLEARML_MONGODB_SERVICE_HOST:-mongo}:${CLEARML_MONGODB_SERVICE_PORT:-27017}/}
-        redis:
-          host: ${CLEARML_REDIS_SERVICE_HOST:-redis}
-          port: ${CLEARML_REDIS_SERVICE_PORT:-6379}
-          # An ACL user (Redis 6+); empty: AUTH with the password alone.
-          username: ${CLEARML_PROBE_REDIS_USERNAME:-}
-          password: ${CLEARML_REDIS_SERVICE_PASSWORD:-}
-          db: 0
-        elasticsearch:
-          host: ${CLEARML_ELASTIC_SERVICE_HOST:-elasticsearch}
-          port: ${CLEARML_ELASTIC_SERVICE_PORT:-9200}
-          scheme: http
-          username: ${CLEARML_ELASTIC_SERVICE_USERNAME:-}
-          password: ${CLEARML_ELASTIC_SERVICE_PASSWORD:-}
+# Data stores, addressed as the apiserver addresses them (its own environment variables), defaulting to the compose
+# service names. Empty host/uri: that store's checks are not run. Secrets also come from NAME_FILE.
+mongo:
+  # A full connection string wins (it may carry user:password@); else host and port.
+  uri: ${CLEARML_MONGODB_SERVICE_CONNECTION_STRING:-mongodb://${CLEARML_MONGODB_SERVICE_HOST:-mongo}:${CLEARML_MONGODB_SERVICE_PORT:-27017}/}
+redis:
+  host: ${CLEARML_REDIS_SERVICE_HOST:-redis}
+  port: ${CLEARML_REDIS_SERVICE_PORT:-6379}
+  # An ACL user (Redis 6+); empty: AUTH with the password alone.
+  username: ${CLEARML_PROBE_REDIS_USERNAME:-}
+  password: ${CLEARML_REDIS_SERVICE_PASSWORD:-}
+  db: 0
+elasticsearch:
+  host: ${CLEARML_ELASTIC_SERVICE_HOST:-elasticsearch}
+  port: ${CLEARML_ELASTIC_SERVICE_PORT:-9200}
+  scheme: http
+  username: ${CLEARML_ELASTIC_SERVICE_USERNAME:-}
+  password: ${CLEARML_ELASTIC_SERVICE_PASSWORD:-}
 
-        checks:
-          ingress.routes:
-            routes: [web, api, files]
-          ingress.tls:
-            warning_days: 20
-            critical_days: 3
-          ingress.headers:
-            missing_status: warning
-          # The head of an upload (Content-Length expected_upload, Expect: 100-continue) to the files host and no body:
-          # nginx refuses one above client_max_body_size with 413 at once. Nothing is uploaded or stored.
-          ingress.upload_limit:
-            expected_upload: ${CLEARML_PROBE_EXPECTED_UPLOAD:-512mb}
-          apiserver.ping: {}
-          # auth.login → queues.get_all (Bearer) → server.info; direct and through the ingress.
-          apiserver.auth: {}
-          # login.supported_modes (no credentials): fixed users enforced, no guest, no Elasticsearch startup errors.
-          apiserver.login_mode:
-            expect_fixed_users: ${CLEARML_PROBE_EXPECT_FIXED_USERS:-true}
-            guest_status: warning
-          webserver.ui: {}
-          # The browser's path (reads only): CORS preflights from the web origin to the api and files hosts (when they are
-          # other origins), configuration.json's apiBaseUrl/fileBaseUrl, and the UI page's first script. `origin` defaults to
-          # the web host's (CLEARML_WEB_HOST, else the webserver's).
-          webserver.browser: {}
-          # Writes (skipped by --read-only): .clearml-probe/<instance>/<target>-<unique>.bin, deleted again; never /delete_many.
-          fileserver.roundtrip:
-            size_bytes: 4096
-            # A token the fileserver has not seen (validated through the apiserver, one key in Redis db 8) this often,
-            # plus a random part of the jitter; otherwise the token it already validated.
-            fresh_token_every: 10m
-            fresh_token_jitter: 5m
-            # Each file is also read with the login cookie only, as the web UI loads plots and debug samples.
-            cookie_name: clearml_token_basic
-          # statvfs of a read-only mount of the fileserver's storage (/mnt/fileserver) in the probe; empty: not run.
-          fileserver.volume:
-            path: ${CLEARML_PROBE_FILESERVER_VOLUME:-}
-            warning_free_percent: 20
-            critical_free_percent: 10
-            critical_free: 1gb
-          agents.workers:
-            # Queue: least number of workers listening to it; {} when the stack runs without agents.
-            expected: {services: 1}
-            max_age: 10m
-            # Largest workers.get_all reply read (0.5-1.5 KB per worker); a bigger one is a finding naming this key.
-            max_reply: 16mb
-          queues.backlog:
-            # A task waiting longer than this (while a worker listens) is a warning.
-            max_wait: 30m
-            # Waiting tasks and no worker listening: warning or critical.
-            no_worker_status: warning
-            worker_max_age: 10m
-            max_task_entries: 100
-            # Largest queues.get_all / workers.get_all reply read; a bigger one is a finding naming this key.
-            max_reply: 16mb
-            max_queues: 50
-          # Running (in_progress) tasks without an update for longer than max_silence: one tasks.get_all of at most
-          # max_tasks ids and update times, oldest first. The apiserver's own watchdog stops such tasks after 2 h.
-          tasks.stale:
-            max_silence: ${CLEARML_PROBE_TASK_MAX_SILENCE:-1h}
-            max_tasks: 100
-            status: warning
-            max_reply: 4mb
-          # Data layer (thresholds from docs/data-stores.md). Writes go only to probe-owned names: docs/footprint.md.
-          mongo.ping: {}
-          mongo.write:
-            wtimeout: 1s
-            ttl: 1h
-          mongo.status:
-            connections_warning_percent: 80
-            replication_lag_critical: 10s
-            disk_warning_free_percent: 20
-            disk_critical_free_percent: 10
-            # The probe's sentinel document {_id: "<instance>:sentinel"} in clearml_probe.probe (no createdAt, so the TTL
-            # index never expires it; inserted once with w:majority; never under --read-only): gone after it was there =
-            # MongoDB came back empty, critical for data_loss_hold.
-            sentinel: true
-            data_loss_hold: 1h
-          redis.latency:
-            pings: 20
-            sample_interval: 10ms
-            p99_warning: 100ms
-          redis.write:
-            key_ttl: 60s
-          redis.status:
-            memory_warning_percent: 90
-            clients_warning_percent: 90
-            maxmemory_policy: noeviction
-            # The probe's sentinel key clearml-probe:<instance>:sentinel (no TTL, written once; never under --read-only):
-            # gone after it was there = Redis came back empty, critical for data_loss_hold.
-            sentinel: true
-            data_loss_hold: 1h
-          elasticsearch.health:
-            heap_warning_percent: 80
-            heap_critical_percent: 90
-            disk_warning_free_percent: 20
-            disk_critical_free_percent: 10
-            # Writes waiting in a node's write thread-pool queue (ClearML's events wait there before rejections start).
-            write_queue_warning: 200
-            write_queue_critical: 2000
-            index_patterns: [events-*, queue_metrics_*, worker_stats_*]
-            settings_cache: 5m
-            health_wait: 0s
-        """#
+checks:
+  ingress.routes:
+    routes: [web, api, files]
+  ingress.tls:
+    warning_days: 20
+    critical_days: 3
+  ingress.headers:
+    missing_status: warning
+  # The head of an upload (Content-Length expected_upload, Expect: 100-continue) to the files host and no body:
+  # nginx refuses one above client_max_body_size with 413 at once. Nothing is uploaded or stored.
+  ingress.upload_limit:
+    expected_upload: ${CLEARML_PROBE_EXPECTED_UPLOAD:-512mb}
+  apiserver.ping: {}
+  # auth.login → queues.get_all (Bearer) → server.info; direct and through the ingress.
+  apiserver.auth: {}
+  # login.supported_modes (no credentials): fixed users enforced, no guest, no Elasticsearch startup errors.
+  apiserver.login_mode:
+    expect_fixed_users: ${CLEARML_PROBE_EXPECT_FIXED_USERS:-true}
+    guest_status: warning
+  webserver.ui: {}
+  # The browser's path (reads only): CORS preflights from the web origin to the api and files hosts (when they are
+  # other origins), configuration.json's apiBaseUrl/fileBaseUrl, and the UI page's first script. `origin` defaults to
+  # the web host's (CLEARML_WEB_HOST, else the webserver's).
+  webserver.browser: {}
+  # Writes (skipped by --read-only): .clearml-probe/<instance>/<target>-<unique>.bin, deleted again; never /delete_many.
+  fileserver.roundtrip:
+    size_bytes: 4096
+    # A token the fileserver has not seen (validated through the apiserver, one key in Redis db 8) this often,
+    # plus a random part of the jitter; otherwise the token it already validated.
+    fresh_token_every: 10m
+    fresh_token_jitter: 5m
+    # Each file is also read with the login cookie only, as the web UI loads plots and debug samples.
+    cookie_name: clearml_token_basic
+  # statvfs of a read-only mount of the fileserver's storage (/mnt/fileserver) in the probe; empty: not run.
+  fileserver.volume:
+    path: ${CLEARML_PROBE_FILESERVER_VOLUME:-}
+    warning_free_percent: 20
+    critical_free_percent: 10
+    critical_free: 1gb
+  agents.workers:
+    # Queue: least number of workers listening to it; {} when the stack runs without agents.
+    expected: {services: 1}
+    max_age: 10m
+    # Largest workers.get_all reply read (0.5-1.5 KB per worker); a bigger one is a finding naming this key.
+    max_reply: 16mb
+  queues.backlog:
+    # A task waiting longer than this (while a worker listens) is a warning.
+    max_wait: 30m
+    # Waiting tasks and no worker listening: warning or critical.
+    no_worker_status: warning
+    worker_max_age: 10m
+    max_task_entries: 100
+    # Largest queues.get_all / workers.get_all reply read; a bigger one is a finding naming this key.
+    max_reply: 16mb
+    max_queues: 50
+  # Running (in_progress) tasks without an update for longer than max_silence: one tasks.get_all of at most
+  # max_tasks ids and update times, oldest first. The apiserver's own watchdog stops such tasks after 2 h.
+  tasks.stale:
+    max_silence: ${CLEARML_PROBE_TASK_MAX_SILENCE:-1h}
+    max_tasks: 100
+    status: warning
+    max_reply: 4mb
+  # Data layer (thresholds from docs/data-stores.md). Writes go only to probe-owned names: docs/footprint.md.
+  mongo.ping: {}
+  mongo.write:
+    wtimeout: 1s
+    ttl: 1h
+  mongo.status:
+    connections_warning_percent: 80
+    replication_lag_critical: 10s
+    disk_warning_free_percent: 20
+    disk_critical_free_percent: 10
+    # The probe's sentinel document {_id: "<instance>:sentinel"} in clearml_probe.probe (no createdAt, so the TTL
+    # index never expires it; inserted once with w:majority; never under --read-only): gone after it was there =
+    # MongoDB came back empty, critical for data_loss_hold.
+    sentinel: true
+    data_loss_hold: 1h
+  redis.latency:
+    pings: 20
+    sample_interval: 10ms
+    p99_warning: 100ms
+  redis.write:
+    key_ttl: 60s
+  redis.status:
+    memory_warning_percent: 90
+    clients_warning_percent: 90
+    maxmemory_policy: noeviction
+    # The probe's sentinel key clearml-probe:<instance>:sentinel (no TTL, written once; never under --read-only):
+    # gone after it was there = Redis came back empty, critical for data_loss_hold.
+    sentinel: true
+    data_loss_hold: 1h
+  elasticsearch.health:
+    heap_warning_percent: 80
+    heap_critical_percent: 90
+    disk_warning_free_percent: 20
+    disk_critical_free_percent: 10
+    # Writes waiting in a node's write thread-pool queue (ClearML's events wait there before rejections start).
+    write_queue_warning: 200
+    write_queue_critical: 2000
+    index_patterns: [events-*, queue_metrics_*, worker_stats_*]
+    settings_cache: 5m
+    health_wait: 0s
+"""#
 }
