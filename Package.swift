@@ -20,9 +20,10 @@ let package = Package(
         .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
         .systemLibrary(name: "CMongoc", pkgConfig: "libmongoc-1.0", providers: [.apt(["libmongoc-dev"])]),
+        .systemLibrary(name: "CMalloc"),
 
         .target(name: "ProbeCore", dependencies: [.product(name: "Yams", package: "Yams")]),
-        .target(name: "NativeClients", dependencies: ["CCurl", "CHiredis", "CMongoc", "ProbeCore"]),
+        .target(name: "NativeClients", dependencies: ["CCurl", "CHiredis", "CMongoc", "CMalloc", "ProbeCore"]),
         .target(name: "Probes", dependencies: ["ProbeCore", "NativeClients"]),
         .target(name: "Notifiers", dependencies: ["ProbeCore", .product(name: "Mustache", package: "swift-mustache")]),
         .target(

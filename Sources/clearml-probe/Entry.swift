@@ -1,11 +1,13 @@
 import ArgumentParser
 import Foundation
+import NativeClients
 
 /// The entry point: exit codes follow the monitoring-plugin convention, so a usage error exits 3 (UNKNOWN), not the
 /// parser's 64.
 @main
 enum Entry {
     static func main() async {
+        MallocArenas.limit()
         do {
             var command = try ClearMLProbe.parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
