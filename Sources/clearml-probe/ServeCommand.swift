@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NativeClients
 import ProbeCore
 import Runtime
 
@@ -40,6 +41,7 @@ struct ServeCommand: AsyncParsableCommand {
     var alerts: String?
 
     func run() async throws {
+        CleanFilePages.recordStartupFiles()  // before anything can dlopen a library (PageRelease)
         LogSetup.bootstrap()
         let logger = Logger(label: "clearml-probe")
         let selection: Selection

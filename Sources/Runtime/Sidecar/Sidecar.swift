@@ -71,6 +71,7 @@ public struct Sidecar: Sendable {
         if let alerting { services.append(AlertDelivery(pipeline: alerting)) }
         if let queue { services.append(SinkDelivery(queue: queue, sinks: sinks)) }
         services.append(HTTPService(server: server, logger: logger.child("http")))
+        services.append(PageRelease(clock: clock, logger: logger.child("pages")))
         if let url = settings.heartbeatURL {
             services.append(
                 HeartbeatPinger(
