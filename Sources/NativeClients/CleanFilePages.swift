@@ -50,7 +50,7 @@ public enum CleanFilePages {
     }
 
     /// The files mapped when the process started: the executable and the libraries the dynamic loader mapped.
-    /// Read once, at the first call (`main` calls `recordStartupFiles()` before anything can `dlopen`).
+    /// Read once, at the first call (`serve` calls `recordStartupFiles()` first, before anything can `dlopen`).
     private static let startupFiles: Set<String> = Set(
         parse(smaps: ownSmaps() ?? "").map(\.path).filter { $0.hasPrefix("/") })
 
